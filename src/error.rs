@@ -1,0 +1,158 @@
+//! The crate's one error type.
+//!
+//! Every message names what was wrong and where (argument, environment variable, file path and
+//! line/column or field). No message ever contains an API key: URLs pass through
+//! [`crate::redact::url`] before they are stored here, and credentials are never formatted
+//! with their key.
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure happened. Stable across releases: the C boundary maps each kind onto a
+/// numbered status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An argument was out of range or malformed (the message says which).
+    InvalidArgument,
+    /// Neither a username nor a base URL was given.
+    MissingAccount,
+    /// A username that cannot be part of a CARTO URL.
+    InvalidUsername,
+    /// A base URL that cannot be parsed or is not a CARTO base URL.
+    InvalidBaseUrl,
+    /// An `http://` base URL without `allow_non_secure`.
+    InsecureBaseUrl,
+    /// No process-wide default credentials are set.
+    NoDefaultCredentials,
+    /// Nothing in the resolution chain produced credentials.
+    NotResolved,
+    /// An environment variable holds an unusable value.
+    InvalidEnvironment,
+    /// A credentials file (or profile) does not exist.
+    FileNotFound,
+    /// Reading, writing, renaming or deleting a file failed.
+    Io,
+    /// A file is not valid JSON (line and column in the message).
+    FileSyntax,
+    /// A file is valid JSON but not a credentials file (field and reason in the message).
+    FileContent,
+    /// Another process held the file's lock for too long.
+    LockTimeout,
+    /// The server answered 400 (or another 4xx without a kind of its own).
+    HttpClientError,
+    /// The server answered 401.
+    HttpUnauthorized,
+    /// The server answered 403.
+    HttpForbidden,
+    /// The server answered 404.
+    HttpNotFound,
+    /// The server answered 429.
+    HttpRateLimited,
+    /// The server answered 5xx.
+    HttpServerError,
+    /// A connect or overall timeout expired.
+    Timeout,
+    /// The connection could not be made or broke (refused, reset, DNS, truncated body).
+    Connection,
+    /// TLS failed (certificate not trusted, handshake error, bad CA bundle).
+    Tls,
+    /// A progress callback asked to stop the transfer.
+    Cancelled,
+    /// A read or write callback reported a failure.
+    Callback,
+    /// The server's answer did not follow the protocol (bad redirect, unparsable body).
+    Protocol,
+}
+
+/// An error with its kind and a message that is safe to show (no API key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    http_status: Option<u16>,
+}
+
+impl Error {
+    /// An error of `kind` with a message. Callers make sure the message holds no key.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            http_status: None,
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The human-readable message (never contains an API key).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status code when the error is an HTTP answer.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// An I/O failure on `path` while doing `action` ("read", "create directory", ...).
+    pub(crate) fn io(action: &str, path: &Path, source: &io::Error) -> Self {
+        if source.kind() == io::ErrorKind::NotFound && action == "read" {
+            return Error::file_not_found(path);
+        }
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot {action} {}: {source}", path.display()),
+        )
+    }
+
+    pub(crate) fn file_not_found(path: &Path) -> Self {
+        Error::new(
+            ErrorKind::FileNotFound,
+            format!("there is no credentials file at {}", path.display()),
+        )
+    }
+
+    pub(crate) fn file_content(path: &Path, field: Option<&str>, reason: &str) -> Self {
+        let message = match field {
+            Some(field) => format!("{}: field \"{field}\": {reason}", path.display()),
+            None => format!("{}: {reason}", path.display()),
+        };
+        Error::new(ErrorKind::FileContent, message)
+    }
+
+    /// Prefixes the message with context ("while loading profile x: ...").
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("http_status", &self.http_status)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}

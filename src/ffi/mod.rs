@@ -1,0 +1,35 @@
+//! The C ABI. This is the only module with `unsafe` code, and it holds no logic of its own:
+//! each function checks its arguments, calls the core, and hands the result back.
+//!
+//! Conventions (also in the README):
+//! - Opaque handles, created by `_new`/`_load`/... and released with `_free`; `_free(NULL)` and
+//!   freeing twice are harmless; a freed or wrong-type handle gives CARTO_ERR_INVALID_HANDLE
+//!   ([`handles`]).
+//! - Every fallible function returns a [`carto_status`]; results come back through
+//!   out-parameters written only on success; the detailed message is in `carto_last_error()`
+//!   ([`boundary`]).
+//! - Strings in are NUL-terminated UTF-8 and copied. Strings out are either borrowed from a
+//!   handle (valid until it is freed) or owned and released with `carto_string_free`.
+//! - No panic crosses the boundary; the library never prints.
+//! - Raw pointers are read and written only in [`raw`].
+
+#![allow(non_camel_case_types)]
+
+mod boundary;
+pub mod config;
+pub mod credentials;
+pub mod defaults;
+mod handles;
+pub mod library;
+mod raw;
+pub mod resolve;
+pub mod status;
+
+pub use status::carto_status;
+
+use std::ffi::CString;
+
+/// A C string for text that may contain NULs (they cannot cross into C; replace them).
+pub(crate) fn to_cstring(text: &str) -> CString {
+    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
