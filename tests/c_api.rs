@@ -1,0 +1,132 @@
+//! Builds the C programs of `tests/c` against `libcartoauth.so` with
+//! `-Wall -Wextra -Werror -pedantic` and runs them, by default under AddressSanitizer and
+//! UndefinedBehaviorSanitizer (leak checking on). `CARTOAUTH_C_CHECKER=valgrind` runs them
+//! under valgrind instead; `none` runs them bare.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `target/<profile>`, where cargo put `libcartoauth.so` next to this test's `deps/`.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn checker() -> String {
+    std::env::var("CARTOAUTH_C_CHECKER").unwrap_or_else(|_| "sanitizers".to_owned())
+}
+
+/// Compiles `source` and returns the executable's path.
+pub fn build(source: &str, extra_flags: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib_dir = target_dir();
+    assert!(
+        lib_dir.join("libcartoauth.so").exists(),
+        "{} has no libcartoauth.so",
+        lib_dir.display()
+    );
+    let out_dir = lib_dir.join("c-tests");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let source_path = root.join("tests").join("c").join(source);
+    let cpp = source.ends_with(".cpp");
+    let exe = out_dir.join(Path::new(source).file_stem().unwrap());
+    let compiler = if cpp {
+        std::env::var("CXX").unwrap_or_else(|_| "c++".into())
+    } else {
+        std::env::var("CC").unwrap_or_else(|_| "cc".into())
+    };
+    let mut cmd = Command::new(&compiler);
+    cmd.arg(if cpp { "-std=c++17" } else { "-std=c11" })
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-O1"])
+        .arg(format!("-I{}", root.join("include").display()))
+        .arg(format!("-I{}", root.join("tests").join("c").display()))
+        .args(extra_flags);
+    if checker() == "sanitizers" {
+        cmd.args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]);
+    }
+    cmd.arg(&source_path)
+        .arg("-o")
+        .arg(&exe)
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-lcartoauth");
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(
+        output.status.success(),
+        "compiling {source} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    exe
+}
+
+/// Runs a built program under the configured checker and returns its stdout; panics with its
+/// output when it fails or the checker reports anything.
+pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
+    let mut cmd = match checker().as_str() {
+        "valgrind" => {
+            let mut c = Command::new("valgrind");
+            c.args([
+                "--quiet",
+                "--error-exitcode=97",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite,indirect",
+            ])
+            .arg(exe);
+            c
+        }
+        _ => Command::new(exe),
+    };
+    cmd.env(
+        "ASAN_OPTIONS",
+        "detect_leaks=1:halt_on_error=1:abort_on_error=0",
+    )
+    .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    print!("{stdout}");
+    assert!(
+        output.status.success(),
+        "{} failed ({}):\n{stdout}\n{stderr}",
+        exe.display(),
+        output.status
+    );
+    assert!(
+        !stderr.contains("ERROR: AddressSanitizer")
+            && !stderr.contains("runtime error:")
+            && !stderr.contains("ERROR: LeakSanitizer"),
+        "sanitizer report:\n{stderr}"
+    );
+    stdout
+}
+
+fn build_and_run(source: &str) {
+    let exe = build(source, &[]);
+    let stdout = run(&exe, &[]);
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn c_credentials() {
+    build_and_run("test_credentials.c");
+}
+
+#[test]
+fn c_files() {
+    build_and_run("test_files.c");
+}
+
+#[test]
+fn c_resolve() {
+    build_and_run("test_resolve.c");
+}
+
+#[test]
+fn cpp_header() {
+    build_and_run("header_cpp.cpp");
+}
