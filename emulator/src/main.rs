@@ -1,1 +1,409 @@
-fn main() {}
+//! carto-emulator: a local CARTO-compatible HTTP server on a private PostgreSQL/PostGIS
+//! cluster. See emulator/README.md for flags, the default account and the admin API.
+
+mod accounts;
+mod admin;
+mod app;
+mod auth;
+mod auth_api;
+mod batch;
+mod cluster;
+mod copy;
+mod db;
+mod errors;
+mod faults;
+mod form;
+mod format;
+mod info;
+mod me;
+mod provision;
+mod query;
+mod rate_limit;
+mod request_log;
+mod routes;
+mod sql_api;
+mod tls;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Instant;
+
+use clap::Parser;
+
+use crate::accounts::AccountsFile;
+use crate::app::App;
+use crate::cluster::{ClusterDir, FileLock, PgInstall, Postgres, RunAs};
+
+/// A local CARTO-compatible server (SQL, Batch, COPY, Auth APIs) on a private PostgreSQL/PostGIS
+/// cluster. Prints its root URL as the first line of stdout.
+#[derive(Parser, Debug)]
+#[command(name = "carto-emulator", version)]
+struct Cli {
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Persistent data directory (default: /var/tmp/carto-emulator-0/data as root, else
+    /// $XDG_DATA_HOME/carto-emulator or ~/.local/share/carto-emulator).
+    #[arg(long, conflicts_with = "fresh")]
+    data_dir: Option<PathBuf>,
+    /// Use a new temporary data directory, removed at shutdown.
+    #[arg(long)]
+    fresh: bool,
+    /// Where the pristine template cluster is cached (default: /var/tmp/carto-emulator-0 as
+    /// root, else $XDG_CACHE_HOME/carto-emulator or ~/.cache/carto-emulator).
+    #[arg(long)]
+    template_dir: Option<PathBuf>,
+    /// Accounts definition (JSON); default: the built-in `demo` account.
+    #[arg(long)]
+    accounts: Option<PathBuf>,
+    /// Directory of the PostgreSQL server binaries (initdb, postgres).
+    #[arg(long, env = "CARTO_EMULATOR_PG_BIN")]
+    pg_bin: Option<PathBuf>,
+    /// When run as root, the unprivileged user PostgreSQL runs as.
+    #[arg(long, default_value = "nobody")]
+    pg_user: String,
+    /// Serve HTTPS with a certificate generated at start (CA written to --ca-cert-out).
+    #[arg(long)]
+    tls: bool,
+    /// Where to write the CA certificate with --tls (default: <data dir>/ca.pem).
+    #[arg(long)]
+    ca_cert_out: Option<PathBuf>,
+    /// Token of the /_emulator admin API (default: random, see the info file).
+    #[arg(long, env = "CARTO_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Statement timeout of SQL API queries in milliseconds (0 disables).
+    #[arg(long, default_value_t = 300_000)]
+    statement_timeout_ms: u64,
+    /// Also append the request log to this file as JSON lines.
+    #[arg(long)]
+    request_log: Option<PathBuf>,
+    /// Write the info JSON here when ready (default: <data dir>/info.json).
+    #[arg(long)]
+    info_file: Option<PathBuf>,
+    /// Shut down when standard input reaches end of file (for test harnesses).
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
+    /// Print the built-in accounts definition (a starting point for --accounts) and exit.
+    #[arg(long)]
+    print_default_accounts: bool,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("carto-emulator: error: {msg}");
+    std::process::exit(1);
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if cli.print_default_accounts {
+        println!("{}", accounts::DEFAULT_ACCOUNTS_JSON);
+        return;
+    }
+    let started = Instant::now();
+    // Everything that must run before the server is up, including postgres itself, runs on
+    // this (main) thread: postgres gets SIGQUIT if this thread dies.
+    let (mut postgres, mut cleanup) = match prepare(&cli) {
+        Ok(v) => v,
+        Err(e) => fail(e),
+    };
+    let code = match serve(&cli, &postgres, &mut cleanup, started).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("carto-emulator: error: {e}");
+            1
+        }
+    };
+    if let Err(e) = postgres.stop() {
+        eprintln!("carto-emulator: {e}");
+    }
+    cleanup.run();
+    std::process::exit(code);
+}
+
+/// Things to remove at exit: the info file, and the whole data dir of a --fresh run.
+struct Cleanup {
+    files: Vec<PathBuf>,
+    fresh_dir: Option<tempfile::TempDir>,
+    _lock: Option<FileLock>,
+}
+
+impl Cleanup {
+    fn run(&mut self) {
+        for f in self.files.drain(..) {
+            let _ = std::fs::remove_file(f);
+        }
+        self._lock = None;
+        if let Some(d) = self.fresh_dir.take() {
+            let _ = d.close();
+        }
+    }
+}
+
+struct Prepared {
+    pg: PgInstall,
+    dir: ClusterDir,
+    accounts: AccountsFile,
+}
+
+static PREPARED: OnceLock<Prepared> = OnceLock::new();
+
+fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup), String> {
+    let accounts = match &cli.accounts {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read --accounts {}: {e}", p.display()))?;
+            AccountsFile::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => AccountsFile::builtin(),
+    };
+    let pg = PgInstall::locate(cli.pg_bin.as_deref())?;
+    pg.check_postgis()?;
+    let run_as = RunAs::for_current_process(&cli.pg_user)?;
+
+    let mut cleanup = Cleanup {
+        files: Vec::new(),
+        fresh_dir: None,
+        _lock: None,
+    };
+    let root = if cli.fresh {
+        let base = if run_as.is_some() {
+            PathBuf::from("/var/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix("carto-emulator-")
+            .tempdir_in(&base)
+            .map_err(|e| {
+                format!(
+                    "cannot create a temporary directory in {}: {e}",
+                    base.display()
+                )
+            })?;
+        let path = tmp.path().to_path_buf();
+        cleanup.fresh_dir = Some(tmp);
+        path
+    } else {
+        cli.data_dir
+            .clone()
+            .unwrap_or_else(cluster::default_data_dir)
+    };
+    cluster::make_traversable_dir(&root)?;
+    if let Some(parent) = root.parent() {
+        let _ = cluster::make_traversable_dir(parent);
+    }
+    cleanup._lock = Some(
+        FileLock::acquire(&root.join("emulator.lock"), false)?.ok_or_else(|| {
+            format!(
+                "the data directory {} is in use by another carto-emulator; use --fresh or another --data-dir",
+                root.display()
+            )
+        })?,
+    );
+    let dir = ClusterDir { root };
+    if !dir.is_initialized() {
+        let template_root = cli
+            .template_dir
+            .clone()
+            .unwrap_or_else(cluster::default_cache_root);
+        let template =
+            cluster::ensure_template(&pg, run_as, &template_root, provision::TEMPLATE_SETUP_SQL)?;
+        cluster::copy_template(&template, &dir)?;
+    }
+    let postgres = Postgres::start(&pg, run_as, &dir)?;
+    let _ = PREPARED.set(Prepared { pg, dir, accounts });
+    Ok((postgres, cleanup))
+}
+
+async fn serve(
+    cli: &Cli,
+    postgres: &Postgres,
+    cleanup: &mut Cleanup,
+    started: Instant,
+) -> Result<(), String> {
+    let prepared = PREPARED.get().expect("prepared before serving");
+    let pool = db::Pool::new(postgres.socket_dir(), cli.statement_timeout_ms);
+    let registry = {
+        let su = pool
+            .connect(cluster::SUPERUSER)
+            .await
+            .map_err(|e| format!("connecting to the cluster: {e}"))?;
+        provision::provision(&pool, &su.client, &prepared.accounts).await?
+    };
+
+    let admin_token = cli
+        .admin_token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(accounts::random_token);
+    let log = request_log::RequestLog::new(cli.request_log.as_deref())?;
+    let rate = rate_limit::RateLimiter::default();
+    for (name, def) in prepared.accounts.users.iter().map(|u| (&u.username, u)) {
+        for k in &def.keys {
+            if let Some(rl) = k.rate_limit {
+                rate.set(name, &k.name, Some(rl));
+            }
+        }
+    }
+    let app = Arc::new(App {
+        registry: RwLock::new(registry),
+        pool: pool.clone(),
+        rate,
+        faults: faults::Faults::default(),
+        log,
+        jobs: batch::Jobs::default(),
+        admin_token: admin_token.clone(),
+        scheme: if cli.tls { "https" } else { "http" },
+        root_url: OnceLock::new(),
+        info: OnceLock::new(),
+        shutdown: tokio::sync::Notify::new(),
+        keys_lock: tokio::sync::Mutex::new(()),
+    });
+
+    let listener = std::net::TcpListener::bind(("127.0.0.1", cli.port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", cli.port))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let root_url = format!("{}://127.0.0.1:{port}", app.scheme);
+    let _ = app.root_url.set(root_url.clone());
+
+    let router = axum::Router::new()
+        .fallback(app::dispatch)
+        .with_state(app.clone());
+    let make = router.into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let mut ca_path: Option<PathBuf> = None;
+    let server = if cli.tls {
+        let material = tls::generate()?;
+        let path = cli
+            .ca_cert_out
+            .clone()
+            .unwrap_or_else(|| prepared.dir.root.join("ca.pem"));
+        tls::write_ca(&path, &material.ca_pem)?;
+        ca_path = Some(path);
+        let config = axum_server::tls_rustls::RustlsConfig::from_config(material.server_config);
+        let s = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+            .map_err(|e| e.to_string())?
+            .handle(handle.clone());
+        tokio::spawn(s.serve(make))
+    } else {
+        let s = axum_server::from_tcp(listener)
+            .map_err(|e| e.to_string())?
+            .handle(handle.clone());
+        tokio::spawn(s.serve(make))
+    };
+
+    let info_path = cli
+        .info_file
+        .clone()
+        .unwrap_or_else(|| prepared.dir.root.join("info.json"));
+    let doc = info::document(
+        &info::InfoInput {
+            root_url: &root_url,
+            port,
+            scheme: app.scheme,
+            admin_token: &admin_token,
+            ca_cert: ca_path.as_deref(),
+            data_dir: &prepared.dir.root,
+            request_log: cli.request_log.as_deref(),
+            pg_bin_dir: &prepared.pg.bin_dir,
+            pg_major: prepared.pg.major,
+            socket_dir: &postgres.socket_dir(),
+            statement_timeout_ms: cli.statement_timeout_ms,
+        },
+        &app.registry.read().unwrap(),
+    );
+    let _ = app.info.set(doc.clone());
+    info::write_atomically(
+        &info_path,
+        serde_json::to_string_pretty(&doc)
+            .expect("info serialises")
+            .as_bytes(),
+        0o600,
+    )?;
+    cleanup.files.push(info_path.clone());
+    if let Some(p) = &ca_path {
+        cleanup.files.push(p.clone());
+    }
+
+    print_banner(
+        &app,
+        &root_url,
+        &info_path,
+        ca_path.as_deref(),
+        prepared,
+        started,
+    );
+
+    if cli.exit_on_stdin_eof {
+        let app2 = app.clone();
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 4096];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            app2.shutdown.notify_one();
+        });
+    }
+    wait_for_shutdown(&app).await;
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    app.jobs.cancel_all();
+    app.pool.purge_all();
+    Ok(())
+}
+
+async fn wait_for_shutdown(app: &App) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = app.shutdown.notified() => {}
+    }
+}
+
+/// The first line is the root URL (tests may read it); the rest is for people. No token but
+/// the public `default_public` is ever printed.
+fn print_banner(
+    app: &App,
+    root_url: &str,
+    info_path: &Path,
+    ca: Option<&Path>,
+    prepared: &Prepared,
+    started: Instant,
+) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{root_url}");
+    let _ = writeln!(
+        out,
+        "carto-emulator ready in {} ms: PostgreSQL {} in {}",
+        started.elapsed().as_millis(),
+        prepared.pg.major,
+        prepared.dir.root.display()
+    );
+    for (name, user) in &app.registry.read().unwrap().users {
+        let _ = writeln!(out, "user {name}: base URL {root_url}/user/{name}");
+        for k in &user.keys {
+            let shown = if k.key_type == accounts::KeyType::Default {
+                format!(" token {}", k.token)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  key {:?} ({}){shown}", k.name, k.key_type);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "tokens and the admin token: {} (built-in account defaults: see emulator/README.md)",
+        info_path.display()
+    );
+    if let Some(ca) = ca {
+        let _ = writeln!(out, "CA certificate: {}", ca.display());
+    }
+    let _ = writeln!(out, "admin API: {root_url}/_emulator/  (stop with Ctrl-C)");
+    let _ = out.flush();
+}

@@ -1,0 +1,433 @@
+//! The shared server state and the single entry point every request goes through: admin API,
+//! fault injection, routing to the CARTO APIs, common CARTO headers, and the request log.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body::{Frame, SizeHint};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, USER_AGENT};
+use hyper::{Method, StatusCode, Uri};
+use tokio::io::AsyncRead;
+use tokio::io::AsyncReadExt;
+
+use crate::accounts::{ApiKey, Registry};
+use crate::auth::Transport;
+use crate::batch::Jobs;
+use crate::db::Pool;
+use crate::errors::ApiError;
+use crate::faults::{self, FaultSpec, Faults};
+use crate::rate_limit::{Decision, RateLimiter};
+use crate::request_log::{self, Entry, RequestLog};
+use crate::routes::{self, Route};
+use crate::{admin, auth_api, batch, copy, me, sql_api};
+
+pub struct App {
+    pub registry: RwLock<Registry>,
+    pub pool: Arc<Pool>,
+    pub rate: RateLimiter,
+    pub faults: Faults,
+    pub log: RequestLog,
+    pub jobs: Jobs,
+    pub admin_token: String,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    pub root_url: OnceLock<String>,
+    /// The info document (also served at `/_emulator/info`).
+    pub info: OnceLock<serde_json::Value>,
+    pub shutdown: tokio::sync::Notify,
+    /// Serialises Auth API changes (role creation and removal).
+    pub keys_lock: tokio::sync::Mutex<()>,
+}
+
+/// What a handler learned about the request, for headers and the request log.
+#[derive(Debug, Default, Clone)]
+pub struct ReqInfo {
+    pub user: Option<String>,
+    pub user_id: Option<String>,
+    pub transport: Option<Transport>,
+    pub key_name: Option<String>,
+    pub key_type: Option<String>,
+    /// The `client` parameter, echoed as `Carto-Client`.
+    pub client: Option<String>,
+    pub rate: Option<Decision>,
+}
+
+/// One request as handlers see it.
+pub struct Ctx {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub route: Route,
+    pub path_user: Option<String>,
+    pub info: Mutex<ReqInfo>,
+}
+
+impl Ctx {
+    pub fn record_key(&self, transport: Transport, key: Option<&ApiKey>) {
+        let mut i = self.info.lock().unwrap();
+        i.transport = Some(transport);
+        i.key_name = key.map(|k| k.name.clone());
+        i.key_type = key.map(|k| k.key_type.as_str().to_string());
+    }
+
+    pub fn record_user(&self, user: &str, id: &str) {
+        let mut i = self.info.lock().unwrap();
+        i.user = Some(user.to_string());
+        i.user_id = Some(id.to_string());
+    }
+
+    pub fn record_client(&self, client: Option<String>) {
+        self.info.lock().unwrap().client = client;
+    }
+
+    pub fn record_rate(&self, d: Decision) {
+        self.info.lock().unwrap().rate = Some(d);
+    }
+
+    /// The user a request is for: from the path, else from the Host header.
+    pub fn user_name(&self) -> Option<String> {
+        self.path_user.clone().or_else(|| {
+            routes::request_host(&self.headers, &self.uri).and_then(|h| routes::host_user(&h))
+        })
+    }
+
+    /// The base URL of the user as this request addressed it (for links in responses).
+    pub fn user_base_url(&self, scheme: &str, user: &str) -> String {
+        let host = routes::request_host(&self.headers, &self.uri).unwrap_or_default();
+        if self.path_user.is_some() {
+            format!("{scheme}://{host}/user/{user}")
+        } else {
+            format!("{scheme}://{host}")
+        }
+    }
+
+    pub fn raw_query(&self) -> &[u8] {
+        self.uri.query().unwrap_or("").as_bytes()
+    }
+}
+
+/// Reads a whole request body (gunzipping `Content-Encoding: gzip`), up to `limit` bytes.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut reader = body_reader(headers, body);
+    let mut out = Vec::new();
+    let mut limited = (&mut reader).take(limit as u64 + 1);
+    limited
+        .read_to_end(&mut out)
+        .await
+        .map_err(|e| body_error(&e))?;
+    if out.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request entity too large (limit {limit} bytes)"),
+        ));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// The error of reading a request body: a bad gzip stream, or the client going away.
+pub fn body_error(e: &std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::ConnectionAborted {
+        ApiError::bad_request(format!("error reading the request body: {e}"))
+    } else {
+        ApiError::bad_request(format!("Error while gunzipping: {e}"))
+    }
+}
+
+/// The request body as a byte reader, gunzipped when the client said so.
+pub fn body_reader(headers: &HeaderMap, body: Body) -> Pin<Box<dyn AsyncRead + Send>> {
+    let stream = body
+        .into_data_stream()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e));
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let gzip = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    if gzip {
+        let mut dec =
+            async_compression::tokio::bufread::GzipDecoder::new(tokio::io::BufReader::new(reader));
+        dec.multiple_members(true);
+        Box::pin(dec)
+    } else {
+        Box::pin(reader)
+    }
+}
+
+/// A body that counts the bytes passing through and reports the total when it ends.
+struct Counted {
+    inner: Body,
+    bytes: u64,
+    on_end: Option<Box<dyn FnOnce(u64) + Send>>,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl Counted {
+    fn finish(&mut self) {
+        if let Some(f) = self.on_end.take() {
+            f(self.bytes);
+        }
+    }
+}
+
+impl http_body::Body for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(d) = frame.data_ref() {
+                    this.bytes += d.len() as u64;
+                    if let Some(c) = &this.counter {
+                        c.fetch_add(d.len() as u64, Ordering::Relaxed);
+                    }
+                }
+                if http_body::Body::is_end_stream(&this.inner) {
+                    this.finish();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(None) => {
+                this.finish();
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finish();
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Does the request carry the admin token (Bearer or X-Emulator-Token)?
+pub fn has_admin_token(app: &App, headers: &HeaderMap) -> bool {
+    let bearer = header_str(headers, "authorization")
+        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
+    let header = header_str(headers, "x-emulator-token");
+    [bearer, header]
+        .into_iter()
+        .flatten()
+        .any(|t| constant_time_eq(t.as_bytes(), app.admin_token.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn cors_headers(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        HeaderName::from_static("access-control-allow-origin"),
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        HeaderName::from_static("access-control-allow-headers"),
+        HeaderValue::from_static(
+            "X-Requested-With, X-Prototype-Version, X-CSRF-Token, Authorization, Content-Type, Carto-Event, Carto-Event-Source, Carto-Event-Group-Id",
+        ),
+    );
+}
+
+/// Adds the headers CARTO sends on its API responses.
+fn carto_headers(resp: &mut Response, route: &Route, info: &ReqInfo) {
+    cors_headers(resp);
+    let h = resp.headers_mut();
+    if let Some(client) = info.client.as_deref().filter(|c| !c.is_empty()) {
+        if let Ok(v) = HeaderValue::from_str(client) {
+            h.insert(HeaderName::from_static("carto-client"), v);
+        }
+    }
+    if route.is_sql_api() {
+        if let Some(u) = info.user.as_deref() {
+            if let Ok(v) = HeaderValue::from_str(u) {
+                h.insert(HeaderName::from_static("carto-user"), v);
+            }
+        }
+        if let Some(id) = info.user_id.as_deref() {
+            if let Ok(v) = HeaderValue::from_str(id) {
+                h.insert(HeaderName::from_static("carto-user-id"), v);
+            }
+        }
+        h.insert(
+            HeaderName::from_static("vary"),
+            HeaderValue::from_static("Authorization"),
+        );
+        h.insert(
+            HeaderName::from_static("x-served-by-db-host"),
+            HeaderValue::from_static("localhost"),
+        );
+    }
+    if let Some(d) = &info.rate {
+        crate::errors::apply_headers(resp, &d.headers());
+    }
+}
+
+/// Routes a CARTO API request to its handler.
+async fn route_request(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
+    if ctx.method == Method::OPTIONS {
+        return StatusCode::OK.into_response();
+    }
+    match ctx.route.clone() {
+        Route::Sql { format } => sql_api::handle(app, ctx, body, format).await,
+        Route::Jobs | Route::Job(_) => batch::handle(app, ctx, body).await,
+        Route::CopyFrom => copy::copy_from(app, ctx, body).await,
+        Route::CopyTo => copy::copy_to(app, ctx, body).await,
+        Route::Me => me::me(app, ctx, body).await,
+        Route::DoToken => me::do_token(app, ctx, body).await,
+        Route::ApiKeys | Route::ApiKey(_) | Route::RegenerateKey(_) => {
+            auth_api::handle(app, ctx, body).await
+        }
+        Route::NotFound => (
+            StatusCode::NOT_FOUND,
+            format!("Cannot {} {}", ctx.method, ctx.uri.path()),
+        )
+            .into_response(),
+    }
+}
+
+/// The one handler of the server.
+pub async fn dispatch(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let path = req.uri().path().to_string();
+    if path == "/_emulator" || path.starts_with("/_emulator/") {
+        // The listener is bound to 127.0.0.1; refuse anything else all the same.
+        if !peer.ip().is_loopback() {
+            return StatusCode::FORBIDDEN.into_response();
+        }
+        return admin::handle(&app, req).await;
+    }
+
+    let (parts, body) = req.into_parts();
+    let request_bytes = Arc::new(AtomicU64::new(0));
+    let body = Body::new(Counted {
+        inner: body,
+        bytes: 0,
+        on_end: None,
+        counter: Some(request_bytes.clone()),
+    });
+
+    // A per-request fault, only with the admin token; else an armed route fault.
+    let mut fault: Option<FaultSpec> = None;
+    if let Some(raw) = parts.headers.get("x-emulator-fault") {
+        if !has_admin_token(&app, &parts.headers) {
+            return ApiError::bad_request(
+                "X-Emulator-Fault requires a valid admin token in X-Emulator-Token",
+            )
+            .into_response();
+        }
+        match raw
+            .to_str()
+            .map_err(|e| e.to_string())
+            .and_then(|s| serde_json::from_str::<FaultSpec>(s).map_err(|e| e.to_string()))
+            .and_then(|f| f.validate().map(|_| f))
+        {
+            Ok(f) => fault = Some(f),
+            Err(e) => {
+                return ApiError::bad_request(format!("invalid X-Emulator-Fault: {e}"))
+                    .into_response()
+            }
+        }
+    }
+    if fault.is_none() {
+        fault = app.faults.take_match(parts.method.as_str(), &path);
+    }
+
+    let (path_user, route) = routes::parse(&path);
+    let ctx = Ctx {
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        headers: parts.headers.clone(),
+        route,
+        path_user,
+        info: Mutex::new(ReqInfo::default()),
+    };
+
+    if let Some(delay) = fault.as_ref().and_then(|f| f.delay_ms) {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    let mut resp = match &fault {
+        Some(f) if f.short_circuits() => faults::short_circuit_response(f),
+        _ => route_request(&app, &ctx, body).await,
+    };
+    let info = ctx.info.lock().unwrap().clone();
+    carto_headers(&mut resp, &ctx.route, &info);
+    if let Some(f) = fault.as_ref().filter(|f| f.reshapes_body()) {
+        resp = faults::reshape(f, resp).await;
+    }
+
+    // Log the request now (status known) and complete it when the body has been sent.
+    let tokens = app.registry.read().unwrap().all_tokens();
+    let entry = Entry {
+        id: 0,
+        ts: chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string(),
+        method: ctx.method.to_string(),
+        path: request_log::scrub(&path, &tokens),
+        query: request_log::scrub(
+            &crate::form::redact_query(ctx.uri.query().unwrap_or("")),
+            &tokens,
+        ),
+        user: info.user.clone(),
+        key_transport: info.transport.unwrap_or(Transport::None),
+        key_name: info.key_name.clone(),
+        key_type: info.key_type.clone(),
+        status: resp.status().as_u16(),
+        request_bytes: request_bytes.load(Ordering::Relaxed),
+        response_bytes: 0,
+        complete: false,
+        user_agent: header_str(&ctx.headers, USER_AGENT.as_str())
+            .map(|ua| request_log::scrub(&ua, &tokens)),
+        fault: fault.as_ref().and_then(|f| serde_json::to_value(f).ok()),
+    };
+    let id = app.log.start(entry);
+    let (parts, body) = resp.into_parts();
+    let app2 = app.clone();
+    let counted = Counted {
+        inner: body,
+        bytes: 0,
+        on_end: Some(Box::new(move |n| {
+            app2.log
+                .complete(id, request_bytes.load(Ordering::Relaxed), n)
+        })),
+        counter: None,
+    };
+    Response::from_parts(parts, Body::new(counted))
+}

@@ -1,0 +1,3 @@
+//! Test harness for `carto-emulator` (see [`harness`]).
+
+pub mod harness;

@@ -1,0 +1,174 @@
+//! Which API a path addresses and which user it is for: `/user/{user}/...` (or Rails' `/u/`),
+//! else the first DNS label of the Host header (`{user}.localhost:port`).
+
+use hyper::header::{HeaderMap, HOST};
+use hyper::Uri;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/api/{v}/sql` or `/api/{v}/sql.{format}`
+    Sql {
+        format: Option<String>,
+    },
+    /// `/api/{v}/sql/job`
+    Jobs,
+    /// `/api/{v}/sql/job/{id}`
+    Job(String),
+    CopyFrom,
+    CopyTo,
+    /// `/api/v3/me`
+    Me,
+    /// `/api/v3/api_keys`
+    ApiKeys,
+    /// `/api/v3/api_keys/{name}`
+    ApiKey(String),
+    /// `/api/v3/api_keys/{name}/token/regenerate`
+    RegenerateKey(String),
+    /// `/api/v4/do/token`
+    DoToken,
+    NotFound,
+}
+
+impl Route {
+    /// Routes of the SQL API (rate limited, with Carto-User headers).
+    pub fn is_sql_api(&self) -> bool {
+        matches!(
+            self,
+            Route::Sql { .. } | Route::Jobs | Route::Job(_) | Route::CopyFrom | Route::CopyTo
+        )
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    // Path segments: %XX only ('+' is literal in paths).
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Splits a path into (user from the path, route).
+pub fn parse(path: &str) -> (Option<String>, Route) {
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let (user, rest) = match segs.first().map(String::as_str) {
+        Some("user") | Some("u") if segs.len() >= 2 => (Some(segs[1].clone()), &segs[2..]),
+        _ => (None, &segs[..]),
+    };
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let route = match rest.as_slice() {
+        ["api", _v, sql] if *sql == "sql" => Route::Sql { format: None },
+        ["api", _v, sql] if sql.starts_with("sql.") => Route::Sql {
+            format: Some(sql["sql.".len()..].to_string()),
+        },
+        ["api", _v, "sql", "job"] => Route::Jobs,
+        ["api", _v, "sql", "job", id] => Route::Job(id.to_string()),
+        ["api", _v, "sql", "copyfrom"] => Route::CopyFrom,
+        ["api", _v, "sql", "copyto"] => Route::CopyTo,
+        ["api", "v3", "me"] => Route::Me,
+        ["api", "v3", "api_keys"] => Route::ApiKeys,
+        ["api", "v3", "api_keys", name] => Route::ApiKey(name.to_string()),
+        ["api", "v3", "api_keys", name, "token", "regenerate"] => {
+            Route::RegenerateKey(name.to_string())
+        }
+        ["api", "v4", "do", "token"] => Route::DoToken,
+        _ => Route::NotFound,
+    };
+    (user, route)
+}
+
+/// The host of the request (Host header, or the URI's authority for HTTP/2).
+pub fn request_host(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+}
+
+/// CARTO's `^([^\.]+)\.` on the Host header: `demo.localhost:8080` → `demo`. A host without a
+/// dot has no user; an IP address yields its first number, which is never a valid user.
+pub fn host_user(host: &str) -> Option<String> {
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let (label, _) = host.split_once('.')?;
+    (!label.is_empty()).then(|| label.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_routes() {
+        assert_eq!(
+            parse("/user/demo/api/v2/sql"),
+            (Some("demo".into()), Route::Sql { format: None })
+        );
+        assert_eq!(
+            parse("/api/v1/sql.csv"),
+            (
+                None,
+                Route::Sql {
+                    format: Some("csv".into())
+                }
+            )
+        );
+        assert_eq!(
+            parse("/user/demo/api/v2/sql/job/"),
+            (Some("demo".into()), Route::Jobs)
+        );
+        assert_eq!(parse("/api/v2/sql/job/abc").1, Route::Job("abc".into()));
+        assert_eq!(parse("/api/v2/sql/copyfrom").1, Route::CopyFrom);
+        assert_eq!(parse("/api/v2/sql/copyto").1, Route::CopyTo);
+        assert_eq!(parse("/u/bob/api/v3/me"), (Some("bob".into()), Route::Me));
+        assert_eq!(parse("/api/v3/api_keys/").1, Route::ApiKeys);
+        assert_eq!(
+            parse("/api/v3/api_keys/Default%20public").1,
+            Route::ApiKey("Default public".into())
+        );
+        assert_eq!(
+            parse("/api/v3/api_keys/k/token/regenerate").1,
+            Route::RegenerateKey("k".into())
+        );
+        assert_eq!(parse("/api/v4/do/token").1, Route::DoToken);
+        assert_eq!(parse("/").1, Route::NotFound);
+        assert_eq!(parse("/user/demo").1, Route::NotFound);
+        assert_eq!(parse("/api/v3/sql").1, Route::Sql { format: None });
+    }
+
+    #[test]
+    fn host_users() {
+        assert_eq!(host_user("demo.localhost:8080").as_deref(), Some("demo"));
+        assert_eq!(host_user("demo.carto.com").as_deref(), Some("demo"));
+        assert_eq!(host_user("localhost:8080"), None);
+        assert_eq!(host_user("127.0.0.1:8080").as_deref(), Some("127"));
+    }
+
+    #[test]
+    fn percent_decoding_is_safe_at_the_end() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("%"), "%");
+    }
+}

@@ -1,0 +1,259 @@
+//! `/api/{v}/sql` and `/api/{v}/sql.{format}`: any method, parameters merged from the query
+//! string and the body (form or JSON, body wins), run as the key's role.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
+use hyper::{Method, StatusCode};
+
+use crate::accounts::{KeyType, User};
+use crate::app::{read_body, App, Ctx};
+use crate::auth::{self, AuthFailure};
+use crate::errors::ApiError;
+use crate::form::{self, Params};
+use crate::format::csv::CsvFormat;
+use crate::format::geojson::{self, GeoJsonFormat};
+use crate::format::json::JsonFormat;
+use crate::format::{Formatter, KNOWN_FORMATS};
+use crate::query::{self, QueryPlan};
+
+/// Large enough for GDAL's batched inserts (15 MB chunks by default).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Parameters of a request: query string, body, merged.
+pub struct RequestParams {
+    pub query: Params,
+    pub body: Params,
+    pub merged: Params,
+}
+
+/// Reads and decodes the body by content type (GET and HEAD bodies are ignored, as Express).
+pub async fn request_params(ctx: &Ctx, body: Body) -> Result<RequestParams, ApiError> {
+    let query = form::parse_urlencoded(ctx.raw_query());
+    let body_params = if ctx.method == Method::GET || ctx.method == Method::HEAD {
+        Params::default()
+    } else {
+        let ctype = ctx
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ctype.starts_with("application/json") || ctype.ends_with("+json") {
+            let bytes = read_body(&ctx.headers, body, MAX_BODY).await?;
+            form::parse_json_body(&bytes).map_err(ApiError::bad_request)?
+        } else if ctype.starts_with("application/x-www-form-urlencoded") {
+            let bytes = read_body(&ctx.headers, body, MAX_BODY).await?;
+            form::parse_urlencoded(&bytes)
+        } else {
+            Params::default()
+        }
+    };
+    let merged = Params::merged(&query, &body_params);
+    Ok(RequestParams {
+        query,
+        body: body_params,
+        merged,
+    })
+}
+
+/// Looks up the request's user or answers CARTO's 404.
+pub fn find_user(app: &App, ctx: &Ctx) -> Result<User, ApiError> {
+    let name = ctx.user_name().unwrap_or_default();
+    let reg = app.registry.read().unwrap();
+    match reg.user(&name) {
+        Some(u) => {
+            ctx.record_user(&u.username, &u.id);
+            Ok(u.clone())
+        }
+        None => Err(ApiError::unknown_user(&name)),
+    }
+}
+
+/// Resolves the request's key (CARTO's order) and records how it came.
+pub fn find_key(
+    ctx: &Ctx,
+    user: &User,
+    query: &Params,
+    body: &Params,
+) -> Result<crate::accounts::ApiKey, ApiError> {
+    let presented = auth::extract(&ctx.headers, query, body);
+    match auth::resolve(user, &presented) {
+        Ok(k) => {
+            ctx.record_key(presented.transport, Some(k));
+            Ok(k.clone())
+        }
+        Err(f) => {
+            ctx.record_key(presented.transport, None);
+            Err(match f {
+                AuthFailure::WrongUser => ApiError::permission_denied(),
+                AuthFailure::UnknownKey => ApiError::unauthorized(),
+            })
+        }
+    }
+}
+
+/// Applies the key's rate limit; a blocked request gets CARTO's 429.
+pub fn check_rate(app: &App, ctx: &Ctx, user: &User, key_name: &str) -> Result<(), ApiError> {
+    if let Some(d) = app.rate.check(&user.username, key_name) {
+        ctx.record_rate(d);
+        if !d.allowed {
+            return Err(ApiError::rate_limited(&d));
+        }
+    }
+    Ok(())
+}
+
+fn content_disposition(inline: bool, filename: &str, ext: &str) -> String {
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
+    format!(
+        "{}; filename={filename}.{ext}; modification-date=\"{date}\";",
+        if inline { "inline" } else { "attachment" }
+    )
+}
+
+pub async fn handle(
+    app: &Arc<App>,
+    ctx: &Ctx,
+    body: Body,
+    path_format: Option<String>,
+) -> Response {
+    let mut callback: Option<String> = None;
+    match run(app, ctx, body, path_format, &mut callback).await {
+        Ok(r) => r,
+        Err(e) => match callback {
+            Some(cb) => e.into_jsonp(&cb),
+            None => e.into_response(),
+        },
+    }
+}
+
+async fn run(
+    app: &Arc<App>,
+    ctx: &Ctx,
+    body: Body,
+    path_format: Option<String>,
+    callback: &mut Option<String>,
+) -> Result<Response, ApiError> {
+    let user = find_user(app, ctx)?;
+    let p = request_params(ctx, body).await?;
+    ctx.record_client(p.merged.get_str("client"));
+    let key = find_key(ctx, &user, &p.query, &p.body)?;
+    check_rate(app, ctx, &user, &key.name)?;
+    if !key.has_api("sql") {
+        return Err(ApiError::forbidden());
+    }
+    *callback = p.merged.get_str("callback").filter(|c| {
+        !c.is_empty()
+            && c.chars()
+                .all(|ch| ch.is_alphanumeric() || "_.$".contains(ch))
+    });
+
+    let sql = p
+        .merged
+        .get_str("q")
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("You must indicate a sql query"))?;
+    let format_param = p.merged.get_str("format").filter(|f| !f.is_empty());
+    let format = path_format
+        .clone()
+        .or_else(|| format_param.clone())
+        .unwrap_or_else(|| "json".into())
+        .to_lowercase();
+    if !KNOWN_FORMATS.contains(&format.as_str())
+        || !["json", "geojson", "csv"].contains(&format.as_str())
+    {
+        return Err(ApiError::bad_request(format!("Invalid format: {format}")));
+    }
+    let filename_param = p.merged.get_str("filename").filter(|f| !f.is_empty());
+    let inline = format_param.is_none() && filename_param.is_none();
+    let filename = filename_param.unwrap_or_else(|| "cartodb-query".into());
+    let parse_u64 = |name: &str| -> Result<Option<u64>, ApiError> {
+        match p.merged.get_str(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("{name} must be a non-negative integer"))
+            }),
+        }
+    };
+    let rows_per_page = parse_u64("rows_per_page")?;
+    let page = parse_u64("page")?;
+    let dp = parse_u64("dp")?.unwrap_or(6).min(15) as u32;
+    let skipfields = p.merged.get_list("skipfields");
+    let sql = query::paged_sql(&sql, rows_per_page, page);
+
+    let conn = app
+        .pool
+        .get(&key.role)
+        .await
+        .map_err(|e| ApiError::from_pg(&e))?;
+
+    let (formatter, sql): (Box<dyn Formatter>, String) = match format.as_str() {
+        "geojson" => {
+            let gn = p
+                .merged
+                .get_str("gn")
+                .filter(|g| !g.is_empty())
+                .unwrap_or(pick_geometry_column(&conn, &sql).await?);
+            let wrapped = geojson::wrap_query(&sql, &gn, dp);
+            (Box::new(GeoJsonFormat::new(gn)), wrapped)
+        }
+        "csv" => (Box::new(CsvFormat), sql),
+        _ => (Box::new(JsonFormat::new(callback.clone())), sql),
+    };
+    let content_type = formatter.content_type();
+    let ext = formatter.extension();
+    let plan = QueryPlan {
+        sql,
+        formatter,
+        skipfields,
+        forbid_system_tables: key.key_type != KeyType::Master,
+    };
+    let stream = query::run(conn, plan).await?;
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = StatusCode::OK;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(inline, &filename, ext)) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache,max-age=0,must-revalidate,public"),
+    );
+    Ok(resp)
+}
+
+/// `the_geom` when the query has it, else its only geometry column, else `the_geom` (which then
+/// fails in PostgreSQL with a clear message, as on CARTO).
+async fn pick_geometry_column(conn: &crate::db::PooledConn, sql: &str) -> Result<String, ApiError> {
+    let stmt = conn
+        .client
+        .prepare(sql)
+        .await
+        .map_err(|e| ApiError::from_pg(&e))?;
+    let cols = stmt.columns();
+    if cols.iter().any(|c| c.name() == "the_geom") {
+        return Ok("the_geom".into());
+    }
+    Ok(cols
+        .iter()
+        .find(|c| ["geometry", "geography"].contains(&c.type_().name()))
+        .map(|c| c.name().to_string())
+        .unwrap_or_else(|| "the_geom".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_is_inline_only_without_format_or_filename() {
+        let d = content_disposition(true, "cartodb-query", "json");
+        assert!(d.starts_with("inline; filename=cartodb-query.json; modification-date=\""));
+        assert!(d.ends_with("GMT\";"));
+        assert!(content_disposition(false, "x", "csv").starts_with("attachment; filename=x.csv;"));
+    }
+}
