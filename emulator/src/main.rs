@@ -366,8 +366,8 @@ async fn wait_for_shutdown(app: &App) {
     }
 }
 
-/// The first line is the root URL (tests may read it); the rest is for people. No token but
-/// the public `default_public` is ever printed.
+/// The first line is the root URL (tests may read it); the rest is for people. No token is
+/// ever printed.
 fn print_banner(
     app: &App,
     root_url: &str,
@@ -388,12 +388,7 @@ fn print_banner(
     for (name, user) in &app.registry.read().unwrap().users {
         let _ = writeln!(out, "user {name}: base URL {root_url}/user/{name}");
         for k in &user.keys {
-            let shown = if k.key_type == accounts::KeyType::Default {
-                format!(" token {}", k.token)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "  key {:?} ({}){shown}", k.name, k.key_type);
+            let _ = writeln!(out, "  key {:?} ({})", k.name, k.key_type);
         }
     }
     let _ = writeln!(
