@@ -1,0 +1,154 @@
+/*
+ * Shared declarations of the R glue over cartoauth.h.
+ *
+ * One C file per C "class" of the library (credentials.c, files.c, defaults.c, later
+ * client.c / request.c / response.c) plus common.c, which holds what they all need:
+ * argument conversion, owned-string and handle wrapping, and raising classed R conditions.
+ *
+ * Rules every glue function follows:
+ * - convert and validate every R argument before calling the library, so that no R error
+ *   (a longjmp) can happen while a library-owned resource is pending;
+ * - call the library, then either hand the result to R (owned strings are copied and freed
+ *   with carto_string_free, handles are wrapped in an external pointer with a finalizer) or
+ *   raise with cr_check()/cr_raise(), which read carto_last_error() straight away;
+ * - never print; never call back into R while a library call is running.
+ */
+#ifndef CARTOAUTH_R_H
+#define CARTOAUTH_R_H
+
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cartoauth.h"
+
+/* The ABI this package was written for; the header it is compiled against must agree, and
+ * .onLoad compares it with the loaded library's carto_abi_version(). */
+#define CR_ABI_VERSION 1
+#if CARTO_ABI_VERSION != CR_ABI_VERSION
+#error "cartoauth.h declares a different CARTO_ABI_VERSION than this R package was written for"
+/* ---- .Call entry points (registered in init.c) ---- */
+
+/* credentials.c */
+SEXP C_credentials_new(SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_free(SEXP);
+SEXP C_credentials_live(SEXP);
+SEXP C_credentials_field(SEXP, SEXP);
+SEXP C_credentials_equal(SEXP, SEXP);
+/* files.c */
+SEXP C_credentials_load(SEXP, SEXP);
+SEXP C_credentials_save(SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_file_update(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_file_delete(SEXP, SEXP);
+SEXP C_credentials_file_path(SEXP, SEXP);
+SEXP C_config_dir(void);
+SEXP C_profiles_list(void);
+/* defaults.c */
+SEXP C_default_set(SEXP);
+SEXP C_default_set_from(SEXP, SEXP, SEXP);
+SEXP C_default_get(void);
+SEXP C_default_unset(void);
+SEXP C_resolve(SEXP);
+/* library.c */
+SEXP C_abi_version(void);
+SEXP C_header_abi_version(void);
+SEXP C_library_version(void);
+SEXP C_library_path(void);
+SEXP C_handle_count(void);
+SEXP C_status_str(SEXP);
+SEXP C_status_codes(void);
+
+#endif
+
+/* ---- conditions (common.c) ---- */
+
+/* Raises the R condition for `status` with `message` (UTF-8). Never returns. */
+void NORET cr_raise(int status, const char *message);
+/* Raises for a failed library call, with the library's detailed message. Never returns. */
+void NORET cr_raise_last(carto_status status);
+/* Returns when status is CARTO_OK; otherwise raises like cr_raise_last. */
+void cr_check(carto_status status);
+/* printf-style binding-side error (invalid argument, closed handle, ...). Never returns. */
+void NORET cr_raisef(int status, const char *format, ...);
+
+/* ---- arguments (common.c) ---- */
+
+/* A single string as UTF-8 for the library; NULL for R NULL when `optional`. NA, a length
+ * other than 1 or a non-character value is a carto_error_invalid_argument naming `name`. */
+const char *cr_string_arg(SEXP x, const char *name, bool optional);
+/* A single TRUE/FALSE. */
+bool cr_flag_arg(SEXP x, const char *name);
+
+/* ---- results (common.c) ---- */
+
+/* A length-one character vector holding a borrowed UTF-8 string; R NULL for a NULL string. */
+SEXP cr_string_or_null(const char *borrowed);
+/* Copies a library-owned string into R and frees it with carto_string_free, also when R
+ * fails to allocate (the copy runs under R_UnwindProtect). NULL gives R NULL. */
+SEXP cr_take_string(char *owned);
+
+/* ---- handles (common.c) ---- */
+
+typedef void (*cr_free_fn)(void *handle);
+
+/* Wraps a library handle in an external pointer tagged `tag`, with `finalizer` registered
+ * (also run at R exit). If R cannot allocate, the handle is released with `free_fn` before
+ * the error propagates, so it never leaks. */
+SEXP cr_wrap_handle(void *handle, SEXP tag, R_CFinalizer_t finalizer, cr_free_fn free_fn);
+/* The body of every finalizer: clears the pointer, then frees the handle, so a second call
+ * (explicit carto_free() then the garbage collector) does nothing. */
+void cr_finalize_with(SEXP ptr, cr_free_fn free_fn);
+/* Whether `x` is an external pointer carrying `tag`. */
+bool cr_is_handle(SEXP x, SEXP tag);
+/* The live handle inside `x`; a carto_error_invalid_handle when it was freed or restored
+ * from a saved session (its address is then NULL), carto_error_invalid_argument when x is
+ * not a `what` at all. */
+void *cr_handle(SEXP x, SEXP tag, const char *what);
+
+/* Tags (symbols) identifying each kind of external pointer. */
+SEXP cr_tag_credentials(void);
+
+/* ---- credentials.c ---- */
+
+/* The live credentials handle inside an external pointer (see cr_handle). */
+carto_credentials *cr_credentials(SEXP x);
+/* A credentials handle, or NULL for R NULL. */
+carto_credentials *cr_credentials_or_null(SEXP x);
+/* Hands a new credentials handle to R (the external pointer now owns it). */
+SEXP cr_wrap_credentials(carto_credentials *c);
+
+/* ---- .Call entry points (registered in init.c) ---- */
+
+/* credentials.c */
+SEXP C_credentials_new(SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_free(SEXP);
+SEXP C_credentials_live(SEXP);
+SEXP C_credentials_field(SEXP, SEXP);
+SEXP C_credentials_equal(SEXP, SEXP);
+/* files.c */
+SEXP C_credentials_load(SEXP, SEXP);
+SEXP C_credentials_save(SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_file_update(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_file_delete(SEXP, SEXP);
+SEXP C_credentials_file_path(SEXP, SEXP);
+SEXP C_config_dir(void);
+SEXP C_profiles_list(void);
+/* defaults.c */
+SEXP C_default_set(SEXP);
+SEXP C_default_set_from(SEXP, SEXP, SEXP);
+SEXP C_default_get(void);
+SEXP C_default_unset(void);
+SEXP C_resolve(SEXP);
+/* library.c */
+SEXP C_abi_version(void);
+SEXP C_header_abi_version(void);
+SEXP C_library_version(void);
+SEXP C_library_path(void);
+SEXP C_handle_count(void);
+SEXP C_status_str(SEXP);
+SEXP C_status_codes(void);
+
+#endif

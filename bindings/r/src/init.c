@@ -1,0 +1,45 @@
+/*
+ * Routine registration. R code calls these through the symbols that
+ * useDynLib(cartoauth, .registration = TRUE) creates; no symbol is looked up by name.
+ */
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+
+#include "cartoauth_r.h"
+
+#define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
+
+static const R_CallMethodDef call_methods[] = {
+    ENTRY(C_credentials_new, 4),
+    ENTRY(C_credentials_free, 1),
+    ENTRY(C_credentials_live, 1),
+    ENTRY(C_credentials_field, 2),
+    ENTRY(C_credentials_equal, 2),
+    ENTRY(C_credentials_load, 2),
+    ENTRY(C_credentials_save, 4),
+    ENTRY(C_credentials_file_update, 6),
+    ENTRY(C_credentials_file_delete, 2),
+    ENTRY(C_credentials_file_path, 2),
+    ENTRY(C_config_dir, 0),
+    ENTRY(C_profiles_list, 0),
+    ENTRY(C_default_set, 1),
+    ENTRY(C_default_set_from, 3),
+    ENTRY(C_default_get, 0),
+    ENTRY(C_default_unset, 0),
+    ENTRY(C_resolve, 1),
+    ENTRY(C_abi_version, 0),
+    ENTRY(C_header_abi_version, 0),
+    ENTRY(C_library_version, 0),
+    ENTRY(C_library_path, 0),
+    ENTRY(C_handle_count, 0),
+    ENTRY(C_status_str, 1),
+    ENTRY(C_status_codes, 0),
+    {NULL, NULL, 0},
+};
+
+void attribute_visible R_init_cartoauth(DllInfo *dll)
+{
+    R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+    R_useDynamicSymbols(dll, FALSE);
+    R_forceSymbols(dll, TRUE);
+}
