@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: starting emulators and making HTTP requests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
