@@ -264,12 +264,16 @@ pub async fn reshape(spec: &FaultSpec, resp: Response) -> Response {
             }
             Ok::<Bytes, std::io::Error>(piece)
         })
-        .chain(futures_util::stream::iter(aborts.then(|| {
-            // An error from the body makes hyper drop the connection mid-body.
-            Err(std::io::Error::other(
-                "connection aborted by carto-emulator fault",
-            ))
-        })));
+        .chain(
+            futures_util::stream::iter(aborts.then_some(())).then(|()| async {
+                // Let hyper flush what was sent, then fail the body: hyper drops the
+                // connection mid-body, so the client sees a truncated response.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(std::io::Error::other(
+                    "connection aborted by carto-emulator fault",
+                ))
+            }),
+        );
     Response::from_parts(parts, Body::from_stream(stream))
 }
 

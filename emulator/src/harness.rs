@@ -40,6 +40,8 @@ pub struct Options {
     pub request_log: Option<PathBuf>,
     /// The binary to run (else `CARTO_EMULATOR_BIN`, else next to the test executable).
     pub binary: Option<PathBuf>,
+    /// Use (and keep) this data directory instead of a fresh temporary one.
+    pub data_dir: Option<PathBuf>,
     /// More command-line arguments.
     pub extra_args: Vec<String>,
     /// How long to wait for readiness (the very first start builds a template cluster).
@@ -54,6 +56,7 @@ impl Default for Options {
             statement_timeout_ms: None,
             request_log: None,
             binary: None,
+            data_dir: None,
             extra_args: Vec::new(),
             startup_timeout: Duration::from_secs(120),
         }
@@ -274,8 +277,11 @@ impl Emulator {
         let workdir = make_workdir();
         let info_path = workdir.join("info.json");
         let mut cmd = Command::new(&binary);
-        cmd.arg("--fresh")
-            .arg("--exit-on-stdin-eof")
+        match &opts.data_dir {
+            Some(d) => cmd.arg("--data-dir").arg(d),
+            None => cmd.arg("--fresh"),
+        };
+        cmd.arg("--exit-on-stdin-eof")
             .arg("--info-file")
             .arg(&info_path);
         if opts.tls {
