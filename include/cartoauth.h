@@ -37,6 +37,38 @@
 #endif
 
 /**
+ * carto-python's rule: queries shorter than this go by GET, longer ones by POST (form body),
+ * so long SQL never hits URL length limits.
+ */
+#define MAX_GET_QUERY_LEN 1024
+
+/**
+ * Send the API key as `Authorization: Basic base64(username:key)` (the default; the key never
+ * appears in a URL).
+ */
+#define CARTO_KEY_TRANSPORT_BASIC 0
+
+/**
+ * Send the API key as an `api_key` query parameter (as carto-python and GDAL do).
+ */
+#define CARTO_KEY_TRANSPORT_QUERY 1
+
+/**
+ * Trust the Mozilla root certificates built into the library (the default).
+ */
+#define CARTO_TRUST_WEBPKI 0
+
+/**
+ * Trust the operating system's certificate store.
+ */
+#define CARTO_TRUST_SYSTEM 1
+
+/**
+ * Trust only the certificates of a PEM bundle file.
+ */
+#define CARTO_TRUST_CA_BUNDLE 2
+
+/**
  * Let the library choose: cartocreds layout for files, CARTOframes 1.x layout for profiles.
  */
 #define CARTO_FILE_FORMAT_AUTO 0
@@ -204,6 +236,35 @@ typedef int32_t carto_status;
 #endif // __cplusplus
 
 /**
+ * The answer of carto_client_validate_key.
+ */
+enum carto_key_validity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The server could not be asked or gave no clear answer.
+     */
+    CARTO_KEY_UNKNOWN = 0,
+    /**
+     * The server accepted the key.
+     */
+    CARTO_KEY_VALID = 1,
+    /**
+     * The server rejected the key.
+     */
+    CARTO_KEY_INVALID = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum carto_key_validity carto_key_validity;
+#else
+typedef int32_t carto_key_validity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Where credentials came from (carto_credentials_source).
  */
 enum carto_source
@@ -241,12 +302,61 @@ typedef int32_t carto_source;
 #endif // __cplusplus
 
 /**
+ * Opaque client: credentials, options and a pool of kept-alive connections. Immutable once
+ * created, so one client may send requests from any number of threads at once.
+ */
+typedef struct carto_client carto_client;
+
+/**
+ * Opaque client options (timeouts, trust, key transport, retries, User-Agent). Created with
+ * carto_client_options_new, read by carto_client_new (which copies them), freed with
+ * carto_client_options_free. Setters lock the handle, so any thread may use it.
+ */
+typedef struct carto_client_options carto_client_options;
+
+/**
  * Opaque, immutable credentials: username, API key, base URL, and where they came from.
  * Created by carto_credentials_new, carto_credentials_load, carto_resolve or
  * carto_default_credentials_get; freed with carto_credentials_free. Immutable, so one handle
  * may be used by any number of threads at once.
  */
 typedef struct carto_credentials carto_credentials;
+
+/**
+ * Opaque request: method, path, query, headers, body and callbacks. Created by
+ * carto_request_new / _new_sql / _new_copy_to / _new_copy_from, freed with carto_request_free.
+ * The setters lock the handle, so any thread may use it; sending does not consume it.
+ */
+typedef struct carto_request carto_request;
+
+/**
+ * Opaque response: status, headers, body (unless streamed), CARTO's error message, rate-limit
+ * headers. Immutable, so any thread may read it; freed with carto_response_free.
+ */
+typedef struct carto_response carto_response;
+
+/**
+ * Supplies request body bytes: `int64_t read(user_data, buffer, capacity)` returns the number
+ * of bytes written into `buffer` (at most `capacity`), 0 at the end, or a negative value on
+ * failure.
+ */
+typedef int64_t (*carto_read_fn)(void *user_data, uint8_t *buffer, size_t capacity);
+
+/**
+ * Writes response body bytes to the caller: `size_t write(user_data, data, len)` must return
+ * `len` to continue.
+ */
+typedef size_t (*carto_write_fn)(void *user_data, const uint8_t *data, size_t len);
+
+/**
+ * Reports progress: bytes uploaded and downloaded so far, and the totals when known (-1
+ * otherwise). Return 0 to continue, anything else to cancel the transfer.
+ */
+typedef int32_t (*carto_progress_fn)(void *user_data,
+                                     uint64_t uploaded,
+                                     int64_t upload_total,
+                                     uint64_t downloaded,
+                                     int64_t download_total);
 
 /**
  * Every code, for tests and `carto_status_str`.
@@ -256,6 +366,258 @@ typedef struct carto_credentials carto_credentials;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
+ * attempt, idle timeout 120 s, built-in Mozilla roots, Basic key transport, 3 attempts with at
+ * most 30 s of waiting for 429 Retry-After and connection failures, proxy from the
+ * environment, User-Agent "cartoauth/<version>".
+ *
+ * - `out`: receives a new handle owned by the caller (free with carto_client_options_free).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_client_options_new(struct carto_client_options **out);
+
+/**
+ * Releases client options. NULL, freed and foreign handles are ignored. Clients created from
+ * them keep their own copy.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_client_options_free(struct carto_client_options *options);
+
+/**
+ * Sets the connect timeout in milliseconds (must be > 0).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (0), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread (the handle is locked). Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_connect_timeout(struct carto_client_options *options,
+                                                      uint64_t milliseconds);
+
+/**
+ * Sets the overall limit of one attempt (connect, send, wait and receive the whole body) in
+ * milliseconds; 0 removes it (for very large streams; the idle timeout still applies).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_timeout(struct carto_client_options *options,
+                                              uint64_t milliseconds);
+
+/**
+ * Sets the idle timeout in milliseconds (must be > 0): the longest wait for any data from the
+ * server, including the first byte of the answer.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (0), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread. Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_idle_timeout(struct carto_client_options *options,
+                                                   uint64_t milliseconds);
+
+/**
+ * Chooses which certificate authorities are trusted for https: CARTO_TRUST_WEBPKI (built-in
+ * Mozilla roots, default), CARTO_TRUST_SYSTEM (the operating system's store) or
+ * CARTO_TRUST_CA_BUNDLE with `ca_bundle_path`, a PEM file (e.g. an on-premises CA). The file
+ * is read when the client is created.
+ *
+ * - `ca_bundle_path`: required with CARTO_TRUST_CA_BUNDLE, must be NULL otherwise; copied.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `ca_bundle_path` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_trust(struct carto_client_options *options,
+                                            int32_t trust,
+                                            const char *ca_bundle_path);
+
+/**
+ * Chooses how the API key travels: CARTO_KEY_TRANSPORT_BASIC (default; needs a username) or
+ * CARTO_KEY_TRANSPORT_QUERY.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread. Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_key_transport(struct carto_client_options *options,
+                                                    int32_t transport);
+
+/**
+ * Sets automatic retries: `max_attempts` in all (1 disables retries; at least 1) and at most
+ * `max_wait_ms` of waiting summed over all retries. Retried: 429/503 with Retry-After (for any
+ * method), connection failures before the request was sent (any method) or after it (only
+ * idempotent methods). Never retried: streamed request bodies, streamed responses already
+ * delivered to the writer.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (0 attempts), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_retry(struct carto_client_options *options,
+                                            uint32_t max_attempts,
+                                            uint64_t max_wait_ms);
+
+/**
+ * Appends an application name to the User-Agent "cartoauth/<version>", e.g.
+ * "my-qgis-plugin/2.1". NULL or "" removes it.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (control characters), CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: the
+ * string is copied.
+ *
+ * # Safety
+ * `suffix` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_user_agent_suffix(struct carto_client_options *options,
+                                                        const char *suffix);
+
+/**
+ * Whether HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY from the environment are used
+ * (default true).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_proxy_from_env(struct carto_client_options *options,
+                                                     bool enabled);
+
+/**
+ * Creates a client.
+ *
+ * - `credentials`: a live handle, or NULL to resolve credentials now in the standard order
+ *   (see carto_resolve). The client keeps its own copy.
+ * - `options`: a live handle, or NULL for the defaults (see carto_client_options_new). Copied.
+ * - `out`: receives a new handle owned by the caller (free with carto_client_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (e.g. Basic key transport without a username),
+ * CARTO_ERR_TLS (unreadable or empty CA bundle), the errors of carto_resolve,
+ * CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_new(const struct carto_credentials *credentials,
+                              const struct carto_client_options *options,
+                              struct carto_client **out);
+
+/**
+ * Releases a client and its connections. NULL, freed and foreign handles are ignored; requests
+ * still running on other threads finish first.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_client_free(struct carto_client *client);
+
+/**
+ * The client's credentials.
+ *
+ * - `out`: receives a new credentials handle owned by the caller.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_credentials(const struct carto_client *client,
+                                      struct carto_credentials **out);
+
+/**
+ * Sends a request with the client's credentials (retrying as the options allow) and returns
+ * the server's answer whatever its HTTP status: check it with carto_response_check, which maps
+ * 401, 403, 404, 429, other 4xx and 5xx onto their statuses with CARTO's message.
+ *
+ * - `request`: a live request; it is not consumed and may be sent again (a body read from a
+ *   callback is read again).
+ * - `out`: receives a new response owned by the caller (free with carto_response_free);
+ *   written only when an answer was received.
+ *
+ * Errors: (no answer was received) CARTO_ERR_TIMEOUT, CARTO_ERR_CONNECTION (a body that broke
+ * off), CARTO_ERR_TLS, CARTO_ERR_CANCELLED (progress callback), CARTO_ERR_CALLBACK (read or
+ * write callback), CARTO_ERR_PROTOCOL (bad redirect, https to http redirect),
+ * CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Messages name
+ * the method and URL without its query string and never contain the key.
+ *
+ * Thread safety: any thread; one client serves many threads at once. Callbacks of the request
+ * run on the calling thread, during this call.
+ *
+ * # Safety
+ * `out` is NULL or writable; the request's callbacks and user data are valid for this call.
+ */
+CARTO_MUST_USE
+carto_status carto_client_send(const struct carto_client *client,
+                               const struct carto_request *request,
+                               struct carto_response **out);
+
+/**
+ * Runs a SQL API query: GET for queries shorter than 1024 bytes, POST (form) otherwise, as
+ * carto-python does. `format`: NULL or "json" (default), "geojson", "csv", or any format the
+ * server offers (raw bytes). Like carto_client_send, any HTTP answer is returned; check it with
+ * carto_response_check. For optional parameters (skipfields, dp, filename, page,
+ * rows_per_page) or streaming, use carto_request_new_sql and carto_client_send.
+ *
+ * - `out`: receives a new response owned by the caller (free with carto_response_free).
+ *
+ * Errors: those of carto_client_send, CARTO_ERR_INVALID_UTF8. Thread safety: any thread.
+ *
+ * # Safety
+ * `query` and `format` are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql(const struct carto_client *client,
+                              const char *query,
+                              const char *format,
+                              struct carto_response **out);
+
+/**
+ * Asks api/v3/me who the key belongs to.
+ *
+ * - `out_username`: receives the username (owned; free with carto_string_free), or NULL when
+ *   the server did not say.
+ * - `out_user_id`: NULL, or receives the user id (owned), which CARTO returns only to the
+ *   master key; NULL otherwise.
+ *
+ * Errors: the HTTP errors of carto_response_check (e.g. CARTO_ERR_HTTP_UNAUTHORIZED), those
+ * of carto_client_send, CARTO_ERR_PROTOCOL (not JSON). Outputs are written only on success.
+ * Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_me(const struct carto_client *client,
+                             char **out_username,
+                             char **out_user_id);
+
+/**
+ * Asks the server whether the client's API key is valid (as carto-python does, through the
+ * Auth API, falling back to a trivial SQL query on servers without it).
+ *
+ * - `out`: caller-provided storage for CARTO_KEY_VALID, CARTO_KEY_INVALID or
+ *   CARTO_KEY_UNKNOWN (network failure, server error: could not tell).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE (a failed request is
+ * CARTO_KEY_UNKNOWN, not an error). Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_validate_key(const struct carto_client *client,
+                                       carto_key_validity *out);
 
 /**
  * Loads credentials from a file or profile. The layout is detected from the keys: cartocreds
@@ -751,6 +1113,245 @@ void carto_string_free(char *string);
 size_t carto_handle_count(void);
 
 /**
+ * Creates a request.
+ *
+ * - `method`: "GET", "POST", "PUT", "DELETE", ... (any case).
+ * - `path`: relative to the credentials' base URL; "api/v3/me" and "/api/v3/me" both keep an
+ *   on-premises "/user/{u}" prefix. An absolute URL is accepted only on the base URL's own
+ *   scheme, host and port (the key is never sent elsewhere).
+ * - `out`: receives a new handle owned by the caller (free with carto_request_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (empty or malformed method), CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `method` and `path` are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_request_new(const char *method,
+                               const char *path,
+                               struct carto_request **out);
+
+/**
+ * Creates a SQL API request (api/v2/sql): GET for queries shorter than 1024 bytes, POST
+ * (form) for longer ones. `format`: NULL or "json" (default), "geojson", "csv", ... Add
+ * optional parameters (skipfields, dp, filename, page, rows_per_page) with
+ * carto_request_add_param, which puts them where the query went.
+ *
+ * - `out`: receives a new handle owned by the caller (free with carto_request_free).
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `query` and `format` are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_request_new_sql(const char *query,
+                                   const char *format,
+                                   struct carto_request **out);
+
+/**
+ * Creates a COPY TO request (api/v2/sql/copyto) for `copy_query`, e.g.
+ * "COPY (SELECT * FROM t) TO STDOUT WITH (FORMAT csv, HEADER true)". Stream large answers with
+ * carto_request_set_response_writer.
+ *
+ * - `out`: receives a new handle owned by the caller (free with carto_request_free).
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `copy_query` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_request_new_copy_to(const char *copy_query,
+                                       struct carto_request **out);
+
+/**
+ * Creates a COPY FROM request (POST api/v2/sql/copyfrom) for `copy_query`, e.g.
+ * "COPY t (a, b) FROM STDIN WITH (FORMAT csv, HEADER true)". Give the data with
+ * carto_request_set_body or, streamed, carto_request_set_body_reader; gzip it with
+ * carto_request_set_gzip.
+ *
+ * - `out`: receives a new handle owned by the caller (free with carto_request_free).
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `copy_query` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_request_new_copy_from(const char *copy_query,
+                                         struct carto_request **out);
+
+/**
+ * Releases a request. NULL, freed and foreign handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_request_free(struct carto_request *request);
+
+/**
+ * Adds a query-string parameter (URL-encoded when sent).
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread
+ * safety: any thread. Ownership: the strings are copied.
+ *
+ * # Safety
+ * `name` and `value` are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_add_query(struct carto_request *request,
+                                     const char *name,
+                                     const char *value);
+
+/**
+ * Adds an API parameter where the API expects it: a form field when the body is a form (a
+ * long SQL query sent by POST), otherwise a query-string parameter.
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread
+ * safety: any thread. Ownership: the strings are copied.
+ *
+ * # Safety
+ * `name` and `value` are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_add_param(struct carto_request *request,
+                                     const char *name,
+                                     const char *value);
+
+/**
+ * Adds a request header. Authorization is refused: cartoauth sets it from the credentials and
+ * keeps it away from other hosts.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (Authorization, or characters not allowed in headers),
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread. Ownership: the strings are copied.
+ *
+ * # Safety
+ * `name` and `value` are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_add_header(struct carto_request *request,
+                                      const char *name,
+                                      const char *value);
+
+/**
+ * Sets the body to `length` bytes at `data` (copied) with a content type (NULL:
+ * "application/octet-stream"). Replaces any previous body.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT (`data` NULL with `length` > 0), CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: the bytes are copied.
+ *
+ * # Safety
+ * `data` is NULL or points to `length` readable bytes; `content_type` is NULL or
+ * NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_set_body(struct carto_request *request,
+                                    const uint8_t *data,
+                                    size_t length,
+                                    const char *content_type);
+
+/**
+ * Adds a form field; the body becomes an application/x-www-form-urlencoded form (replacing a
+ * body of another kind).
+ *
+ * Errors: CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread
+ * safety: any thread. Ownership: the strings are copied.
+ *
+ * # Safety
+ * `name` and `value` are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_add_form_field(struct carto_request *request,
+                                          const char *name,
+                                          const char *value);
+
+/**
+ * Sets an application/json body. The text must be valid JSON.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (not JSON; the message gives line and column),
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread. Ownership: the text is copied.
+ *
+ * # Safety
+ * `json` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_set_json_body(struct carto_request *request,
+                                         const char *json);
+
+/**
+ * Streams the body from a callback as it is sent, in constant memory (uploads, COPY FROM).
+ * `read(user_data, buffer, capacity)` fills `buffer` and returns the byte count, 0 at the end,
+ * or a negative value to abort (carto_client_send then fails with CARTO_ERR_CALLBACK).
+ *
+ * - `content_length`: the total size when known, or -1 (the body is then sent chunked).
+ * - `content_type`: NULL for "application/octet-stream".
+ *
+ * A streamed body is never retried and cannot follow a 307/308 redirect. Errors:
+ * CARTO_ERR_NULL_ARGUMENT (`read` NULL), CARTO_ERR_INVALID_ARGUMENT (length below -1),
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the callback is
+ * called only on the thread running carto_client_send, with `user_data` passed back unchanged
+ * (the caller owns it and keeps it valid while the request may be sent).
+ *
+ * # Safety
+ * `read` is NULL or a function of this signature; `content_type` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_request_set_body_reader(struct carto_request *request,
+                                           carto_read_fn read,
+                                           void *user_data,
+                                           int64_t content_length,
+                                           const char *content_type);
+
+/**
+ * Compresses the request body with gzip (Content-Encoding: gzip, level 1, chunked), which
+ * CARTO's COPY FROM accepts.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE carto_status carto_request_set_gzip(struct carto_request *request, bool enabled);
+
+/**
+ * Streams a successful (2xx) response body to a callback instead of keeping it in memory:
+ * `write(user_data, data, length)` must return `length` to continue; anything else aborts
+ * the transfer (carto_client_send fails with CARTO_ERR_CALLBACK). Error bodies are kept in the
+ * response so carto_response_check can report CARTO's message. NULL `write` turns streaming
+ * off.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
+ * callback runs only on the thread running carto_client_send, with `user_data` passed back
+ * unchanged (owned by the caller).
+ *
+ * # Safety
+ * `write` is NULL or a function of this signature.
+ */
+CARTO_MUST_USE
+carto_status carto_request_set_response_writer(struct carto_request *request,
+                                               carto_write_fn write,
+                                               void *user_data);
+
+/**
+ * Reports progress while the request is sent and its answer received:
+ * `progress(user_data, uploaded, upload_total, downloaded, download_total)` with totals -1
+ * when unknown; returning non-zero cancels (carto_client_send fails with
+ * CARTO_ERR_CANCELLED). NULL turns reporting off.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
+ * callback runs only on the thread running carto_client_send, with `user_data` passed back
+ * unchanged (owned by the caller).
+ *
+ * # Safety
+ * `progress` is NULL or a function of this signature.
+ */
+CARTO_MUST_USE
+carto_status carto_request_set_progress(struct carto_request *request,
+                                        carto_progress_fn progress,
+                                        void *user_data);
+
+/**
  * Resolves the credentials to use, in this order:
  * 1. `explicit_credentials`, when not NULL;
  * 2. the process default (carto_default_credentials_set);
@@ -782,6 +1383,163 @@ size_t carto_handle_count(void);
 CARTO_MUST_USE
 carto_status carto_resolve(const struct carto_credentials *explicit_credentials,
                            struct carto_credentials **out);
+
+/**
+ * Releases a response; pointers borrowed from it become invalid. NULL, freed and foreign
+ * handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_response_free(struct carto_response *response);
+
+/**
+ * The HTTP status code (200, 401, ...).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_status(const struct carto_response *response,
+                                   uint16_t *out);
+
+/**
+ * Maps the HTTP status onto cartoauth's statuses: CARTO_OK below 400, else
+ * CARTO_ERR_HTTP_UNAUTHORIZED (401), _FORBIDDEN (403), _NOT_FOUND (404), _RATE_LIMITED (429),
+ * _CLIENT_ERROR (other 4xx), _SERVER_ERROR (5xx). For an error, carto_last_error() then says
+ * e.g. "HTTP 403 Forbidden: permission denied for table t (GET https://…/api/v2/sql)".
+ *
+ * Errors: the HTTP statuses above, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread
+ * safety: any thread. Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE carto_status carto_response_check(const struct carto_response *response);
+
+/**
+ * The value of the first header called `name` (case-insensitive), or NULL in `*out` when
+ * there is none.
+ *
+ * Ownership: `*out` is borrowed from the response, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_header(const struct carto_response *response,
+                                   const char *name,
+                                   const char **out);
+
+/**
+ * The number of headers, for carto_response_header_at.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_header_count(const struct carto_response *response,
+                                         size_t *out);
+
+/**
+ * Header number `index` (0-based, in received order, names lowercase).
+ *
+ * Ownership: `*out_name` and `*out_value` are borrowed from the response, valid until it is
+ * freed. Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_header_at(const struct carto_response *response,
+                                      size_t index,
+                                      const char **out_name,
+                                      const char **out_value);
+
+/**
+ * The response body: `*out_data` points to `*out_length` bytes, followed by a NUL byte that is
+ * not counted (so JSON or CSV text can be used as a C string). Empty when the body was
+ * streamed to a response writer.
+ *
+ * Ownership: borrowed from the response, valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_body(const struct carto_response *response,
+                                 const uint8_t **out_data,
+                                 size_t *out_length);
+
+/**
+ * CARTO's error message from an {"error": [...]} (SQL API) or {"errors": ...} (Auth API) body,
+ * or NULL in `*out` when the body has none.
+ *
+ * Ownership: borrowed from the response, valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_error_message(const struct carto_response *response,
+                                          const char **out);
+
+/**
+ * CARTO's rate-limit headers: Carto-Rate-Limit-Limit, -Remaining, -Reset (seconds) and
+ * Retry-After (seconds), each -1 when absent or not an integer.
+ *
+ * - Each out pointer may be NULL (that value is not wanted); the others are caller-provided
+ *   storage written on success.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (response). Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * Each out pointer is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_rate_limit(const struct carto_response *response,
+                                       int64_t *out_limit,
+                                       int64_t *out_remaining,
+                                       int64_t *out_reset,
+                                       int64_t *out_retry_after);
+
+/**
+ * How many attempts the request took (more than 1 after automatic retries).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_attempts(const struct carto_response *response,
+                                     uint32_t *out);
+
+/**
+ * How many body bytes were delivered to the response writer (0 when not streaming).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_response_streamed_bytes(const struct carto_response *response,
+                                           uint64_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod base_url;
+pub mod client;
 pub mod config;
 mod credentials;
 mod defaults;
@@ -20,6 +21,7 @@ mod redact;
 mod resolve;
 mod secret;
 
+pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
 pub use config::{FileFormat, FileUpdate, Location};
 pub use credentials::{Credentials, CredentialsBuilder};
 pub use defaults::{

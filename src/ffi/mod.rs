@@ -16,15 +16,19 @@
 #![allow(non_camel_case_types)]
 
 mod boundary;
+pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod defaults;
 mod handles;
 pub mod library;
 mod raw;
+pub mod request;
 pub mod resolve;
+pub mod response;
 pub mod status;
 
+pub use raw::{carto_progress_fn, carto_read_fn, carto_write_fn};
 pub use status::carto_status;
 
 use std::ffi::CString;

@@ -1,9 +1,12 @@
 //! Every raw pointer the C caller hands us is read or written here, and nowhere else: input
-//! strings and byte buffers, out-parameters, and strings we hand out and take back.
+//! strings and byte buffers, out-parameters, strings we hand out and take back, and the C
+//! callbacks (with their user data) that stream request and response bodies.
 
 use super::status::{carto_status, FfiError};
+use crate::client::{Abort, Progress, ProgressFn};
 use std::collections::HashSet;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::io::{self, Read, Write};
 use std::ptr::NonNull;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
@@ -12,6 +15,18 @@ fn null_argument(name: &str) -> FfiError {
         carto_status::CARTO_ERR_NULL_ARGUMENT,
         format!("argument '{name}' is NULL"),
     )
+}
+
+/// A required NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that stays valid during the call.
+pub(crate) unsafe fn str_arg_required<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<&'a str, FfiError> {
+    // SAFETY: forwarded caller contract; NULL is checked inside.
+    unsafe { optional_str_arg(ptr, name) }?.ok_or_else(|| null_argument(name))
 }
 
 /// An optional string argument: NULL gives `None`.
@@ -107,6 +122,125 @@ pub(crate) unsafe fn copy_to_buffer(text: &[u8], dst: *mut c_char, capacity: usi
         }
     }
     text.len()
+}
+
+/// A byte buffer argument; NULL is accepted only with length 0.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable bytes that stay valid during the call.
+pub(crate) unsafe fn bytes_arg<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], FfiError> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(null_argument(name))
+        };
+    }
+    // SAFETY: non-NULL, `len` readable bytes per the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Writes response body bytes to the caller: `size_t write(user_data, data, len)` must return
+/// `len` to continue.
+pub type carto_write_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize) -> usize>;
+
+/// Supplies request body bytes: `int64_t read(user_data, buffer, capacity)` returns the number
+/// of bytes written into `buffer` (at most `capacity`), 0 at the end, or a negative value on
+/// failure.
+pub type carto_read_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, buffer: *mut u8, capacity: usize) -> i64>;
+
+/// Reports progress: bytes uploaded and downloaded so far, and the totals when known (-1
+/// otherwise). Return 0 to continue, anything else to cancel the transfer.
+pub type carto_progress_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        uploaded: u64,
+        upload_total: i64,
+        downloaded: u64,
+        download_total: i64,
+    ) -> i32,
+>;
+
+/// A C callback with its user data, both passed back unchanged.
+#[derive(Clone, Copy)]
+pub(crate) struct Callback<F> {
+    pub function: F,
+    pub user_data: *mut c_void,
+}
+
+// SAFETY: cartoauth calls the function only on the thread that called carto_client_send, and
+// the caller's contract (documented on the setters) is that `user_data` may be used there. The
+// handle that stores the pair may be moved between threads; the pair is inert data until then.
+unsafe impl<F: Send> Send for Callback<F> {}
+// SAFETY: as above; shared references never call the function concurrently by themselves.
+unsafe impl<F: Sync> Sync for Callback<F> {}
+
+impl Write for Callback<unsafe extern "C" fn(*mut c_void, *const u8, usize) -> usize> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        // SAFETY: the caller supplied a valid function for this signature; `data` is valid for
+        // `data.len()` bytes during the call.
+        let taken = unsafe { (self.function)(self.user_data, data.as_ptr(), data.len()) };
+        if taken != data.len() {
+            return Err(io::Error::other(Abort::WriteCallback(format!(
+                "the write callback took {taken} of {} bytes",
+                data.len()
+            ))));
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for Callback<unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> i64> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: the caller supplied a valid function for this signature; `buffer` is valid
+        // and writable for `buffer.len()` bytes during the call.
+        let n = unsafe { (self.function)(self.user_data, buffer.as_mut_ptr(), buffer.len()) };
+        match usize::try_from(n) {
+            Ok(n) if n <= buffer.len() => Ok(n),
+            Ok(n) => Err(io::Error::other(Abort::ReadCallback(format!(
+                "the read callback claimed {n} bytes for a {}-byte buffer",
+                buffer.len()
+            )))),
+            Err(_) => Err(io::Error::other(Abort::ReadCallback(format!(
+                "the read callback returned {n}"
+            )))),
+        }
+    }
+}
+
+type ProgressCFn = unsafe extern "C" fn(*mut c_void, u64, i64, u64, i64) -> i32;
+
+impl Callback<ProgressCFn> {
+    /// Tells the callback; false means it asked to cancel.
+    fn report(&self, p: Progress) -> bool {
+        let total = |t: Option<u64>| t.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1);
+        // SAFETY: the caller supplied a valid function for this signature.
+        let verdict = unsafe {
+            (self.function)(
+                self.user_data,
+                p.uploaded,
+                total(p.upload_total),
+                p.downloaded,
+                total(p.download_total),
+            )
+        };
+        verdict == 0
+    }
+}
+
+/// The progress callback as the core's `ProgressFn`.
+pub(crate) fn progress_fn(callback: Callback<ProgressCFn>) -> ProgressFn {
+    Box::new(move |p: Progress| callback.report(p))
 }
 
 #[cfg(test)]

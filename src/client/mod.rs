@@ -1,0 +1,206 @@
+//! Authenticated requests to CARTO's APIs.
+//!
+//! A [`Client`] holds credentials, options and one HTTP agent (a pool of kept-alive
+//! connections); it is cheap to share: clone it or use it from many threads at once.
+//! [`Client::send`] returns any HTTP answer as a [`Response`] (check it with
+//! [`Response::check`]); helpers such as [`Client::sql`] return an error for HTTP errors.
+
+mod account;
+mod options;
+mod request;
+mod response;
+mod retry;
+mod sql;
+mod transport;
+
+pub use account::{KeyValidity, Me};
+pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
+pub use request::{Body, Progress, ProgressFn, Request};
+pub use response::{RateLimit, Response};
+pub use sql::MAX_GET_QUERY_LEN;
+pub(crate) use transport::Abort;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorKind, Result};
+use base64::Engine;
+use std::sync::Arc;
+use std::time::Duration;
+use transport::Endpoint;
+use ureq::tls::{RootCerts, TlsConfig};
+use ureq::Agent;
+
+/// A CARTO client: credentials + options + a connection pool. Thread-safe and cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: Agent,
+    endpoint: Endpoint,
+    credentials: Credentials,
+    options: ClientOptions,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("credentials", &self.inner.credentials)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `credentials`. Fails when the options cannot be honoured (an unreadable CA
+    /// bundle, Basic key transport without a username).
+    pub fn new(credentials: Credentials, options: ClientOptions) -> Result<Client> {
+        let base = url::Url::parse(credentials.base_url())
+            .map_err(|e| Error::new(ErrorKind::InvalidBaseUrl, format!("base_url: {e}")))?;
+        let api_key = zeroize::Zeroizing::new(credentials.api_key().expose().to_owned());
+        let basic_header = match options.key_transport {
+            KeyTransport::Query => None,
+            KeyTransport::Basic => {
+                let username = credentials.username().ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "Basic key transport needs a username, and none is given or can be derived from {}; give the username or use the query key transport",
+                        credentials.base_url()
+                    ))
+                })?;
+                let pair = zeroize::Zeroizing::new(format!("{username}:{}", *api_key));
+                Some(zeroize::Zeroizing::new(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+                )))
+            }
+        };
+        let agent = build_agent(&options)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                endpoint: Endpoint {
+                    base,
+                    transport: options.key_transport,
+                    basic_header,
+                    api_key,
+                },
+                credentials,
+                options,
+            }),
+        })
+    }
+
+    /// A client for the credentials [`crate::resolve`] finds.
+    pub fn from_resolution(options: ClientOptions) -> Result<Client> {
+        Client::new(crate::resolve(None)?, options)
+    }
+
+    /// The client's credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// The client's options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// Sends a request (retrying as the options allow) and returns the server's answer,
+    /// whatever its HTTP status. Errors are transport failures: timeout, connection, TLS,
+    /// cancellation, callbacks, protocol.
+    pub fn send(&self, mut request: Request) -> Result<Response> {
+        let policy = self.inner.options.retry;
+        let mut waited = Duration::ZERO;
+        let mut attempt = 1;
+        loop {
+            let outcome =
+                transport::exchange(&self.inner.agent, &self.inner.endpoint, &mut request);
+            let wait = retry::next_wait(
+                &policy,
+                attempt,
+                waited,
+                match &outcome {
+                    Ok(response) => retry::Outcome::Answered(response),
+                    Err(failure) => retry::Outcome::Failed(failure),
+                },
+                request.body.is_replayable(),
+                request.is_idempotent(),
+            );
+            match (outcome, wait) {
+                (outcome, None) => {
+                    return outcome
+                        .map(|mut response| {
+                            response.attempts = attempt;
+                            response
+                        })
+                        .map_err(|failure| failure.error)
+                }
+                (_, Some(wait)) => {
+                    std::thread::sleep(wait);
+                    waited += wait;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Runs a SQL API query and returns the answer, or the HTTP error with CARTO's message.
+    pub fn sql(&self, query: &str, format: Option<&str>) -> Result<Response> {
+        self.send(Request::sql(query, format))?.error_for_status()
+    }
+}
+
+fn build_agent(options: &ClientOptions) -> Result<Agent> {
+    let roots = match &options.trust {
+        Trust::WebPki => RootCerts::WebPki,
+        Trust::System => RootCerts::PlatformVerifier,
+        Trust::CaBundle(path) => RootCerts::new_with_certs(&read_ca_bundle(path)?),
+    };
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0) // followed by transport.rs, which decides where the key may go
+        .user_agent(options.user_agent())
+        .timeout_connect(Some(options.connect_timeout))
+        .timeout_global(options.timeout)
+        .timeout_per_read(Some(options.idle_timeout))
+        .timeout_per_write(Some(options.idle_timeout))
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(16)
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
+        .proxy(if options.proxy_from_env {
+            ureq::Proxy::try_from_env()
+        } else {
+            None
+        })
+        .build();
+    Ok(Agent::new_with_config(config))
+}
+
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::new(
+            ErrorKind::Tls,
+            format!("cannot read the CA bundle {}: {e}", path.display()),
+        )
+    })?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Tls,
+                    format!("the CA bundle {} is not valid PEM: {e}", path.display()),
+                ))
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Tls,
+            format!("the CA bundle {} holds no certificate", path.display()),
+        ));
+    }
+    Ok(certs)
+}

@@ -1,0 +1,96 @@
+//! How a client talks to CARTO: timeouts, trust, key transport, retries, identification.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the API key travels with each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyTransport {
+    /// `Authorization: Basic base64(username:api_key)`, CARTO's first choice: the key never sits
+    /// in a URL that a proxy or server could log. Needs a username.
+    #[default]
+    Basic,
+    /// An `api_key` query parameter, as carto-python and GDAL send it, for servers that only
+    /// accept that. Error messages and logs of this library redact it.
+    Query,
+}
+
+/// Which certificate authorities are trusted for https.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Trust {
+    /// The Mozilla root store compiled into the library (same on every platform).
+    #[default]
+    WebPki,
+    /// The operating system's trust store (corporate or on-premises CAs installed there).
+    System,
+    /// Only the certificates of a PEM bundle file (a private CA of an on-premises install).
+    CaBundle(PathBuf),
+}
+
+/// When to retry automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, including the first (1 disables retries).
+    pub max_attempts: u32,
+    /// Upper bound of the time spent waiting between attempts, summed over all retries. A
+    /// `Retry-After` longer than what is left is not waited for: the 429 is returned.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Options of a [`super::Client`]. The defaults never wait forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Limit for establishing a connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Limit for one whole attempt, body included (default 300 s; `None`: no overall limit,
+    /// for very large streams; the idle timeout still applies).
+    pub timeout: Option<Duration>,
+    /// Limit for any single wait for data from the server (default 120 s).
+    pub idle_timeout: Duration,
+    /// Which CAs are trusted.
+    pub trust: Trust,
+    /// How the API key is sent.
+    pub key_transport: KeyTransport,
+    /// Automatic retries of rate-limited requests and failed connections.
+    pub retry: RetryPolicy,
+    /// Appended to the `User-Agent` header `cartoauth/<version>`, e.g. "my-qgis-plugin/2.1".
+    pub user_agent_suffix: Option<String>,
+    /// Use `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment
+    /// (default true).
+    pub proxy_from_env: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Some(Duration::from_secs(300)),
+            idle_timeout: Duration::from_secs(120),
+            trust: Trust::default(),
+            key_transport: KeyTransport::default(),
+            retry: RetryPolicy::default(),
+            user_agent_suffix: None,
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The `User-Agent` header value.
+    pub fn user_agent(&self) -> String {
+        let base = concat!("cartoauth/", env!("CARGO_PKG_VERSION"));
+        match self.user_agent_suffix.as_deref().map(str::trim) {
+            Some(suffix) if !suffix.is_empty() => format!("{base} {suffix}"),
+            _ => base.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,576 @@
+//! One attempt of a request on the wire: the URL, where the API key goes, the body, redirects,
+//! reading or streaming the answer, and turning transport failures into errors.
+//!
+//! Key placement lives here and only here. The key is attached only to requests for the base
+//! URL's own origin: a redirect to another host, port or scheme goes there without it, and a
+//! redirect from https to http is refused.
+
+use super::options::KeyTransport;
+use super::request::{Body, Progress, ProgressFn, Request};
+use super::response::Response;
+use crate::error::{Error, ErrorKind, Result};
+use std::io::{self, Read, Write};
+use ureq::http::{self, HeaderValue};
+use ureq::{Agent, SendBody};
+use url::Url;
+
+const MAX_REDIRECTS: u32 = 10;
+/// Error bodies are kept to read CARTO's message; this bounds memory for a hostile server.
+const MAX_ERROR_BODY: u64 = 4 << 20;
+const CHUNK: usize = 64 * 1024;
+
+/// What a request needs to reach the account: the base URL and how to present the key.
+pub(crate) struct Endpoint {
+    pub base: Url,
+    pub transport: KeyTransport,
+    /// `Basic base64(username:key)`, precomputed (Basic transport only).
+    pub basic_header: Option<zeroize::Zeroizing<String>>,
+    pub api_key: zeroize::Zeroizing<String>,
+}
+
+/// A failed attempt and whether the request may have reached the server.
+pub(crate) struct Failure {
+    pub error: Error,
+    /// False when the failure happened before anything was sent (DNS, connect): safe to retry
+    /// whatever the method.
+    pub request_sent: bool,
+    /// True once part of a streamed response reached the caller's writer.
+    pub delivered_to_sink: bool,
+}
+
+impl Failure {
+    fn before_sending(error: Error) -> Self {
+        Failure {
+            error,
+            request_sent: false,
+            delivered_to_sink: false,
+        }
+    }
+
+    fn after_sending(error: Error) -> Self {
+        Failure {
+            error,
+            request_sent: true,
+            delivered_to_sink: false,
+        }
+    }
+}
+
+/// `METHOD scheme://host[:port]/path`: what messages show of a request (no query string, where
+/// a key could be).
+fn describe(method: &str, url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    format!("{method} {shown}")
+}
+
+/// The URL of `path`, relative to the base URL so that `/user/{u}` is kept.
+pub(crate) fn target_url(base: &Url, path: &str) -> Result<Url> {
+    let trimmed = path.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let url = if lower.starts_with("http://") || lower.starts_with("https://") {
+        let url = Url::parse(trimmed)
+            .map_err(|e| Error::invalid_argument(format!("invalid URL: {e}")))?;
+        if url.origin() != base.origin() {
+            return Err(Error::invalid_argument(format!(
+                "{} is not on the base URL's host ({}); cartoauth only sends credentials to the account's own origin",
+                describe("", &url).trim(),
+                base.origin().ascii_serialization()
+            )));
+        }
+        url
+    } else {
+        let joined = format!(
+            "{}/{}",
+            base.as_str().trim_end_matches('/'),
+            trimmed.trim_start_matches('/')
+        );
+        Url::parse(&joined).map_err(|e| {
+            Error::invalid_argument(format!("invalid request path {trimmed:?}: {e}"))
+        })?
+    };
+    Ok(url)
+}
+
+/// Runs one attempt (following redirects) and returns the response, whatever its status.
+pub(crate) fn exchange(
+    agent: &Agent,
+    endpoint: &Endpoint,
+    request: &mut Request,
+) -> std::result::Result<Response, Failure> {
+    let mut url = target_url(&endpoint.base, &request.path).map_err(Failure::before_sending)?;
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in &request.query {
+            pairs.append_pair(name, value);
+        }
+    }
+    let mut method = request.method.clone();
+    let mut with_body = true;
+    let Request {
+        headers,
+        body,
+        gzip,
+        sink,
+        progress,
+        ..
+    } = request;
+    let form = match &*body {
+        Body::Form(fields) => Some(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish()
+                .into_bytes(),
+        ),
+        _ => None,
+    };
+    let mut meter = Meter::new(progress.as_mut(), body_length(body, form.as_deref()));
+
+    for hop in 0..=MAX_REDIRECTS {
+        let with_key = url.origin() == endpoint.base.origin();
+        let outgoing = if with_body {
+            Outgoing::of(body, form.as_deref())
+        } else {
+            None
+        };
+        let response = send_once(
+            agent, endpoint, &method, &url, headers, outgoing, *gzip, with_key, &mut meter,
+        )?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match (is_redirect(status), location) {
+            (true, Some(_)) if hop == MAX_REDIRECTS => {
+                return Err(Failure::after_sending(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "more than {MAX_REDIRECTS} redirects ({})",
+                        describe(&method, &url)
+                    ),
+                )))
+            }
+            (true, Some(location)) => {
+                let next = url.join(&location).map_err(|e| {
+                    Failure::after_sending(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "{} redirected to an invalid location: {e}",
+                            describe(&method, &url)
+                        ),
+                    ))
+                })?;
+                if url.scheme() == "https" && next.scheme() != "https" {
+                    return Err(Failure::after_sending(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "refusing to follow a redirect from https to {} ({} -> {})",
+                            next.scheme(),
+                            describe(&method, &url),
+                            describe("", &next).trim()
+                        ),
+                    )));
+                }
+                let switch_to_get = status == 303
+                    || (matches!(status, 301 | 302) && method != "GET" && method != "HEAD");
+                if switch_to_get {
+                    method = "GET".to_owned();
+                    with_body = false;
+                } else if with_body && !body.is_replayable() {
+                    return Err(Failure::after_sending(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "{} answered a {status} redirect, which would need the streamed body again",
+                            describe(&method, &url)
+                        ),
+                    )));
+                }
+                url = next;
+            }
+            _ => return receive(response, describe(&method, &url), sink.as_mut(), &mut meter),
+        }
+    }
+    unreachable!("the loop returns on its last hop")
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// The request body size before compression, when known (for progress).
+fn body_length(body: &Body, form: Option<&[u8]>) -> Option<u64> {
+    match body {
+        Body::Empty => None,
+        Body::Bytes { data, .. } => Some(data.len() as u64),
+        Body::Form(_) => form.map(|f| f.len() as u64),
+        Body::Json(text) => Some(text.len() as u64),
+        Body::Reader { length, .. } => *length,
+    }
+}
+
+/// The body of one hop: a reader over it, its length when known, and its content type.
+struct Outgoing<'b> {
+    source: Box<dyn Read + 'b>,
+    length: Option<u64>,
+    content_type: &'b str,
+}
+
+impl<'b> Outgoing<'b> {
+    fn of(body: &'b mut Body, form: Option<&'b [u8]>) -> Option<Self> {
+        let bytes = |data: &'b [u8], content_type: &'b str| Outgoing {
+            source: Box::new(io::Cursor::new(data)),
+            length: Some(data.len() as u64),
+            content_type,
+        };
+        match body {
+            Body::Empty => None,
+            Body::Bytes { data, content_type } => Some(bytes(data, content_type)),
+            Body::Form(_) => Some(bytes(
+                form.unwrap_or_default(),
+                "application/x-www-form-urlencoded",
+            )),
+            Body::Json(text) => Some(bytes(text.as_bytes(), "application/json")),
+            Body::Reader {
+                reader,
+                length,
+                content_type,
+            } => Some(Outgoing {
+                source: Box::new(reader),
+                length: *length,
+                content_type,
+            }),
+        }
+    }
+}
+
+/// Sends the request line, headers and body once; returns the response head.
+#[allow(clippy::too_many_arguments)]
+fn send_once(
+    agent: &Agent,
+    endpoint: &Endpoint,
+    method: &str,
+    url: &Url,
+    headers: &[(String, String)],
+    outgoing: Option<Outgoing<'_>>,
+    gzip: bool,
+    with_key: bool,
+    meter: &mut Meter<'_>,
+) -> std::result::Result<http::Response<ureq::Body>, Failure> {
+    let target = describe(method, url);
+    let mut wire_url = url.clone();
+    if with_key && endpoint.transport == KeyTransport::Query {
+        wire_url
+            .query_pairs_mut()
+            .append_pair("api_key", &endpoint.api_key);
+    }
+    let invalid = |what: String| Failure::before_sending(Error::invalid_argument(what));
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(wire_url.as_str());
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let (true, Some(basic)) = (with_key, &endpoint.basic_header) {
+        let mut value = HeaderValue::from_str(basic)
+            .map_err(|_| invalid("the username or API key cannot be sent in a header".into()))?;
+        value.set_sensitive(true);
+        builder = builder.header(http::header::AUTHORIZATION, value);
+    }
+    let Some(Outgoing {
+        mut source,
+        length,
+        content_type,
+    }) = outgoing
+    else {
+        let request = builder
+            .body(SendBody::none())
+            .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
+        return agent
+            .run(request)
+            .map_err(|e| transport_failure(e, &target));
+    };
+    builder = builder.header(http::header::CONTENT_TYPE, content_type);
+    if gzip {
+        builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
+    } else if let Some(length) = length {
+        builder = builder.header(http::header::CONTENT_LENGTH, length);
+    }
+    let mut counted = MeteredReader {
+        inner: &mut source,
+        meter,
+    };
+    let mut compressed;
+    let reader: &mut dyn Read = if gzip {
+        compressed = flate2::read::GzEncoder::new(&mut counted, flate2::Compression::fast());
+        &mut compressed
+    } else {
+        &mut counted
+    };
+    let request = builder
+        .body(SendBody::from_reader(reader))
+        .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
+    agent
+        .run(request)
+        .map_err(|e| transport_failure(e, &target))
+}
+
+/// Reads (or streams) the body of the final response.
+fn receive(
+    response: http::Response<ureq::Body>,
+    target: String,
+    sink: Option<&mut Box<dyn Write + Send>>,
+    meter: &mut Meter<'_>,
+) -> std::result::Result<Response, Failure> {
+    let (parts, body) = response.into_parts();
+    let status = parts.status.as_u16();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    meter.state.download_total = body.content_length();
+    let success = (200..300).contains(&status);
+    let mut sink = sink.filter(|_| success);
+    let mut reader = body.into_with_config().limit(u64::MAX).reader();
+    let mut buffer = vec![0u8; CHUNK];
+    let mut kept = Vec::new();
+    let mut streamed = 0u64;
+    let failure = |error, delivered| Failure {
+        error,
+        request_sent: true,
+        delivered_to_sink: delivered,
+    };
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let error = read_error(e, &target, meter.state.downloaded);
+                return Err(failure(error, streamed > 0));
+            }
+        };
+        match sink.as_mut() {
+            Some(sink) => {
+                sink.write_all(&buffer[..n])
+                    .map_err(|e| failure(writer_error(&e, &target), streamed > 0))?;
+                streamed += n as u64;
+            }
+            // An error body only needs to be long enough to hold CARTO's message.
+            None if !success && kept.len() as u64 >= MAX_ERROR_BODY => break,
+            None => kept.extend_from_slice(&buffer[..n]),
+        }
+        meter.state.downloaded += n as u64;
+        if !meter.report() {
+            return Err(failure(cancelled(&target), streamed > 0));
+        }
+    }
+    if let Some(sink) = sink.as_mut() {
+        sink.flush()
+            .map_err(|e| failure(writer_error(&e, &target), streamed > 0))?;
+    }
+    Ok(Response {
+        status,
+        headers,
+        body: kept,
+        streamed_bytes: streamed,
+        attempts: 1,
+        target,
+    })
+}
+
+fn writer_error(e: &io::Error, target: &str) -> Error {
+    match abort_of(e) {
+        Some(abort) => abort_error(abort, target),
+        None => Error::new(
+            ErrorKind::Callback,
+            format!("the response writer failed during {target}: {e}"),
+        ),
+    }
+}
+
+fn cancelled(target: &str) -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        format!("the progress callback cancelled {target}"),
+    )
+}
+
+/// Why a callback stopped a transfer, carried through `io::Error` across ureq.
+#[derive(Debug)]
+pub(crate) enum Abort {
+    Cancelled,
+    ReadCallback(String),
+    WriteCallback(String),
+}
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Abort::Cancelled => f.write_str("cancelled by the progress callback"),
+            Abort::ReadCallback(why) | Abort::WriteCallback(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for Abort {}
+
+/// Progress state and the caller's callback.
+pub(crate) struct Meter<'a> {
+    callback: Option<&'a mut ProgressFn>,
+    state: Progress,
+}
+
+impl<'a> Meter<'a> {
+    fn new(callback: Option<&'a mut ProgressFn>, upload_total: Option<u64>) -> Self {
+        Meter {
+            callback,
+            state: Progress {
+                upload_total,
+                ..Progress::default()
+            },
+        }
+    }
+
+    /// Tells the callback; false means cancel.
+    fn report(&mut self) -> bool {
+        match self.callback.as_mut() {
+            Some(callback) => callback(self.state),
+            None => true,
+        }
+    }
+}
+
+/// Counts request body bytes as ureq pulls them, and lets the progress callback cancel.
+struct MeteredReader<'r, 'm, 'a> {
+    inner: &'r mut dyn Read,
+    meter: &'m mut Meter<'a>,
+}
+
+impl Read for MeteredReader<'_, '_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.meter.state.uploaded += n as u64;
+        if n > 0 && !self.meter.report() {
+            return Err(io::Error::other(Abort::Cancelled));
+        }
+        Ok(n)
+    }
+}
+
+/// The callback abort carried inside an I/O error, if any.
+fn abort_of(e: &io::Error) -> Option<&Abort> {
+    e.get_ref()?.downcast_ref::<Abort>()
+}
+
+fn abort_error(abort: &Abort, target: &str) -> Error {
+    match abort {
+        Abort::Cancelled => cancelled(target),
+        Abort::ReadCallback(why) => Error::new(
+            ErrorKind::Callback,
+            format!("the request body callback failed during {target}: {why}"),
+        ),
+        Abort::WriteCallback(why) => Error::new(
+            ErrorKind::Callback,
+            format!("the response writer failed during {target}: {why}"),
+        ),
+    }
+}
+
+/// A failure of `agent.run`: connect, TLS, sending, or waiting for the response head.
+fn transport_failure(e: ureq::Error, target: &str) -> Failure {
+    use ureq::Timeout;
+    let (kind, detail, sent) = match &e {
+        ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => (
+            ErrorKind::Timeout,
+            format!("timed out connecting ({e})"),
+            false,
+        ),
+        ureq::Error::Timeout(_) => (ErrorKind::Timeout, format!("timed out ({e})"), true),
+        ureq::Error::HostNotFound => (ErrorKind::Connection, "host not found".to_owned(), false),
+        ureq::Error::ConnectionFailed => (
+            ErrorKind::Connection,
+            "connection refused or unreachable".to_owned(),
+            false,
+        ),
+        ureq::Error::Io(io) => {
+            if let Some(abort) = abort_of(io) {
+                return Failure::after_sending(abort_error(abort, target));
+            }
+            if is_tls_failure(io) {
+                return Failure::before_sending(Error::new(
+                    ErrorKind::Tls,
+                    crate::redact::query_keys(&format!("{target}: TLS failed: {io}")),
+                ));
+            }
+            let refused = matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionRefused | io::ErrorKind::AddrNotAvailable
+            );
+            let kind = if io.kind() == io::ErrorKind::TimedOut {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Connection
+            };
+            (kind, format!("connection failed: {io}"), !refused)
+        }
+        ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
+            (ErrorKind::Tls, format!("TLS failed: {e}"), false)
+        }
+        ureq::Error::Decompress(_, io) if abort_of(io).is_some() => {
+            return Failure::after_sending(abort_error(abort_of(io).expect("checked"), target));
+        }
+        _ => (ErrorKind::Protocol, e.to_string(), true),
+    };
+    let error = Error::new(
+        kind,
+        crate::redact::query_keys(&format!("{target}: {detail}")),
+    );
+    Failure {
+        error,
+        request_sent: sent,
+        delivered_to_sink: false,
+    }
+}
+
+/// TLS errors (e.g. an untrusted certificate) reach us wrapped in I/O errors.
+fn is_tls_failure(e: &io::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        e.get_ref().map(|inner| inner as _);
+    while let Some(err) = source {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// A failure while reading the response body.
+fn read_error(e: io::Error, target: &str, received: u64) -> Error {
+    if let Some(abort) = abort_of(&e) {
+        return abort_error(abort, target);
+    }
+    let inner = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>());
+    let kind = match inner {
+        Some(ureq::Error::Timeout(_)) => ErrorKind::Timeout,
+        Some(ureq::Error::BodyExceedsLimit(_)) => ErrorKind::Protocol,
+        _ if e.kind() == io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        _ => ErrorKind::Connection,
+    };
+    Error::new(
+        kind,
+        crate::redact::query_keys(&format!(
+            "{target}: the response body broke off after {received} bytes: {e}"
+        )),
+    )
+}
