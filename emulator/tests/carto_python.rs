@@ -1,0 +1,50 @@
+//! carto-python 1.11.3, unchanged, against the emulator (tests/carto_python_client.py). It
+//! needs `pip install carto==1.11.3`; without it the test says so and does nothing.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn carto_python_works_unchanged() {
+    let probe = Command::new("python3")
+        .args(["-c", "import carto, pyrestcli; print(carto.__version__ if hasattr(carto, '__version__') else '')"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        _ => {
+            eprintln!("SKIPPED carto_python_works_unchanged: python3 with `carto` is not installed (pip install carto==1.11.3)");
+            return;
+        }
+    }
+    let emu = common::start();
+    let info_path = std::env::temp_dir().join(format!("emu-py-info-{}.json", std::process::id()));
+    std::fs::write(&info_path, serde_json::to_vec(emu.info()).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/carto_python_client.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .env("CARTO_EMULATOR_INFO", &info_path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&info_path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "carto-python checks failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("carto-python: all checks passed"),
+        "{stdout}"
+    );
+    // The requests really came from carto-python, with its client id and user agent.
+    let log = emu.requests();
+    assert!(log.iter().any(|r| r.query.contains("client=cps-1.11.3")));
+    assert!(log.iter().any(|r| r
+        .user_agent
+        .as_deref()
+        .is_some_and(|ua| ua.starts_with("carto-python-sdk/"))));
+    assert!(log
+        .iter()
+        .all(|r| !r.query.contains(&emu.key("demo", "master"))));
+}
