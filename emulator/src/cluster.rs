@@ -270,6 +270,34 @@ impl ClusterDir {
     }
 }
 
+/// Removes `--fresh` data directories left by emulators that were killed (SIGKILL leaves no
+/// chance to clean up): those whose lock nobody holds and that are older than ten minutes.
+pub fn remove_stale_fresh_dirs(base: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let dir = e.path();
+        let lock = dir.join("emulator.lock");
+        if !name.starts_with(prefix) || !lock.is_file() || !dir.join("pgdata").is_dir() {
+            continue;
+        }
+        let old = fs::metadata(&lock)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(600));
+        if !old {
+            continue;
+        }
+        if let Ok(Some(_held)) = FileLock::acquire(&lock, false) {
+            let _ = fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 /// Builds (once, under a lock) the pristine template cluster and returns its directory.
 pub fn ensure_template(
     pg: &PgInstall,
@@ -288,6 +316,15 @@ pub fn ensure_template(
     let _lock = FileLock::acquire(&template_root.join(format!("{name}.lock")), true)?;
     if final_dir.is_initialized() {
         return Ok(final_dir);
+    }
+    // Under the lock, any other half-built template was left by a killed build.
+    for e in fs::read_dir(template_root).into_iter().flatten().flatten() {
+        if e.file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&format!("{name}.building-")))
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
     let building = ClusterDir {
         root: template_root.join(format!("{name}.building-{}", std::process::id())),
@@ -575,4 +612,40 @@ fn stop_stale_server(pg: &PgInstall, run_as: Option<RunAs>, dir: &ClusterDir) {
     }
     let _ = cmd.status();
     let _ = fs::remove_file(pid_file);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_instance(base: &Path, name: &str, age: Duration) -> PathBuf {
+        let dir = base.join(name);
+        fs::create_dir_all(dir.join("pgdata")).unwrap();
+        let lock = File::create(dir.join("emulator.lock")).unwrap();
+        lock.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_old_unlocked_fresh_dirs_are_removed() {
+        let base = tempfile::tempdir().unwrap();
+        let hour = Duration::from_secs(3600);
+        let stale = fake_instance(base.path(), "carto-emulator-a", hour);
+        let young = fake_instance(base.path(), "carto-emulator-b", Duration::ZERO);
+        let running = fake_instance(base.path(), "carto-emulator-c", hour);
+        let other = fake_instance(base.path(), "something-else", hour);
+        let _held = FileLock::acquire(&running.join("emulator.lock"), false)
+            .unwrap()
+            .unwrap();
+        remove_stale_fresh_dirs(base.path(), "carto-emulator-");
+        assert!(!stale.exists());
+        assert!(young.exists() && running.exists() && other.exists());
+    }
+
+    #[test]
+    fn an_explicit_bin_dir_must_hold_the_server() {
+        let err = PgInstall::locate(Some(Path::new("/nonexistent"))).unwrap_err();
+        assert!(err.contains("--pg-bin /nonexistent"), "{err}");
+    }
 }

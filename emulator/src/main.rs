@@ -174,6 +174,7 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup), String> {
         } else {
             std::env::temp_dir()
         };
+        cluster::remove_stale_fresh_dirs(&base, "carto-emulator-");
         let tmp = tempfile::Builder::new()
             .prefix("carto-emulator-")
             .tempdir_in(&base)
