@@ -156,17 +156,21 @@ impl Pool {
             let mut idle = self.idle.lock().unwrap();
             idle.get_mut(role).and_then(|l| l.pop())
         };
-        let mut conn = match reused {
-            Some(c) if !c.client.is_closed() => c,
-            _ => self.connect(role).await?,
-        };
         // ROLLBACK ends whatever a previous client left open (its warning is drained below);
         // RESET ALL undoes session settings so requests do not leak into each other.
         let prelude = format!(
             "ROLLBACK; RESET ALL; SET statement_timeout = {}",
             self.statement_timeout_ms()
         );
-        conn.client.batch_execute(&prelude).await?;
+        let mut conn = match reused {
+            Some(c) if !c.client.is_closed() => c,
+            _ => self.connect(role).await?,
+        };
+        if conn.client.batch_execute(&prelude).await.is_err() {
+            // An idle connection can die (server restart, terminated backend): use a new one.
+            conn = self.connect(role).await?;
+            conn.client.batch_execute(&prelude).await?;
+        }
         conn.take_notices();
         Ok(PooledConn {
             conn: Some(conn),

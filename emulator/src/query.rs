@@ -132,9 +132,22 @@ fn cancel_and_discard(conn: &mut PooledConn) {
     });
 }
 
+/// COPY FROM STDIN / TO STDOUT needs the COPY API; over the SQL API it would hang the protocol.
+pub fn is_stdio_copy(sql: &str) -> bool {
+    let upper = sql.trim_start().to_ascii_uppercase();
+    upper.starts_with("COPY") && (upper.contains("STDIN") || upper.contains("STDOUT"))
+}
+
 async fn execute(mut conn: PooledConn, mut plan: QueryPlan, tx: mpsc::Sender<Msg>) {
     let start = Instant::now();
     let sql = plan.sql.clone();
+    if is_stdio_copy(&sql) {
+        let e = ApiError::bad_request(
+            "COPY with STDIN or STDOUT is not supported by the SQL API: use /api/v2/sql/copyfrom or /api/v2/sql/copyto",
+        );
+        let _ = tx.send(Msg::Failed(e)).await;
+        return;
+    }
     if plan.forbid_system_tables && touches_system_tables(&conn, &sql).await {
         let _ = tx.send(Msg::Failed(ApiError::system_tables())).await;
         return;
@@ -155,6 +168,9 @@ async fn execute(mut conn: PooledConn, mut plan: QueryPlan, tx: mpsc::Sender<Msg
     let stream = match conn.client.simple_query_raw(&sql).await {
         Ok(s) => s,
         Err(e) => {
+            if e.as_db_error().is_none() {
+                conn.discard = true;
+            }
             let _ = tx.send(Msg::Failed(ApiError::from_pg(&e))).await;
             return;
         }
@@ -204,6 +220,11 @@ async fn execute(mut conn: PooledConn, mut plan: QueryPlan, tx: mpsc::Sender<Msg
             Some(Ok(SimpleQueryMessage::CommandComplete(n))) => last_count = n,
             Some(Ok(_)) => {}
             Some(Err(e)) => {
+                // Not a server error (e.g. a COPY sub-protocol we do not speak): the session
+                // state is unknown, so never reuse this connection.
+                if e.as_db_error().is_none() {
+                    conn.discard = true;
+                }
                 failure = Some(e);
                 break;
             }
@@ -241,6 +262,14 @@ async fn execute(mut conn: PooledConn, mut plan: QueryPlan, tx: mpsc::Sender<Msg
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn stdio_copies_are_recognised() {
+        assert!(is_stdio_copy("  copy t to stdout"));
+        assert!(is_stdio_copy("COPY t (a) FROM STDIN WITH (FORMAT csv)"));
+        assert!(!is_stdio_copy("COPY t TO '/tmp/x'"));
+        assert!(!is_stdio_copy("select 'stdin'"));
+    }
 
     #[test]
     fn paging_wraps_and_offsets() {

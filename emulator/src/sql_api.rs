@@ -35,18 +35,20 @@ pub async fn request_params(ctx: &Ctx, body: Body) -> Result<RequestParams, ApiE
     let body_params = if ctx.method == Method::GET || ctx.method == Method::HEAD {
         Params::default()
     } else {
-        let ctype = ctx
+        let raw_ctype = ctx
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+            .unwrap_or("");
+        let ctype = raw_ctype.to_ascii_lowercase();
         if ctype.starts_with("application/json") || ctype.ends_with("+json") {
             let bytes = read_body(&ctx.headers, body, MAX_BODY).await?;
             form::parse_json_body(&bytes).map_err(ApiError::bad_request)?
         } else if ctype.starts_with("application/x-www-form-urlencoded") {
             let bytes = read_body(&ctx.headers, body, MAX_BODY).await?;
             form::parse_urlencoded(&bytes)
+        } else if ctype.starts_with("multipart/form-data") {
+            multipart_params(raw_ctype, body).await?
         } else {
             Params::default()
         }
@@ -57,6 +59,26 @@ pub async fn request_params(ctx: &Ctx, body: Body) -> Result<RequestParams, ApiE
         body: body_params,
         merged,
     })
+}
+
+/// The text fields of a `multipart/form-data` body (CARTO accepts those too).
+async fn multipart_params(content_type: &str, body: Body) -> Result<Params, ApiError> {
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|e| ApiError::bad_request(format!("invalid multipart body: {e}")))?;
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(MAX_BODY as u64));
+    let mut parts =
+        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let mut map = serde_json::Map::new();
+    let bad = |e: multer::Error| ApiError::bad_request(format!("invalid multipart body: {e}"));
+    while let Some(field) = parts.next_field().await.map_err(bad)? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        let text = field.text().await.map_err(bad)?;
+        map.insert(name, serde_json::Value::String(text));
+    }
+    Ok(Params(map))
 }
 
 /// Looks up the request's user or answers CARTO's 404.

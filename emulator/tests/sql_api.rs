@@ -546,3 +546,79 @@ fn do_token_needs_master_or_do_grant() {
     );
     assert_eq!(r.status, 403);
 }
+
+#[test]
+fn stdio_copy_is_refused_and_the_key_keeps_working() {
+    let emu = shared();
+    let key = emu.key("demo", "regular");
+    for q in [
+        "COPY points_public TO STDOUT",
+        "copy points_writable from stdin",
+    ] {
+        let r = sql(emu, q, &format!("api_key={key}"));
+        assert_eq!(r.status, 400, "{q}");
+        assert!(r.json()["error"][0]
+            .as_str()
+            .unwrap()
+            .contains("/api/v2/sql/copyto"));
+    }
+    // A COPY hidden after another statement breaks only its own connection.
+    let r = sql(
+        emu,
+        "select 1; copy points_public to stdout",
+        &format!("api_key={key}"),
+    );
+    assert!(r.json()["error"].is_array(), "{}", r.text());
+    for _ in 0..3 {
+        let r = sql(
+            emu,
+            "select count(*) from points_public",
+            &format!("api_key={key}"),
+        );
+        assert_eq!(r.json()["rows"], json!([{"count": 3}]), "{}", r.text());
+    }
+}
+
+#[test]
+fn multipart_bodies_and_head_requests() {
+    let emu = shared();
+    let boundary = "XyZ123";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nselect 7 as seven\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\ncsv\r\n--{boundary}--\r\n"
+    );
+    let r = send(
+        emu,
+        "POST",
+        &format!("{}/api/v2/sql", emu.base_url("demo")),
+        &[],
+        Some((
+            &format!("multipart/form-data; boundary={boundary}"),
+            body.into_bytes(),
+        )),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "seven\n7\n");
+    let r = send(
+        emu,
+        "HEAD",
+        &format!("{}/api/v2/sql?q=select+1", emu.base_url("demo")),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn multi_statement_results_are_untyped_strings() {
+    // Several statements cannot be described before they run, so their columns come back as
+    // text (the last statement's rows and fields, like node-postgres).
+    let emu = shared();
+    let v = sql(emu, "select 1 as a; select 2 as b, true as c", "").json();
+    assert_eq!(v["rows"], json!([{"a": "1"}, {"b": "2", "c": "t"}]));
+    assert_eq!(
+        v["fields"],
+        json!({"b": {"type": "string", "pgtype": "text"}, "c": {"type": "string", "pgtype": "text"}})
+    );
+    assert_eq!(v["total_rows"], 1);
+}
