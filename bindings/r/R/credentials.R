@@ -48,7 +48,11 @@ carto_credentials <- function(username = NULL, api_key = NULL, base_url = NULL,
   .credentials_field(x, if (identical(name, "description")) "" else name)
 }
 
+# Character indices are fields; numeric ones reach the underlying list (the pointer), as
+# generic code such as summary.default() expects of a list.
 `[[.carto_credentials` <- function(x, i, ...) {
+  if (is.numeric(i))
+    return(.subset2(x, i))
   .credentials_field(x, if (identical(i, "description")) "" else i)
 }
 
@@ -87,11 +91,13 @@ format.carto_credentials <- function(x, ...) {
 }
 
 print.carto_credentials <- function(x, ...) {
-  cat("<carto_credentials> ", format(x), "\n", sep = "")
-  if (.credentials_live(x)) {
-    cat("  from: ", .credentials_field(x, "origin"), "\n", sep = "")
-    for (w in .credentials_field(x, "warnings")) cat("  warning: ", w, "\n", sep = "")
+  if (!.credentials_live(x)) {
+    cat(format(x), "\n", sep = "")
+    return(invisible(x))
   }
+  cat("<carto_credentials> ", format(x), "\n", sep = "")
+  cat("  from: ", .credentials_field(x, "origin"), "\n", sep = "")
+  for (w in .credentials_field(x, "warnings")) cat("  warning: ", w, "\n", sep = "")
   invisible(x)
 }
 

@@ -1,0 +1,105 @@
+#!/bin/sh
+# Builds, checks and tests the R package cartoauth (bindings/r). No network needed.
+#
+#   bindings/r/check.sh
+#
+# Expects: R with r-base-dev, r-cran-testthat and r-cran-jsonlite (Debian:
+#   apt-get install -y --no-install-recommends r-base-dev r-cran-testthat r-cran-jsonlite),
+# and libcartoauth, found in this order:
+#   1. CARTOAUTH_LIB_DIR (and CARTOAUTH_INCLUDE_DIR, default <repo>/include);
+#   2. ${CARGO_TARGET_DIR:-<repo>/target}/release, as left by `cargo build --release --lib`
+#      (CI builds it first); when the library is missing there and cargo is available it is
+#      built here (CARTOAUTH_BUILD=no forbids that).
+#
+# Steps: R CMD build; R CMD check --no-manual on the tarball, which must end with
+# "Status: OK" (no WARNING, no NOTE); install the tarball into a temporary library and run
+# the testthat suite, printing one line "R: N passed, N failed" (skipped tests and tests
+# with warnings count as failed). Exits non-zero if any step fails.
+# Set CARTOAUTH_R_KEEP=1 to keep the temporary directory (tarball, check logs).
+
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+started=$(date +%s)
+
+say() { echo "check.sh: $*"; }
+die() { echo "check.sh: error: $*" >&2; exit 1; }
+
+command -v R >/dev/null 2>&1 || die "R is not installed (apt-get install -y --no-install-recommends r-base-dev r-cran-testthat r-cran-jsonlite)"
+
+# ---- 1. the library ----
+has_library() { [ -f "$1/libcartoauth.so" ] || [ -f "$1/libcartoauth.dylib" ]; }
+
+if [ -n "${CARTOAUTH_LIB_DIR:-}" ]; then
+    has_library "$CARTOAUTH_LIB_DIR" || die "CARTOAUTH_LIB_DIR=$CARTOAUTH_LIB_DIR has no libcartoauth"
+else
+    target=${CARGO_TARGET_DIR:-$repo/target}
+    case $target in /*) ;; *) target=$repo/$target ;; esac
+    CARTOAUTH_LIB_DIR=$target/release
+    if ! has_library "$CARTOAUTH_LIB_DIR"; then
+        [ "${CARTOAUTH_BUILD:-yes}" != no ] || die "no libcartoauth in $CARTOAUTH_LIB_DIR and CARTOAUTH_BUILD=no"
+        command -v cargo >/dev/null 2>&1 || die "no libcartoauth in $CARTOAUTH_LIB_DIR and no cargo to build it"
+        say "building libcartoauth (cargo build --release --lib)"
+        (cd "$repo" && cargo build --release --lib)
+        has_library "$CARTOAUTH_LIB_DIR" || die "cargo finished but $CARTOAUTH_LIB_DIR has no libcartoauth"
+    fi
+fi
+CARTOAUTH_LIB_DIR=$(cd "$CARTOAUTH_LIB_DIR" && pwd)
+CARTOAUTH_INCLUDE_DIR=$(cd "${CARTOAUTH_INCLUDE_DIR:-$repo/include}" && pwd)
+[ -f "$CARTOAUTH_INCLUDE_DIR/cartoauth.h" ] || die "no cartoauth.h in $CARTOAUTH_INCLUDE_DIR"
+export CARTOAUTH_LIB_DIR CARTOAUTH_INCLUDE_DIR
+say "libcartoauth from $CARTOAUTH_LIB_DIR, cartoauth.h from $CARTOAUTH_INCLUDE_DIR"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cartoauth-r.XXXXXX")
+if [ "${CARTOAUTH_R_KEEP:-0}" = 1 ]; then
+    say "keeping $work"
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+# The checks and tests must never see the caller's CARTO configuration (the tests sandbox
+# themselves too; this also covers R CMD check's examples).
+unset CARTO_USERNAME CARTO_API_KEY CARTO_BASE_URL CARTO_ALLOW_NON_SECURE CARTO_PROFILE \
+      CARTO_CREDENTIALS_FILE
+CARTO_CONFIG_DIR=$work/carto-config
+export CARTO_CONFIG_DIR
+
+# ---- 2. R CMD build ----
+cd "$work"
+say "R CMD build"
+R CMD build "$here" > build.log 2>&1 || { cat build.log; die "R CMD build failed"; }
+tarball=$(ls cartoauth_*.tar.gz)
+
+# ---- 3. R CMD check on the tarball ----
+say "R CMD check --no-manual $tarball"
+check_status=0
+R CMD check --no-manual "$tarball" > check.log 2>&1 || check_status=$?
+if [ "$check_status" -ne 0 ] || ! grep -q '^Status: OK$' cartoauth.Rcheck/00check.log; then
+    cat check.log
+    for f in cartoauth.Rcheck/00install.out cartoauth.Rcheck/tests/testthat.Rout.fail; do
+        if [ -f "$f" ]; then echo "---- $f ----"; tail -n 80 "$f"; fi
+    done
+    die "R CMD check did not end with Status: OK"
+fi
+say "R CMD check: Status: OK"
+
+# ---- 4. install the tarball and run the testthat suite ----
+mkdir lib
+R CMD INSTALL --library="$work/lib" "$tarball" > install.log 2>&1 || { cat install.log; die "R CMD INSTALL failed"; }
+cd "$here/tests/testthat"
+R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript --vanilla -e '
+  results <- as.data.frame(testthat::test_dir(
+    ".", package = "cartoauth", load_package = "installed",
+    reporter = "summary", stop_on_failure = FALSE, stop_on_warning = FALSE))
+  passed <- sum(results$passed)
+  failed <- sum(results$failed) + sum(results$error)
+  skipped <- sum(results$skipped)
+  warned <- sum(results$warning)
+  if (skipped > 0 || warned > 0)
+    cat(sprintf("%d test(s) skipped and %d warning(s): counted as failed\n", skipped, warned))
+  failed <- failed + skipped + warned
+  cat(sprintf("R: %d passed, %d failed\n", passed, failed))
+  quit(status = if (failed > 0) 1L else 0L)
+' || die "the testthat suite failed"
+
+say "done in $(( $(date +%s) - started ))s"

@@ -1,0 +1,4 @@
+library(testthat)
+library(cartoauth)
+
+test_check("cartoauth")
