@@ -105,11 +105,11 @@ async fn main() {
     let started = Instant::now();
     // Everything that must run before the server is up, including postgres itself, runs on
     // this (main) thread: postgres gets SIGQUIT if this thread dies.
-    let (mut postgres, mut cleanup) = match prepare(&cli) {
+    let (mut postgres, mut cleanup, prepared) = match prepare(&cli) {
         Ok(v) => v,
         Err(e) => fail(e),
     };
-    let code = match serve(&cli, &postgres, &mut cleanup, started).await {
+    let code = match serve(&cli, &prepared, &postgres, &mut cleanup, started).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("carto-emulator: error: {e}");
@@ -148,9 +148,7 @@ struct Prepared {
     accounts: AccountsFile,
 }
 
-static PREPARED: OnceLock<Prepared> = OnceLock::new();
-
-fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup), String> {
+fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup, Prepared), String> {
     let accounts = match &cli.accounts {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -215,17 +213,16 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup), String> {
         cluster::copy_template(&template, &dir)?;
     }
     let postgres = Postgres::start(&pg, run_as, &dir)?;
-    let _ = PREPARED.set(Prepared { pg, dir, accounts });
-    Ok((postgres, cleanup))
+    Ok((postgres, cleanup, Prepared { pg, dir, accounts }))
 }
 
 async fn serve(
     cli: &Cli,
+    prepared: &Prepared,
     postgres: &Postgres,
     cleanup: &mut Cleanup,
     started: Instant,
 ) -> Result<(), String> {
-    let prepared = PREPARED.get().expect("prepared before serving");
     let pool = db::Pool::new(postgres.socket_dir(), cli.statement_timeout_ms);
     let registry = {
         let su = pool

@@ -226,3 +226,62 @@ fn bad_input_fails_with_a_clear_message() {
     assert_eq!(v["users"][0]["username"], "demo");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Starts the binary directly; returns the child, its info and its postmaster pid.
+fn spawn_direct(name: &str) -> (std::process::Child, serde_json::Value, i32, PathBuf) {
+    let dir = temp_dir(name);
+    let info = dir.join("info.json");
+    let child = Command::new(bin())
+        .args(["--fresh", "--info-file"])
+        .arg(&info)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let v: serde_json::Value = loop {
+        if let Ok(t) = std::fs::read_to_string(&info) {
+            if let Ok(v) = serde_json::from_str(&t) {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "not ready");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let data_dir = PathBuf::from(v["data_dir"].as_str().unwrap());
+    let pid_line = std::fs::read_to_string(data_dir.join("pgdata/postmaster.pid")).unwrap();
+    let pg_pid: i32 = pid_line.lines().next().unwrap().parse().unwrap();
+    (child, v, pg_pid, dir)
+}
+
+fn wait_gone(pid: i32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+#[test]
+fn sigint_stops_cleanly() {
+    let (mut child, _, pg_pid, dir) = spawn_direct("sigint");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert!(child.wait().unwrap().success());
+    assert!(wait_gone(pg_pid), "postgres still runs");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_killed_emulator_takes_postgres_with_it() {
+    let (mut child, _, pg_pid, dir) = spawn_direct("sigkill");
+    child.kill().unwrap();
+    let _ = child.wait();
+    // postgres was started with a parent-death signal: no orphan cluster stays behind.
+    assert!(wait_gone(pg_pid), "postgres outlived its emulator");
+    let _ = std::fs::remove_dir_all(dir);
+}
