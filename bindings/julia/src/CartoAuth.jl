@@ -1,0 +1,64 @@
+"""
+    CartoAuth
+
+CARTO credentials for Julia with CARTOframes' semantics: create them, save and load them
+(every layout CARTOframes ever wrote, plus named profiles), set a process-wide default, and
+resolve the credentials to use from the default, the environment or the files, with where they
+came from. A thin wrapper over the C ABI of the Rust library `libcartoauth`
+(`include/cartoauth.h` in the cartoauth repository).
+
+The library is found when the package is loaded: `ENV["CARTOAUTH_LIB"]` (its full path), else
+`ENV["CARTOAUTH_LIB_DIR"]` (its folder), else the repository's `target/release`.
+
+Every failure throws a [`CartoError`](@ref). No API key is ever printed.
+"""
+module CartoAuth
+
+export Credentials,
+    CartoError,
+    set_default_credentials,
+    get_default_credentials,
+    unset_default_credentials,
+    credentials_from_file,
+    save_credentials,
+    update_credentials_file,
+    delete_credentials,
+    credentials_file_path,
+    resolve_credentials,
+    config_dir,
+    profiles
+
+include("LibCartoAuth.jl")
+
+# The C layer, as `C.carto_...`.
+const C = LibCartoAuth
+
+"The ABI version of the C header this package was written for."
+const ABI_VERSION = C.CARTO_ABI_VERSION
+
+include("errors.jl")
+include("handles.jl")
+include("credentials.jl")
+include("store.jl")
+
+"""
+    library_path() -> String
+
+The path of the loaded `libcartoauth`.
+"""
+library_path() = C.library_path()
+
+"""
+    library_version() -> String
+
+The version of the loaded library, e.g. "0.1.0".
+"""
+library_version() = something(_copy_string(C.carto_version()), "")
+
+function __init__()
+    # At load time, never at precompile time: the library path may differ between sessions.
+    C.load!()
+    return nothing
+end
+
+end # module CartoAuth
