@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bump when the template's contents change, so old caches are not reused.
-const TEMPLATE_VERSION: u32 = 1;
+const TEMPLATE_VERSION: u32 = 2;
 /// The database every account lives in (one schema per user).
 pub const DATABASE: &str = "carto";
 /// The cluster's superuser, used only by the emulator itself for provisioning.
@@ -369,6 +369,8 @@ fn init_cluster(pg: &PgInstall, run_as: Option<RunAs>, dir: &ClusterDir) -> Resu
             "--no-locale",
             "--no-sync",
         ])
+        // 1 MiB WAL segments keep the template, copied for every instance, small.
+        .arg("--wal-segsize=1")
         .env("LC_ALL", "C")
         .env_remove("PGDATA")
         .stdin(Stdio::null());

@@ -16,7 +16,7 @@ use crate::form::{self, Params};
 use crate::format::csv::CsvFormat;
 use crate::format::geojson::{self, GeoJsonFormat};
 use crate::format::json::JsonFormat;
-use crate::format::{Formatter, KNOWN_FORMATS};
+use crate::format::{Formatter, IMPLEMENTED_FORMATS};
 use crate::query::{self, QueryPlan};
 
 /// Large enough for GDAL's batched inserts (15 MB chunks by default).
@@ -184,9 +184,8 @@ async fn run(
         .or_else(|| format_param.clone())
         .unwrap_or_else(|| "json".into())
         .to_lowercase();
-    if !KNOWN_FORMATS.contains(&format.as_str())
-        || !["json", "geojson", "csv"].contains(&format.as_str())
-    {
+    // CARTO's other formats (topojson, svg, shp, kml, ...) are not implemented here.
+    if !IMPLEMENTED_FORMATS.contains(&format.as_str()) {
         return Err(ApiError::bad_request(format!("Invalid format: {format}")));
     }
     let filename_param = p.merged.get_str("filename").filter(|f| !f.is_empty());
@@ -214,11 +213,10 @@ async fn run(
 
     let (formatter, sql): (Box<dyn Formatter>, String) = match format.as_str() {
         "geojson" => {
-            let gn = p
-                .merged
-                .get_str("gn")
-                .filter(|g| !g.is_empty())
-                .unwrap_or(pick_geometry_column(&conn, &sql).await?);
+            let gn = match p.merged.get_str("gn").filter(|g| !g.is_empty()) {
+                Some(g) => g,
+                None => pick_geometry_column(&conn, &sql).await?,
+            };
             let wrapped = geojson::wrap_query(&sql, &gn, dp);
             (Box::new(GeoJsonFormat::new(gn)), wrapped)
         }

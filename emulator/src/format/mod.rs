@@ -77,16 +77,6 @@ pub trait Formatter: Send {
     fn finish(&mut self, summary: &Summary<'_>, out: &mut BytesMut);
 }
 
-/// The formats CARTO knows; only some are implemented here.
-pub const KNOWN_FORMATS: [&str; 10] = [
-    "json",
-    "geojson",
-    "topojson",
-    "svg",
-    "arraybuffer",
-    "csv",
-    "shp",
-    "kml",
-    "gpkg",
-    "spatialite",
-];
+/// The formats served; CARTO also knows topojson, svg, arraybuffer, shp, kml, gpkg and
+/// spatialite, which answer `400 Invalid format` here.
+pub const IMPLEMENTED_FORMATS: [&str; 3] = ["json", "geojson", "csv"];
