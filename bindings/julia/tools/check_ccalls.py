@@ -16,10 +16,11 @@ What is checked (each line is one check; N passed / N failed count them):
              exactly the functions that are `@ccall`ed (only when the package has the list, or
              uses the `$(_fp(:name))` form, which needs it).
   constant   every Julia `const CARTO_X = ...` and every `N => :CARTO_X` pair equals the
-             header's #define or enum value, and every carto_status code of the header appears
-             in a `N => :CARTO_X` pair (so CartoError can name every status).
+             header's #define or enum value, and, when the package calls functions returning
+             carto_status, every code of that enum appears in a `N => :CARTO_X` pair (so
+             CartoError can name every status).
   compat     each file uses no Base name or Test form newer than Julia 1.6 (a short denylist;
-             fatou only checks new syntax).
+             fatou only checks new syntax), and no variable named `public` (a keyword later).
   lint       with --fatou: `fatou --no-config lint <package>` exits 0.
 Header functions that the package never calls are listed as `info:` lines (not failures).
 
@@ -141,7 +142,9 @@ class CType:
     spelling: str  # as written in the header, for messages
 
     def inner(self) -> "CType":
-        return CType(self.kind, self.base, self.depth - 1, self.const_base, self.spelling)
+        """The pointee: one `*` less."""
+        spelling = self.spelling[:-1].rstrip() if self.spelling.endswith("*") else self.spelling
+        return CType(self.kind, self.base, self.depth - 1, self.const_base, spelling)
 
 
 @dataclass
@@ -356,11 +359,12 @@ def _parse_param(param: str, index: int, header: Header) -> tuple[str, CType]:
 
 
 def _ctype(words: list[str], header: Header, spelling: str) -> CType:
-    spelling = " ".join(spelling.split())
+    del spelling  # rebuilt below, without attribute macros or the parameter's name
     depth = words.count("*")
     first_star = words.index("*") if "*" in words else len(words)
     const_base = "const" in words[:first_star]
     names = [w for w in words if w != "*" and w not in QUALIFIERS]
+    spelling = ("const " if const_base else "") + " ".join(names) + (" " + "*" * depth if depth else "")
     if names and names[0] in ("struct", "union", "enum"):
         tag = names[1] if len(names) > 1 else "?"
         if names[0] == "enum":
@@ -773,6 +777,11 @@ def scan_julia(path: str, text: str, package: JuliaPackage) -> None:
         )
     for hit in re.finditer(r"^\s*public\s+" + IDENT, masked, re.M):
         problems.append(f"line {_line_of(masked, hit.start())}: `public` needs Julia 1.11")
+    for hit in re.finditer(r"^\s*public\s*=(?!=)", masked, re.M):
+        problems.append(
+            f"line {_line_of(masked, hit.start())}: `public` is a keyword from Julia 1.11 on; "
+            "rename the variable"
+        )
     package.compat.append((path, problems))
 
 
@@ -838,6 +847,8 @@ def match(ct: CType, jt: JType, position: str, handles: set[str]) -> str | None:
         got = J_SCALARS[jt.name]
         if got == ct.base:
             return None
+        if "void" in (got, ct.base):
+            return "void and a value do not match"
         if ct.base == "bool" and got == "u8":
             return "C `bool` must be declared Bool (not an 8-bit integer)"
         return f"{jt} is a different integer/float type"
@@ -988,7 +999,13 @@ def check(header: Header, package: JuliaPackage, report: Report) -> None:
             report.add(False, f"constant {path}:{line}: {name} = {value} in Julia, {header.constants[name]} in the header")
         else:
             report.add(True, f"constant {path}:{line}: {name} = {value}")
-    statuses = header.enums.get("carto_status", {})
+    # A package that receives carto_status values must be able to name every one of them.
+    returns_status = any(
+        call.name in header.functions
+        and header.functions[call.name].ret.spelling == "carto_status"
+        for call in package.ccalls
+    )
+    statuses = header.enums.get("carto_status", {}) if returns_status else {}
     seen = {}
     for path, line, name, value in package.status_pairs:
         seen[name] = value
