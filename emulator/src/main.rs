@@ -103,13 +103,16 @@ async fn main() {
         return;
     }
     let started = Instant::now();
+    // Registered first, so a SIGTERM during startup still ends in a clean shutdown (once the
+    // cluster is up) rather than leaving a temporary data directory behind.
+    let signals = Signals::new();
     // Everything that must run before the server is up, including postgres itself, runs on
     // this (main) thread: postgres gets SIGQUIT if this thread dies.
     let (mut postgres, mut cleanup, prepared) = match prepare(&cli) {
         Ok(v) => v,
         Err(e) => fail(e),
     };
-    let code = match serve(&cli, &prepared, &postgres, &mut cleanup, started).await {
+    let code = match serve(&cli, &prepared, &postgres, &mut cleanup, started, signals).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("carto-emulator: error: {e}");
@@ -222,6 +225,7 @@ async fn serve(
     postgres: &Postgres,
     cleanup: &mut Cleanup,
     started: Instant,
+    mut signals: Signals,
 ) -> Result<(), String> {
     let pool = db::Pool::new(postgres.socket_dir(), cli.statement_timeout_ms);
     let registry = {
@@ -345,7 +349,7 @@ async fn serve(
             app2.shutdown.notify_one();
         });
     }
-    wait_for_shutdown(&app).await;
+    signals.wait(&app).await;
     handle.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
     app.jobs.cancel_all();
@@ -353,14 +357,27 @@ async fn serve(
     Ok(())
 }
 
-async fn wait_for_shutdown(app: &App) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        _ = app.shutdown.notified() => {}
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            term: signal(SignalKind::terminate()).expect("SIGTERM handler"),
+            int: signal(SignalKind::interrupt()).expect("SIGINT handler"),
+        }
+    }
+
+    /// Returns on SIGTERM, SIGINT, or a shutdown request (admin API, stdin EOF).
+    async fn wait(&mut self, app: &App) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = app.shutdown.notified() => {}
+        }
     }
 }
 
