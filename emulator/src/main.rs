@@ -79,6 +79,9 @@ struct Cli {
     /// Also append the request log to this file as JSON lines.
     #[arg(long)]
     request_log: Option<PathBuf>,
+    /// Print each request (the redacted request log entry) to stderr.
+    #[arg(long)]
+    verbose: bool,
     /// Write the info JSON here when ready (default: <data dir>/info.json).
     #[arg(long)]
     info_file: Option<PathBuf>,
@@ -241,7 +244,7 @@ async fn serve(
         .clone()
         .filter(|t| !t.is_empty())
         .unwrap_or_else(accounts::random_token);
-    let log = request_log::RequestLog::new(cli.request_log.as_deref())?;
+    let log = request_log::RequestLog::new(cli.request_log.as_deref(), cli.verbose)?;
     let rate = rate_limit::RateLimiter::default();
     for (name, def) in prepared.accounts.users.iter().map(|u| (&u.username, u)) {
         for k in &def.keys {

@@ -39,6 +39,8 @@ pub struct Entry {
 pub struct RequestLog {
     entries: Mutex<(u64, Vec<Entry>)>,
     file: Option<Mutex<File>>,
+    /// Also print each completed entry to stderr (`--verbose`).
+    echo: bool,
 }
 
 /// Replaces every occurrence of a known token (of reasonable length) with REDACTED.
@@ -53,7 +55,7 @@ pub fn scrub(text: &str, tokens: &[String]) -> String {
 }
 
 impl RequestLog {
-    pub fn new(file: Option<&Path>) -> Result<RequestLog, String> {
+    pub fn new(file: Option<&Path>, echo: bool) -> Result<RequestLog, String> {
         let file = match file {
             Some(p) => Some(Mutex::new(
                 File::options()
@@ -67,6 +69,7 @@ impl RequestLog {
         Ok(RequestLog {
             entries: Mutex::new((0, Vec::new())),
             file,
+            echo,
         })
     }
 
@@ -96,11 +99,17 @@ impl RequestLog {
             e.complete = true;
             e.clone()
         };
+        if self.file.is_none() && !self.echo {
+            return;
+        }
+        let Ok(line) = serde_json::to_string(&done) else {
+            return;
+        };
         if let Some(f) = &self.file {
-            if let Ok(line) = serde_json::to_string(&done) {
-                let mut f = f.lock().unwrap();
-                let _ = writeln!(f, "{line}");
-            }
+            let _ = writeln!(f.lock().unwrap(), "{line}");
+        }
+        if self.echo {
+            eprintln!("{line}");
         }
     }
 
@@ -141,7 +150,7 @@ mod tests {
     fn entries_are_completed_in_place_and_written_as_json_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
-        let log = RequestLog::new(Some(&path)).unwrap();
+        let log = RequestLog::new(Some(&path), false).unwrap();
         let a = log.start(entry());
         let b = log.start(entry());
         log.complete(a, 3, 10);

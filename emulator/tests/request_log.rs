@@ -11,7 +11,10 @@ use serde_json::json;
 fn the_log_records_transports_but_never_a_key() {
     let log_file = std::env::temp_dir().join(format!("emu-reqlog-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&log_file);
-    let emu = start_with(|o| o.request_log = Some(log_file.clone()));
+    let emu = start_with(|o| {
+        o.request_log = Some(log_file.clone());
+        o.extra_args = vec!["--verbose".into()];
+    });
     let master = emu.key("demo", "master");
     let regular = emu.key("demo", "regular");
     let base = emu.base_url("demo");
@@ -107,6 +110,11 @@ fn the_log_records_transports_but_never_a_key() {
     assert_eq!(file.lines().count(), 9);
     let out = emu.stdout() + &emu.stderr();
     assert!(out.starts_with(emu.root_url()));
+    // --verbose echoes the same redacted entries to stderr.
+    assert_eq!(
+        emu.stderr().matches("\"key_transport\":\"basic\"").count(),
+        2
+    );
     for secret in secrets {
         if secret == "not_a_real_key_123" {
             // Unknown keys are redacted from the query string by name.
