@@ -105,7 +105,7 @@ function run_julia(code::AbstractString)
     out = tempname()
     err = tempname()
     try
-        cmd = `$(Base.julia_cmd()) --startup-file=no --project=$project -e $code`
+        cmd = `$(Base.julia_cmd()) --startup-file=no --color=no --project=$project -e $code`
         process = run(pipeline(ignorestatus(cmd); stdout = out, stderr = err))
         return (process.exitcode, read(out, String), read(err, String))
     finally
