@@ -622,3 +622,39 @@ fn multi_statement_results_are_untyped_strings() {
     );
     assert_eq!(v["total_rows"], 1);
 }
+
+#[test]
+fn a_client_that_goes_away_cancels_its_query() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let emu = shared();
+    let key = master(emu);
+    let running = || {
+        master_sql(
+            emu,
+            "select count(*) as n from pg_stat_activity where query = 'select pg_sleep(60) as abandoned' and state = 'active'",
+        )["rows"][0]["n"]
+            .as_i64()
+            .unwrap()
+    };
+    let addr = emu.root_url().trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /user/demo/api/v2/sql?q=select+pg_sleep(60)+as+abandoned&api_key={key} HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running() == 0 {
+        assert!(Instant::now() < deadline, "the query never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(s);
+    while running() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the abandoned query kept running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
