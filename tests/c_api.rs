@@ -127,6 +127,32 @@ fn c_resolve() {
 }
 
 #[test]
+fn c_client() {
+    let emu = carto_emulator::harness::Emulator::start();
+    let exe = build("test_client.c", &["-pthread"]);
+    let master = emu.key("demo", "master");
+    let base = emu.base_url("demo");
+    let stdout = run(
+        &exe,
+        &[
+            ("CARTO_TEST_BASE_URL", base.as_str()),
+            ("CARTO_TEST_ROOT_URL", emu.root_url()),
+            ("CARTO_TEST_MASTER_KEY", master.as_str()),
+            ("CARTO_TEST_ADMIN_TOKEN", emu.admin_token()),
+        ],
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    // In the default (Basic) mode the key never reached a URL; the query-mode client's
+    // requests show it redacted in the log, never in clear.
+    for entry in emu.requests() {
+        assert!(!entry.query.contains(&master), "{entry:?}");
+        if entry.key_transport == "basic" {
+            assert!(!entry.query.contains("api_key"), "{entry:?}");
+        }
+    }
+}
+
+#[test]
 fn cpp_header() {
     build_and_run("header_cpp.cpp");
 }

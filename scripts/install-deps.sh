@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages cartoauth's build, demo and tests need (only the missing
+# ones). Usage: scripts/install-deps.sh [demo|all]   (default: all)
+set -euo pipefail
+
+profile=${1:-all}
+packages=(gcc g++ make ca-certificates postgresql postgresql-postgis valgrind)
+if [ "$profile" = all ]; then
+  packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is missing: install Rust 1.89 or newer with rustup (https://rustup.rs), then rerun" >&2
+  exit 1
+fi

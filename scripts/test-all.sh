@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every check and test suite of cartoauth, as CI runs them. Installs missing Debian packages
+# first (scripts/install-deps.sh), so it works on a fresh Debian/Ubuntu machine with Rust.
+#
+#   scripts/test-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n== %s\n' "$*"; }
+started=$(date +%s)
+
+section "system packages"
+scripts/install-deps.sh all
+
+section "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+section "lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "build (library, carto-emulator, tests)"
+cargo build --workspace --all-targets
+cargo build --release --lib -p cartoauth
+
+section "checked-in header equals the generated one"
+cargo test -p cartoauth --test header -- checked_in_header_equals_generated_header
+
+section "Rust and C tests (C under AddressSanitizer + UBSan)"
+cargo test --workspace -- --nocapture 2>&1 | grep -E --line-buffered -v '^\s*$' | tail -n +1
+
+section "C tests under valgrind"
+CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth --test c_api -- --nocapture
+
+section "examples end to end under valgrind (the main job)"
+CARTOAUTH_DEMO_VALGRIND=1 scripts/demo.sh
+
+section "R package: R CMD check and testthat against carto-emulator"
+bindings/r/check.sh
+
+section "Julia package: static checks (fatou lint, @ccall vs header)"
+bindings/julia/tools/static-checks.sh
+
+section "all suites passed in $(( $(date +%s) - started )) s"
