@@ -19,7 +19,7 @@ set -u
 tools="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 package="$(dirname "$tools")"
 repo="$(cd "$package/../.." && pwd)"
-venv="${JULIA_STATIC_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cartoauth/venv-julia}"
+venv="${JULIA_STATIC_VENV:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/cartoauth/venv-julia}"
 python="${PYTHON:-python3}"
 requirements="fatou==0.24.0 tree-sitter==0.26.1 tree-sitter-julia==0.23.1"
 
