@@ -394,7 +394,7 @@ isfile(HTTP_TESTS) && include(HTTP_TESTS)
                 "username_only" => """{"username": "fake_user", "api_key": "fake_api_key"}""",
             ]
             for (name, text) in layouts
-                path = write_private(joinpath(dir, "$name.json"), text)
+                path = write_private(joinpath(dir, "layouts", "$name.json"), text) # not the default files
                 loaded = credentials_from_file(path)
                 @test loaded == expected || name
                 @test loaded.base_url == "https://fake_user.carto.com" || name
