@@ -403,10 +403,13 @@ class RealPackage(CheckerCase):
     def test_the_package_is_clean(self):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            code = check_ccalls.main(["--header", str(REAL_HEADER), "--package", str(REAL_PACKAGE)])
+            code = check_ccalls.main(["--header", str(REAL_HEADER), "--package", str(REAL_PACKAGE), "-v"])
         output = out.getvalue()
         self.assertEqual(code, 0, output)
         self.assertRegex(output.splitlines()[-1], r"^julia-static: [1-9]\d* passed, 0 failed$")
+        # The package's @ccalls are all recognised (none silently skipped).
+        verified = [line for line in output.splitlines() if line.startswith("ok   ccall")]
+        self.assertGreaterEqual(len(verified), 30, output)
 
     def test_a_broken_copy_of_the_package_is_caught(self):
         source = (REAL_PACKAGE / "src" / "capi.jl").read_text()
