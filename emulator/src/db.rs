@@ -157,9 +157,10 @@ impl Pool {
             idle.get_mut(role).and_then(|l| l.pop())
         };
         // ROLLBACK ends whatever a previous client left open (its warning is drained below);
-        // RESET ALL undoes session settings so requests do not leak into each other.
+        // RESET ALL and DISCARD TEMP undo session settings and temporary tables, so requests
+        // do not leak into each other (DISCARD ALL would also drop the driver's statements).
         let prelude = format!(
-            "ROLLBACK; RESET ALL; SET statement_timeout = {}",
+            "ROLLBACK; RESET ALL; DISCARD TEMP; SET statement_timeout = {}",
             self.statement_timeout_ms()
         );
         let mut conn = match reused {

@@ -658,3 +658,30 @@ fn a_client_that_goes_away_cancels_its_query() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn session_state_does_not_leak_between_requests() {
+    let emu = shared();
+    let key = master(emu);
+    // Many requests on the same key share pooled connections; none sees another's state.
+    for i in 0..5 {
+        for q in [
+            format!("CREATE TEMP TABLE scratch_{i} (a int)"),
+            "SET search_path = pg_catalog; BEGIN; SELECT 1".to_string(),
+        ] {
+            let r = sql(emu, &q, &format!("api_key={key}"));
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+        let r = sql(
+            emu,
+            "select current_schema(), (select count(*) from pg_class where relnamespace = pg_my_temp_schema()) as temp_tables",
+            &format!("api_key={key}"),
+        );
+        assert_eq!(
+            r.json()["rows"],
+            json!([{"current_schema": "demo", "temp_tables": 0}]),
+            "{}",
+            r.text()
+        );
+    }
+}
