@@ -159,6 +159,26 @@ impl RunAs {
         cmd.uid(self.uid).gid(self.gid);
     }
 
+    /// Fails with a clear message when the unprivileged user cannot reach `dir` (a parent
+    /// without o+x, e.g. a home directory), which PostgreSQL would report far less clearly.
+    pub fn check_reachable(self, dir: &Path) -> Result<()> {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "cd \"$1\"", "sh"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.apply(&mut cmd);
+        match cmd.status() {
+            Ok(s) if s.success() => Ok(()),
+            _ => Err(format!(
+                "PostgreSQL runs as uid {} but cannot reach {}: every parent directory needs \
+                 o+x (choose another --data-dir, e.g. under /var/tmp)",
+                self.uid,
+                dir.display()
+            )),
+        }
+    }
+
     /// Hands a directory tree to the unprivileged user.
     pub fn chown_tree(self, path: &Path) -> Result<()> {
         let status = Command::new("chown")

@@ -208,6 +208,9 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup, Prepared), String> {
             )
         })?,
     );
+    if let Some(r) = run_as {
+        r.check_reachable(&root)?;
+    }
     let dir = ClusterDir { root };
     if !dir.is_initialized() {
         let template_root = cli
