@@ -34,6 +34,9 @@ CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth --test c_api -- --nocapture
 section "examples end to end under valgrind (the main job)"
 CARTOAUTH_DEMO_VALGRIND=1 scripts/demo.sh
 
+section "interoperability with Python CARTOframes 1.2.4 (files both ways, default paths)"
+tests/interop/run.sh
+
 section "R package: R CMD check and testthat against carto-emulator"
 bindings/r/check.sh
 

@@ -4,6 +4,11 @@
 //! connections); it is cheap to share: clone it or use it from many threads at once.
 //! [`Client::send`] returns any HTTP answer as a [`Response`] (check it with
 //! [`Response::check`]); helpers such as [`Client::sql`] return an error for HTTP errors.
+//!
+//! Logging: cartoauth logs nothing. ureq, underneath, writes the raw bytes of each request
+//! (the `Authorization` header included) to the `log` facade at TRACE level; through the C ABI
+//! no logger is ever installed, but a Rust program that enables TRACE for `ureq_proto` would
+//! record keys.
 
 mod account;
 mod options;
