@@ -218,6 +218,24 @@ fn bad_input_fails_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pg-bin /nonexistent"));
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // As root, PostgreSQL runs as nobody, who cannot enter a private directory.
+        let private = dir.join("private");
+        std::fs::create_dir_all(private.join("inner")).unwrap();
+        std::fs::set_permissions(
+            &private,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let out = Command::new(bin())
+            .arg("--data-dir")
+            .arg(private.join("inner/data"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("every parent directory needs o+x"));
+    }
     let out = Command::new(bin())
         .arg("--print-default-accounts")
         .output()
