@@ -627,7 +627,10 @@ carto_status carto_client_validate_key(const struct carto_client *client,
  * creds.json, from the config directory. A file that others can read loads with a warning
  * (carto_credentials_warning). The file is never modified.
  *
- * - `path`, `profile`: see the location rule above; the caller keeps ownership.
+ * - `path`, `profile`: which file. Both NULL: the default files of the config directory
+ *   (carto_config_dir). A path: that file (a leading "~/" is the home directory). A profile:
+ *   "<config dir>/profiles/<profile>.json". Both given: CARTO_ERR_INVALID_ARGUMENT. The other
+ *   file functions take `path` and `profile` the same way. The caller keeps ownership.
  * - `out`: receives a new handle owned by the caller; written only on success.
  *
  * Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_FILE_SYNTAX (message has path:line:column),
@@ -1293,7 +1296,9 @@ carto_status carto_request_set_json_body(struct carto_request *request,
  * CARTO_ERR_NULL_ARGUMENT (`read` NULL), CARTO_ERR_INVALID_ARGUMENT (length below -1),
  * CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the callback is
  * called only on the thread running carto_client_send, with `user_data` passed back unchanged
- * (the caller owns it and keeps it valid while the request may be sent).
+ * (the caller owns it and keeps it valid while the request may be sent). Callbacks may call
+ * other cartoauth functions, even the `_free` ones: objects in use stay alive until
+ * carto_client_send returns. They must return normally (no longjmp, no C++ exception).
  *
  * # Safety
  * `read` is NULL or a function of this signature; `content_type` is NULL or NUL-terminated.
@@ -1323,7 +1328,8 @@ CARTO_MUST_USE carto_status carto_request_set_gzip(struct carto_request *request
  *
  * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
  * callback runs only on the thread running carto_client_send, with `user_data` passed back
- * unchanged (owned by the caller).
+ * unchanged (owned by the caller). Callbacks may call other cartoauth functions, even the
+ * `_free` ones, and must return normally (no longjmp, no C++ exception).
  *
  * # Safety
  * `write` is NULL or a function of this signature.
@@ -1341,7 +1347,8 @@ carto_status carto_request_set_response_writer(struct carto_request *request,
  *
  * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
  * callback runs only on the thread running carto_client_send, with `user_data` passed back
- * unchanged (owned by the caller).
+ * unchanged (owned by the caller). Callbacks may call other cartoauth functions, even the
+ * `_free` ones, and must return normally (no longjmp, no C++ exception).
  *
  * # Safety
  * `progress` is NULL or a function of this signature.

@@ -67,7 +67,7 @@ fn credentials_from_args(
                 "an API key cannot be combined with the credentials file {first}; the file holds the key"
             )));
         }
-        return config::load(&Location::Path(first.into()));
+        return config::load(&Location::Path(config::expand_home(first)));
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Credentials::new(None, api_key, Some(first), allow_non_secure);

@@ -134,15 +134,17 @@ fn from_environment(env: &dyn Environment, tried: &mut Vec<String>) -> Result<Op
             ),
         )),
         (Some(file), None) => {
-            let credentials =
-                config::load_with(&Location::Path(file.into()), env, allow_non_secure).map_err(
-                    |e| {
-                        e.context(format!(
-                            "{} names a file that cannot be used",
-                            env::CREDENTIALS_FILE
-                        ))
-                    },
-                )?;
+            let credentials = config::load_with(
+                &Location::Path(config::expand_home(&file)),
+                env,
+                allow_non_secure,
+            )
+            .map_err(|e| {
+                e.context(format!(
+                    "{} names a file that cannot be used",
+                    env::CREDENTIALS_FILE
+                ))
+            })?;
             let origin = credentials
                 .origin()
                 .clone()

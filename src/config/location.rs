@@ -21,10 +21,27 @@ pub const PROFILES_DIR_NAME: &str = "profiles";
 const APP_NAME: &str = "cartoframes";
 const MAX_PROFILE_NAME_LEN: usize = 64;
 
+/// A path as a user wrote it: a leading `~/` (or a lone `~`) means the home directory, as in a
+/// shell, since paths from environment files and R or Julia strings never went through one.
+pub fn expand_home(path: &str) -> PathBuf {
+    let rest = match path.strip_prefix('~') {
+        Some("") => "",
+        Some(rest) if rest.starts_with('/') || rest.starts_with(std::path::MAIN_SEPARATOR) => {
+            &rest[1..]
+        }
+        _ => return PathBuf::from(path),
+    };
+    match dirs::home_dir() {
+        Some(home) if rest.is_empty() => home,
+        Some(home) => home.join(rest),
+        None => PathBuf::from(path),
+    }
+}
+
 /// The directory that holds the default credentials files and profiles.
 pub fn config_dir(env: &dyn Environment) -> Result<PathBuf> {
     if let Some(dir) = env.get(env::CONFIG_DIR) {
-        return Ok(PathBuf::from(dir));
+        return Ok(expand_home(&dir));
     }
     platform_config_dir(env).ok_or_else(|| {
         Error::new(
@@ -142,6 +159,16 @@ mod tests {
         let [seed, cartoframes] = default_files(&env).unwrap();
         assert!(seed.ends_with("cartoframes/cartocreds.json"));
         assert!(cartoframes.ends_with("cartoframes/creds.json"));
+    }
+
+    #[test]
+    fn a_leading_tilde_means_home() {
+        let home = dirs::home_dir().unwrap();
+        assert_eq!(expand_home("~/a/b.json"), home.join("a/b.json"));
+        assert_eq!(expand_home("~"), home);
+        assert_eq!(expand_home("~bob/x"), PathBuf::from("~bob/x"));
+        assert_eq!(expand_home("/abs/~/x"), PathBuf::from("/abs/~/x"));
+        assert_eq!(expand_home("rel.json"), PathBuf::from("rel.json"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod location;
 mod store;
 
 pub use format::{FileFormat, FileUpdate};
-pub use location::{CARTOCREDS_FILE_NAME, CARTOFRAMES_FILE_NAME, PROFILES_DIR_NAME};
+pub use location::{expand_home, CARTOCREDS_FILE_NAME, CARTOFRAMES_FILE_NAME, PROFILES_DIR_NAME};
 
 use crate::credentials::Credentials;
 use crate::env::{Environment, ProcessEnvironment};
@@ -28,7 +28,8 @@ pub enum Location {
 }
 
 impl Location {
-    /// From the optional path and profile of the C and binding APIs; both given is an error.
+    /// From the optional path and profile of the C and binding APIs (a leading `~/` in the path
+    /// is the home directory); both given is an error.
     pub fn from_parts(path: Option<&str>, profile: Option<&str>) -> Result<Self> {
         let path = crate::credentials::given(path);
         let profile = crate::credentials::given(profile);
@@ -36,7 +37,7 @@ impl Location {
             (Some(_), Some(_)) => Err(Error::invalid_argument(
                 "give a file path or a profile name, not both",
             )),
-            (Some(path), None) => Ok(Location::Path(PathBuf::from(path))),
+            (Some(path), None) => Ok(Location::Path(location::expand_home(path))),
             (None, Some(profile)) => {
                 location::validate_profile_name(profile)?;
                 Ok(Location::Profile(profile.to_owned()))

@@ -53,7 +53,10 @@ fn file_format(format: i32) -> Result<Option<FileFormat>, FfiError> {
 /// creds.json, from the config directory. A file that others can read loads with a warning
 /// (carto_credentials_warning). The file is never modified.
 ///
-/// - `path`, `profile`: see the location rule above; the caller keeps ownership.
+/// - `path`, `profile`: which file. Both NULL: the default files of the config directory
+///   (carto_config_dir). A path: that file (a leading "~/" is the home directory). A profile:
+///   "<config dir>/profiles/<profile>.json". Both given: CARTO_ERR_INVALID_ARGUMENT. The other
+///   file functions take `path` and `profile` the same way. The caller keeps ownership.
 /// - `out`: receives a new handle owned by the caller; written only on success.
 ///
 /// Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_FILE_SYNTAX (message has path:line:column),

@@ -477,7 +477,9 @@ pub unsafe extern "C" fn carto_request_set_json_body(
 /// CARTO_ERR_NULL_ARGUMENT (`read` NULL), CARTO_ERR_INVALID_ARGUMENT (length below -1),
 /// CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the callback is
 /// called only on the thread running carto_client_send, with `user_data` passed back unchanged
-/// (the caller owns it and keeps it valid while the request may be sent).
+/// (the caller owns it and keeps it valid while the request may be sent). Callbacks may call
+/// other cartoauth functions, even the `_free` ones: objects in use stay alive until
+/// carto_client_send returns. They must return normally (no longjmp, no C++ exception).
 ///
 /// # Safety
 /// `read` is NULL or a function of this signature; `content_type` is NULL or NUL-terminated.
@@ -548,7 +550,8 @@ pub extern "C" fn carto_request_set_gzip(
 ///
 /// Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
 /// callback runs only on the thread running carto_client_send, with `user_data` passed back
-/// unchanged (owned by the caller).
+/// unchanged (owned by the caller). Callbacks may call other cartoauth functions, even the
+/// `_free` ones, and must return normally (no longjmp, no C++ exception).
 ///
 /// # Safety
 /// `write` is NULL or a function of this signature.
@@ -575,7 +578,8 @@ pub unsafe extern "C" fn carto_request_set_response_writer(
 ///
 /// Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
 /// callback runs only on the thread running carto_client_send, with `user_data` passed back
-/// unchanged (owned by the caller).
+/// unchanged (owned by the caller). Callbacks may call other cartoauth functions, even the
+/// `_free` ones, and must return normally (no longjmp, no C++ exception).
 ///
 /// # Safety
 /// `progress` is NULL or a function of this signature.
