@@ -90,7 +90,8 @@ cd "$here/tests/testthat"
 R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript --vanilla -e '
   results <- as.data.frame(testthat::test_dir(
     ".", package = "cartoauth", load_package = "installed",
-    reporter = "summary", stop_on_failure = FALSE, stop_on_warning = FALSE))
+    reporter = testthat::SummaryReporter$new(show_praise = FALSE),
+    stop_on_failure = FALSE, stop_on_warning = FALSE))
   passed <- sum(results$passed)
   failed <- sum(results$failed) + sum(results$error)
   skipped <- sum(results$skipped)
