@@ -25,10 +25,11 @@
 }
 
 # One field, read from the library. "description" (the masked text from
-# carto_credentials_describe) is internal: format() shows it.
-.credentials_field <- function(x, name) {
-  if (!is.character(name) || length(name) != 1L ||
-      !(name %in% c(.credentials_fields, "description")))
+# carto_credentials_describe) is internal (format() shows it): `$` and `[[` ask for public
+# fields only.
+.credentials_field <- function(x, name, public = FALSE) {
+  known <- if (public) .credentials_fields else c(.credentials_fields, "description")
+  if (!is.character(name) || length(name) != 1L || !(name %in% known))
     .abort_invalid_argument(
       sprintf("carto_credentials have no field %s; the fields are %s",
               if (is.character(name) && length(name) == 1L) sQuote(name, FALSE) else "like that",
@@ -45,7 +46,7 @@ carto_credentials <- function(username = NULL, api_key = NULL, base_url = NULL,
 }
 
 `$.carto_credentials` <- function(x, name) {
-  .credentials_field(x, if (identical(name, "description")) "" else name)
+  .credentials_field(x, name, public = TRUE)
 }
 
 # Character indices are fields; numeric ones reach the underlying list (the pointer), as
@@ -53,7 +54,7 @@ carto_credentials <- function(username = NULL, api_key = NULL, base_url = NULL,
 `[[.carto_credentials` <- function(x, i, ...) {
   if (is.numeric(i))
     return(.subset2(x, i))
-  .credentials_field(x, if (identical(i, "description")) "" else i)
+  .credentials_field(x, i, public = TRUE)
 }
 
 # The condition has no call: the `*tmp*` of R's replacement calls would only confuse.

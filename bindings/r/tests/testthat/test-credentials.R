@@ -114,7 +114,7 @@ test_that("unknown fields are errors that list the fields", {
   expect_s3_class(e, "carto_error_invalid_argument")
   expect_match(conditionMessage(e), "no field 'apikey'.*username, api_key, base_url")
   expect_s3_class(catch_condition(creds[["nope"]]), "carto_error_invalid_argument")
-  expect_s3_class(catch_condition(creds$description), "carto_error_invalid_argument")
+  expect_match(conditionMessage(catch_condition(creds$description)), "no field 'description'")
   expect_s3_class(catch_condition(creds$ptr), "carto_error_invalid_argument")
 })
 
