@@ -1018,7 +1018,9 @@ carto_status carto_default_credentials_set_from(const char *first,
                                                 struct carto_credentials **out);
 
 /**
- * The process-wide default credentials.
+ * The process-wide default credentials, as they were set: their origin is where they came
+ * from (e.g. CARTO_SOURCE_FILE for a file loaded by carto_default_credentials_set_from);
+ * carto_resolve marks the same credentials CARTO_SOURCE_DEFAULT.
  *
  * - `out`: receives a new handle owned by the caller; written only on success.
  *
@@ -1060,6 +1062,15 @@ uint32_t carto_abi_version(void);
  * Ownership: a static string; never free it. Thread safety: any thread. Never fails.
  */
 const char *carto_status_str(int32_t status);
+
+/**
+ * The name of a status code as written in this header, e.g. "CARTO_ERR_FILE_NOT_FOUND" for
+ * 300 (for bindings that name their error classes after it). Unknown numbers give
+ * "CARTO_UNKNOWN_STATUS".
+ *
+ * Ownership: a static string; never free it. Thread safety: any thread. Never fails.
+ */
+const char *carto_status_name(int32_t status);
 
 /**
  * The detailed message of the last failed cartoauth call on the calling thread (e.g.

@@ -66,7 +66,9 @@ pub unsafe extern "C" fn carto_default_credentials_set_from(
     })
 }
 
-/// The process-wide default credentials.
+/// The process-wide default credentials, as they were set: their origin is where they came
+/// from (e.g. CARTO_SOURCE_FILE for a file loaded by carto_default_credentials_set_from);
+/// carto_resolve marks the same credentials CARTO_SOURCE_DEFAULT.
 ///
 /// - `out`: receives a new handle owned by the caller; written only on success.
 ///

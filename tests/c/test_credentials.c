@@ -138,6 +138,10 @@ static void library_information(void) {
         CHECK(strcmp(carto_status_str(codes[i]), "unknown status code") != 0);
     }
     CHECK_STR(carto_status_str(12345), "unknown status code");
+    CHECK_STR(carto_status_name(CARTO_ERR_FILE_NOT_FOUND), "CARTO_ERR_FILE_NOT_FOUND");
+    CHECK_STR(carto_status_name(CARTO_OK), "CARTO_OK");
+    CHECK_STR(carto_status_name(CARTO_ERR_HTTP_RATE_LIMITED), "CARTO_ERR_HTTP_RATE_LIMITED");
+    CHECK_STR(carto_status_name(7), "CARTO_UNKNOWN_STATUS");
     CHECK_STR(carto_status_str(-1), "unknown status code");
 }
 
