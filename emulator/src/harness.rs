@@ -196,7 +196,34 @@ pub struct Emulator {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Removes the work directories of test processes that have exited (an emulator shared
+/// through a `static` is never dropped, so its directory outlives the test process).
+fn remove_dead_workdirs(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("carto-emulator-harness-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn make_workdir() -> PathBuf {
+    remove_dead_workdirs(&std::env::temp_dir());
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -578,6 +605,24 @@ mod tests {
             serde_json::to_value(&f).unwrap(),
             json!({"malformed_json":true,"drip":{"chunk_bytes":4,"interval_ms":5},"abort_after_bytes":10})
         );
+    }
+
+    #[test]
+    fn work_dirs_of_exited_processes_are_removed() {
+        let base = std::env::temp_dir().join(format!("harness-gc-{}", std::process::id()));
+        let mut child = Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let dead = base.join(format!("carto-emulator-harness-{dead_pid}-0-1"));
+        let mine = base.join(format!("carto-emulator-harness-{}-0-1", std::process::id()));
+        let other = base.join("unrelated");
+        for d in [&dead, &mine, &other] {
+            fs::create_dir_all(d).unwrap();
+        }
+        remove_dead_workdirs(&base);
+        assert!(!dead.exists());
+        assert!(mine.exists() && other.exists());
+        fs::remove_dir_all(base).unwrap();
     }
 
     #[test]
