@@ -1,0 +1,853 @@
+#!/usr/bin/env python3
+"""cartoauth's benchmark suite: the C ABI against libcurl / curl and carto-python 1.11.3.
+
+Run it through benches/run.sh, which installs what it needs and builds everything first. This
+script starts a fixed-response nginx on 127.0.0.1 (a free port, files in a temporary directory
+on tmpfs), runs every benchmark as alternating rounds (A B C, A B C, ...) after one warm-up
+round, checks every run (the programs check every answer; nginx's access log is checked for
+the number of requests, connections and body bytes), prints the tables and writes them into
+benches/RESULTS.md (between the GENERATED markers) when run with the default sizes.
+
+Environment knobs (defaults are the issue's):
+  BENCH_REQUESTS=5000        sequential requests per run (request rate)
+  BENCH_BYTES=1073741824     bytes streamed per download / upload run
+  BENCH_RUNS=5               measured rounds per benchmark (after one warm-up round)
+  BENCH_THREADS=8            threads of the threads benchmark (against 1 thread)
+  BENCH_THREAD_REQUESTS=20000  requests per run of the threads benchmark (split over threads)
+  BENCH_RESOLVE_CALLS=20000  carto_resolve calls per run
+  BENCH_ONLY=requests,download,upload,threads,resolve   a subset, comma-separated
+  BENCH_PYTHON=1             0 leaves out carto-python
+  BENCH_NICE=-10             niceness of nginx and the clients when run as root (0: unchanged),
+                             so that other processes on the machine disturb the runs less
+  BENCH_RESULTS=path         where to write the report ("-": nowhere; default: benches/RESULTS.md
+                             when every size knob is at its default, else nowhere)
+Paths (set by run.sh): BENCH_BIN (C programs), BENCH_VENV_PYTHON, BENCH_LIB_DIR.
+"""
+
+import base64
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+DEFAULTS = {
+    "BENCH_REQUESTS": 5000,
+    "BENCH_BYTES": 1 << 30,
+    "BENCH_RUNS": 5,
+    "BENCH_THREADS": 8,
+    "BENCH_THREAD_REQUESTS": 20000,
+    "BENCH_RESOLVE_CALLS": 20000,
+}
+ALL_BENCHMARKS = ["requests", "download", "upload", "threads", "resolve"]
+
+USERNAME = "demo"
+API_KEY = "bench_0123456789abcdef0123456789abcdef"  # a made-up key: the server is ours
+QUERY = "select cartodb_id, name from bench_points limit 1"
+# 165 bytes, the SQL API's JSON shape (rows, time, fields, total_rows).
+SQL_BODY = (
+    '{"rows":[{"cartodb_id":1,"name":"a"}],"time":0.002,"fields":{"cartodb_id":{"type":"number",'
+    '"pgtype":"int4"},"name":{"type":"string","pgtype":"text"}},"total_rows":1}'
+)
+assert len(SQL_BODY) == 165
+COPY_FROM_BODY = '{"time":0.001,"total_rows":1}'
+MIB = 1024 * 1024
+
+
+def knob(name):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else DEFAULTS[name]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The fixed-response server
+
+
+class Nginx:
+    """nginx-light on 127.0.0.1:<free port>: a fixed 165-byte SQL API answer, a BYTES-long
+    copyto answer served from tmpfs with sendfile, and a copyfrom sink (echo module's
+    echo_read_request_body) that answers only after reading the whole body."""
+
+    def __init__(self, workdir, data_file):
+        self.dir = workdir / "nginx"
+        self.dir.mkdir()
+        self.access_log = self.dir / "access.log"
+        self.log_offset = 0
+        self.port = free_port()
+        self.root = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.root}/user/{USERNAME}"
+        basic = base64.b64encode(f"{USERNAME}:{API_KEY}".encode()).decode()
+        self.authorization = f"Basic {basic}"
+        echo = Path("/usr/lib/nginx/modules/ngx_http_echo_module.so")
+        if not echo.exists():
+            raise SystemExit(f"{echo} is missing: apt-get install nginx-light (it depends on it)")
+        unauthorized = "if ($bench_auth = 0) { return 401 '{\"error\":[\"Unauthorized\"]}'; }"
+        d = self.dir
+        self.conf = d / "nginx.conf"
+        self.conf.write_text(f"""\
+load_module {echo};
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log error;
+events {{ worker_connections 1024; }}
+http {{
+    log_format bench '$connection $connection_requests $request_method $status $request_length $bytes_sent $uri';
+    access_log {d}/access.log bench buffer=1m flush=600s;
+    client_body_temp_path {d}/body;
+    client_body_buffer_size 1m;  # fewer, larger reads of upload bodies (then a tmpfs file)
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    map_hash_bucket_size 256;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+    sendfile on;
+    server_tokens off;
+    # Basic auth (cartoauth, curl) or ?api_key= (carto-python): anything else gets CARTO's 401.
+    map "$http_authorization|$arg_api_key" $bench_auth {{
+        "{self.authorization}|" 1;
+        "|{API_KEY}" 1;
+        default 0;
+    }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        location = /user/{USERNAME}/api/v2/sql {{
+            {unauthorized}
+            default_type application/json;
+            return 200 '{SQL_BODY}';
+        }}
+        location = /user/{USERNAME}/api/v2/sql/copyto {{
+            {unauthorized}
+            default_type application/octet-stream;
+            alias {data_file};
+        }}
+        location = /user/{USERNAME}/api/v2/sql/copyfrom {{
+            {unauthorized}
+            client_max_body_size 0;
+            echo_read_request_body;
+            default_type application/json;
+            echo '{COPY_FROM_BODY}';
+        }}
+    }}
+}}
+""")
+        self.process = subprocess.Popen(
+            ["nginx", "-p", str(d), "-c", str(self.conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=open(d / "stderr.log", "wb"),
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit("nginx did not start:\n" + (d / "stderr.log").read_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("nginx did not start listening in 10 s")
+                time.sleep(0.05)
+
+    def worker_pids(self):
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return pids
+
+    def cpu_seconds(self):
+        """User + system CPU time of nginx's worker so far."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def new_log_lines(self):
+        """Access log lines written since the last call (SIGUSR1 makes the worker flush)."""
+        self.process.send_signal(signal.SIGUSR1)
+        size = -1
+        for _ in range(100):
+            time.sleep(0.02)
+            current = self.access_log.stat().st_size if self.access_log.exists() else 0
+            if current == size and current > self.log_offset:
+                break
+            size = current
+        with open(self.access_log, "rb") as f:
+            f.seek(self.log_offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self.log_offset += len(complete)
+        lines = []
+        for line in complete.decode().splitlines():
+            conn, conn_requests, method, status, request_length, bytes_sent, uri = line.split()
+            lines.append(
+                {
+                    "connection": int(conn),
+                    "method": method,
+                    "status": int(status),
+                    "request_length": int(request_length),
+                    "bytes_sent": int(bytes_sent),
+                    "uri": uri,
+                }
+            )
+        return lines
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Running one measured program
+
+
+class RunError(Exception):
+    pass
+
+
+def run_measured(argv, env=None, shell=False):
+    """Runs argv under /usr/bin/time -v; returns its stdout, the process' wall time, its peak
+    RSS (KiB) and CPU seconds."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
+        command = ["/usr/bin/time", "-v", "-o", timing.name]
+        command += ["sh", "-c", argv] if shell else argv
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - start
+        report = timing.read()
+    if proc.returncode != 0:
+        shown = argv if shell else shlex.join(argv)
+        raise RunError(f"{shown} failed ({proc.returncode}):\n{proc.stderr}{proc.stdout}")
+
+    def field(name):
+        match = re.search(rf"{re.escape(name)}: ([0-9.:]+)", report)
+        if not match:
+            raise RunError(f"no '{name}' in /usr/bin/time's report:\n{report}")
+        return match.group(1)
+
+    return {
+        "stdout": proc.stdout,
+        "process_wall": wall,
+        "rss_kib": int(field("Maximum resident set size (kbytes)")),
+        "cpu": float(field("User time (seconds)")) + float(field("System time (seconds)")),
+    }
+
+
+def json_line(stdout):
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RunError(f"no JSON result line in {stdout!r}")
+
+
+class Variant:
+    """One contender of a benchmark: how to run it and how to check nginx's log of the run."""
+
+    def __init__(self, key, label, command, run, check, work, unit):
+        self.key = key
+        self.label = label
+        self.command = command  # shown in the report
+        self._run = run
+        self._check = check
+        self.work = work  # requests or bytes per run, for rates
+        self.unit = unit
+
+    def run(self, server):
+        before = server.cpu_seconds()
+        busy_before = machine_busy_seconds()
+        result = self._run()
+        result["server_cpu"] = server.cpu_seconds() - before
+        # CPU time the rest of the machine used meanwhile (other people's builds, ...).
+        busy = machine_busy_seconds() - busy_before
+        result["other_cpu"] = max(0.0, busy - result["cpu"] - result["server_cpu"])
+        self._check(server.new_log_lines(), result)
+        return result
+
+
+def machine_busy_seconds():
+    """Non-idle CPU time of the whole machine so far (all cores), from /proc/stat."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def rounds(server, variants, runs):
+    """One warm-up round, then `runs` measured rounds; each round runs every variant in turn."""
+    log("    warm-up: " + ", ".join(v.key for v in variants))
+    for variant in variants:
+        variant.run(server)
+    results = {v.key: [] for v in variants}
+    for r in range(runs):
+        for variant in variants:
+            result = variant.run(server)
+            results[variant.key].append(result)
+        log(
+            f"    round {r + 1}/{runs}: "
+            + ", ".join(f"{v.key} {results[v.key][-1]['seconds']:.3f} s" for v in variants)
+        )
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of nginx's access log
+
+
+def expect(condition, message):
+    if not condition:
+        raise RunError(message)
+
+
+def check_requests(expected_requests, expected_connections, uri_suffix="/api/v2/sql"):
+    def check(lines, result):
+        expect(len(lines) == expected_requests, f"nginx logged {len(lines)} requests, expected {expected_requests}")
+        bad = [l for l in lines if l["status"] != 200 or not l["uri"].endswith(uri_suffix)]
+        expect(not bad, f"unexpected requests: {bad[:3]}")
+        connections = len({l["connection"] for l in lines})
+        expect(
+            connections == expected_connections,
+            f"{connections} connections for {len(lines)} requests, expected {expected_connections}",
+        )
+        result["connections"] = connections
+
+    return check
+
+
+def check_download(size):
+    def check(lines, result):
+        expect(len(lines) == 1 and lines[0]["status"] == 200, f"unexpected log {lines}")
+        expect(lines[0]["bytes_sent"] >= size, f"nginx sent {lines[0]['bytes_sent']} bytes")
+
+    return check
+
+
+def check_upload(size, compressed):
+    def check(lines, result):
+        expect(len(lines) == 1 and lines[0]["status"] == 200, f"unexpected log {lines}")
+        received = lines[0]["request_length"]
+        if compressed:
+            expect(received < size, f"a gzip body of {received} bytes is not smaller than {size}")
+        else:
+            expect(received >= size, f"nginx read {received} bytes of a {size}-byte body")
+        result["wire_bytes"] = received
+
+    return check
+
+
+# --------------------------------------------------------------------------------------------
+# Test data
+
+
+def write_data_file(path, size):
+    """CSV-like rows (varied numbers and names), so gzip level 1 compresses them as it would a
+    COPY upload: a 1 MiB block of distinct rows, repeated (far beyond deflate's 32 KiB window)."""
+    lines = []
+    length = 0
+    i = 0
+    while length < MIB:
+        x = (i * 7919) % 360000 / 1000 - 180
+        y = (i * 104729) % 170000 / 1000 - 85
+        line = f"{i},point {i * 2654435761 % 1000003},{(i * 31) % 997 / 7:.4f},SRID=4326;POINT({x:.3f} {y:.3f})\n"
+        lines.append(line)
+        length += len(line)
+        i += 1
+    block = "".join(lines).encode()[:MIB]
+    with open(path, "wb") as f:
+        remaining = size
+        while remaining > 0:
+            chunk = block[: min(len(block), remaining)]
+            f.write(chunk)
+            remaining -= len(chunk)
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmarks
+
+
+class Suite:
+    def __init__(self, workdir, server, data_file, config):
+        self.workdir = workdir
+        self.server = server
+        self.data_file = data_file
+        self.config = config
+        self.bin = Path(os.environ.get("BENCH_BIN", ROOT / "target" / "bench" / "bin"))
+        self.python = os.environ.get("BENCH_VENV_PYTHON", "")
+        self.with_python = os.environ.get("BENCH_PYTHON", "1") != "0"
+        if self.with_python and not self.python:
+            raise SystemExit("BENCH_VENV_PYTHON is not set (run benches/run.sh)")
+        self.env = dict(os.environ)
+        for name in list(self.env):
+            if name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") or name.startswith("CARTO_"):
+                del self.env[name]
+        self.sections = []  # (title, text)
+
+    def c_program(self, name, *args):
+        return [str(self.bin / name), *map(str, args)]
+
+    def program_variant(self, key, label, argv, check, work, unit, shown=None, process_wall=False):
+        """process_wall: time the whole process (streaming benchmarks, where curl's own timer
+        would leave out reading the file); otherwise the program's own timer (the loop)."""
+
+        def run():
+            measured = run_measured(argv, env=self.env)
+            measured.update(json_line(measured["stdout"]))
+            if process_wall:
+                measured["transfer_seconds"] = measured["seconds"]
+                measured["seconds"] = measured["process_wall"]
+            return measured
+
+        return Variant(key, label, shown or shlex.join(argv), run, check, work, unit)
+
+    # 1. request rate ---------------------------------------------------------------------
+    def bench_requests(self):
+        n = self.config["BENCH_REQUESTS"]
+        s = self.server
+        url = f"{s.base_url}/api/v2/sql?" + urllib.parse.urlencode({"q": QUERY})
+        check = check_requests(n, 1)
+        variants = [
+            self.program_variant(
+                "cartoauth", "cartoauth C ABI (carto_client_sql)",
+                self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "sql"), check, n, "req"),
+            self.program_variant(
+                "cartoauth-request", "cartoauth C ABI (one carto_request, carto_client_send)",
+                self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "request"), check, n, "req"),
+            self.program_variant(
+                "libcurl", "libcurl (one reused easy handle)",
+                self.c_program("sql_curl", url, f"Authorization: {s.authorization}", n), check, n, "req"),
+        ]
+        if self.with_python:
+            for mode, label in (("get", "carto-python SQLClient.send(do_post=False): GET"),
+                                ("post", "carto-python SQLClient.send(): POST, its default")):
+                variants.append(self.program_variant(
+                    f"carto-python-{mode}", label,
+                    [self.python, str(HERE / "py" / "sql_carto_python.py"), s.base_url, API_KEY, str(n), mode],
+                    check, n, "req"))
+        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        self.add_table("1. Request rate", f"{n} sequential authenticated SQL API requests on one kept-alive connection, each answer's JSON parsed", variants, results, baseline="cartoauth", rate="req/s")
+        return results
+
+    # 2. streaming download ------------------------------------------------------------------
+    def bench_download(self):
+        size = self.config["BENCH_BYTES"]
+        s = self.server
+        copy_query = "COPY (SELECT * FROM bench_points) TO STDOUT"
+        url = f"{s.base_url}/api/v2/sql/copyto?" + urllib.parse.urlencode({"q": copy_query})
+        check = check_download(size)
+        curl_argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}",
+                     "-H", f"Authorization: {s.authorization}", url]
+
+        def run_curl():
+            measured = run_measured(curl_argv, env=self.env)
+            status, downloaded, seconds = measured["stdout"].split()
+            expect(status == "200" and int(downloaded) == size, f"curl: {measured['stdout']}")
+            measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds), bytes=int(downloaded))
+            return measured
+
+        variants = [
+            self.program_variant("cartoauth", "cartoauth C ABI (response writer callback, discards)",
+                                 self.c_program("download_cartoauth", s.base_url, API_KEY, size), check, size, "B", process_wall=True),
+            Variant("curl", "curl -o /dev/null", shlex.join(curl_argv).replace(s.authorization, "Basic …"),
+                    run_curl, check, size, "B"),
+        ]
+        if self.with_python:
+            variants.append(self.program_variant(
+                "carto-python", "carto-python CopySQLClient.copyto_file_object (discarding file object)",
+                [self.python, str(HERE / "py" / "copy_carto_python.py"), "to", s.base_url, API_KEY, str(size)],
+                check, size, "B", process_wall=True))
+        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        self.add_table("2. Streaming download", f"{fmt_bytes(size)} COPY TO answer streamed and discarded", variants, results, baseline="cartoauth", rate="MiB/s")
+        return results
+
+    # 3. streaming upload --------------------------------------------------------------------
+    def bench_upload(self):
+        size = self.config["BENCH_BYTES"]
+        s = self.server
+        copy_query = "COPY bench_points FROM STDIN WITH (FORMAT csv)"
+        url = f"{s.base_url}/api/v2/sql/copyfrom?" + urllib.parse.urlencode({"q": copy_query})
+        auth = ["-H", f"Authorization: {s.authorization}"]
+        plain, gz = check_upload(size, False), check_upload(size, True)
+
+        def curl_variant(key, label, curl_args, check, shell_prefix=None):
+            argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{time_total}",
+                    *auth, *curl_args, url]
+            if shell_prefix:
+                command = f"{shell_prefix} | {shlex.join(argv)}"
+            else:
+                command = argv
+
+            def run():
+                measured = run_measured(command, env=self.env, shell=bool(shell_prefix))
+                status, uploaded, seconds = measured["stdout"].split()
+                expect(status == "200", f"curl: {measured['stdout']}")
+                measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds),
+                                bytes=size, sent=int(uploaded))
+                return measured
+
+            shown = command if shell_prefix else shlex.join(command)
+            return Variant(key, label, shown.replace(s.authorization, "Basic …"), run, check, size, "B")
+
+        octet = ["-H", "Content-Type: application/octet-stream"]
+        data = str(self.data_file)
+        variants = [
+            self.program_variant("cartoauth", "cartoauth C ABI (read callback, Content-Length)",
+                                 self.c_program("upload_cartoauth", s.base_url, API_KEY, data, "plain"), plain, size, "B", process_wall=True),
+            curl_variant("curl-data-binary", "curl --data-binary @file (reads the whole file into memory first)",
+                         ["--data-binary", f"@{data}", *octet], plain),
+            curl_variant("curl-T", "curl -T file -X POST (streams the file)",
+                         ["-T", data, "-X", "POST", *octet], plain),
+            self.program_variant("cartoauth-gzip", "cartoauth C ABI, carto_request_set_gzip (level 1, chunked)",
+                                 self.c_program("upload_cartoauth", s.base_url, API_KEY, data, "gzip"), gz, size, "B", process_wall=True),
+            curl_variant("gzip|curl", "gzip -1 | curl -T - (curl cannot compress a body: 2 processes)",
+                         ["-T", "-", "-X", "POST", *octet, "-H", "Content-Encoding: gzip"], gz,
+                         shell_prefix=f"gzip -1 -c {shlex.quote(data)}"),
+        ]
+        if self.with_python:
+            for mode, check in (("plain", plain), ("gzip", gz)):
+                variants.append(self.program_variant(
+                    f"carto-python-{mode}",
+                    f"carto-python CopySQLClient.copyfrom_file_path(compress={mode == 'gzip'})",
+                    [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, data, mode],
+                    check, size, "B", process_wall=True))
+        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        self.add_table("3. Streaming upload", f"{fmt_bytes(size)} COPY FROM body (CSV-like rows); nginx reads the whole body before answering", variants, results, baseline="cartoauth", rate="MiB/s",
+                       extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
+        return results
+
+    # 4. threads -----------------------------------------------------------------------------
+    def bench_threads(self):
+        total = self.config["BENCH_THREAD_REQUESTS"]
+        threads = self.config["BENCH_THREADS"]
+        s = self.server
+        variants = [
+            self.program_variant(f"{threads} threads", f"{threads} threads, one shared carto_client",
+                                 self.c_program("threads_cartoauth", s.base_url, API_KEY, threads, total),
+                                 check_requests(total, threads), total, "req"),
+            self.program_variant("1 thread", "1 thread",
+                                 self.c_program("threads_cartoauth", s.base_url, API_KEY, 1, total),
+                                 check_requests(total, 1), total, "req"),
+        ]
+        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        self.add_table("4. Threads", f"{total} SQL API requests split over the threads of one process, one shared client (unpinned: client threads and nginx's single worker share the 2 cores)", variants, results, baseline=f"{threads} threads", rate="req/s", speedup=True)
+        return results
+
+    # 5. credential resolution ---------------------------------------------------------------
+    def bench_resolve(self):
+        calls = self.config["BENCH_RESOLVE_CALLS"]
+        config_dir = self.workdir / "config"
+        config_dir.mkdir(mode=0o700)
+        creds = config_dir / "cartocreds.json"
+        creds.write_text(json.dumps({"APIKEY": API_KEY, "USERNAME": USERNAME,
+                                     "USERURL": "https://{username}.carto.com/"}))
+        creds.chmod(0o600)
+        env = dict(self.env, CARTO_CONFIG_DIR=str(config_dir), HOME=str(self.workdir))
+
+        def variant(key, label, argv):
+            def run():
+                measured = run_measured(argv, env=env)
+                measured.update(json_line(measured["stdout"]))
+                return measured
+
+            return Variant(key, label, "CARTO_CONFIG_DIR=<tmp>/config " + shlex.join(argv), run,
+                           lambda lines, result: expect(not lines, "resolution made requests"), calls, "call")
+
+        variants = [
+            variant("carto_resolve", "carto_resolve(NULL) → <config dir>/cartocreds.json",
+                    self.c_program("resolve_cartoauth", "resolve", calls)),
+            variant("carto_credentials_load", "carto_credentials_load(path) of the same file",
+                    self.c_program("resolve_cartoauth", "load", calls, creds)),
+        ]
+        results = rounds(self.server, variants, self.config["BENCH_RUNS"])
+        self.add_table("5. Credential resolution", f"{calls} calls per run, each resolving (or loading) a cartocreds.json and freeing the handle", variants, results, baseline="carto_resolve", per_call=True)
+        return results
+
+    # report ---------------------------------------------------------------------------------
+    def add_table(self, title, what, variants, results, baseline, rate=None, speedup=False,
+                  per_call=False, extra_baselines=None):
+        rows = ["| client | time (s) median [min–max] | " + (
+            "µs per call median [min–max]" if per_call else f"{rate} median") +
+            " | peak RSS MiB median [max] | client CPU s | nginx CPU s | other CPU s | paired ratio, median [min–max] |",
+            "|---|---|---|---|---|---|---|---|"]
+        base = results[baseline]
+        groups = {baseline: None}
+        for head, members in (extra_baselines or {}).items():
+            for m in members:
+                groups[m] = head
+        for v in variants:
+            runs = results[v.key]
+            secs = [r["seconds"] for r in runs]
+            rss = [r["rss_kib"] / 1024 for r in runs]
+            if per_call:
+                middle = f"{fmt_range([s / v.work * 1e6 for s in secs], 2)}"
+            elif rate == "MiB/s":
+                middle = f"{statistics.median(v.work / MIB / s for s in secs):.0f}"
+            else:
+                middle = f"{statistics.median(v.work / s for s in secs):.0f}"
+            ref_key = groups.get(v.key, baseline) or baseline
+            if v.key == baseline or v.key in (extra_baselines or {}):
+                ratio = "1 (reference)" if v.key == baseline else "1 (reference for gzip rows)"
+            else:
+                ref = results[ref_key]
+                paired = [r["seconds"] / b["seconds"] for r, b in zip(runs, ref)]
+                ratio = f"{fmt_range(paired, 2)}× the time of {ref_key}"
+                if speedup:
+                    ratio = f"speed-up {fmt_range([b['seconds'] and r['seconds'] / b['seconds'] for r, b in zip(runs, ref)], 2)}× (1-thread time / {ref_key} time)"
+            rows.append(
+                f"| {v.label} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
+                f"{statistics.median(r['cpu'] for r in runs):.2f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} |")
+        commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
+        text = f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, in the order {', '.join(v.key for v in variants)}.\n\n" + "\n".join(rows) + f"\n\nCommands:\n{commands}\n"
+        self.sections.append((title, text))
+        print(f"\n## {title}\n\n{text}", flush=True)
+
+
+def fmt_range(values, digits):
+    return f"{statistics.median(values):.{digits}f} [{min(values):.{digits}f}–{max(values):.{digits}f}]"
+
+
+def fmt_bytes(n):
+    if n % (1 << 30) == 0:
+        return f"{n >> 30} GiB"
+    if n % MIB == 0:
+        return f"{n // MIB} MiB"
+    return f"{n} bytes"
+
+
+# --------------------------------------------------------------------------------------------
+# Targets and machine
+
+
+def median_ratio(results, a, b):
+    return statistics.median(x["seconds"] / y["seconds"] for x, y in zip(results[a], results[b]))
+
+
+def targets(all_results, config):
+    lines = []
+
+    def line(ok, text):
+        lines.append(f"| {'met' if ok else '**missed**'} | {text} |")
+
+    r = all_results.get("requests")
+    if r:
+        ratio = median_ratio(r, "cartoauth", "libcurl")
+        line(ratio <= 1.0, f"request loop ≤ 1.0× libcurl's wall time: {ratio:.2f}×")
+        if "carto-python-get" in r:
+            faster = median_ratio(r, "carto-python-get", "cartoauth")
+            line(faster >= 8, f"request loop ≥ 8× faster than carto-python (GET): {faster:.1f}×")
+        rss = max(x["rss_kib"] for x in r["cartoauth"]) / 1024
+        line(rss <= 12, f"request loop peak RSS ≤ 12 MiB: {rss:.1f} MiB (max of the runs)")
+    r = all_results.get("download")
+    if r:
+        ratio = median_ratio(r, "cartoauth", "curl")
+        line(ratio <= 1.1, f"{fmt_bytes(config['BENCH_BYTES'])} download ≤ 1.1× curl's wall time: {ratio:.2f}×")
+        rss = max(x["rss_kib"] for x in r["cartoauth"]) / 1024
+        line(rss <= 16, f"download peak RSS ≤ 16 MiB: {rss:.1f} MiB")
+    r = all_results.get("upload")
+    if r:
+        for other in ("curl-data-binary", "curl-T"):
+            throughput = 1 / median_ratio(r, "cartoauth", other)
+            line(throughput >= 0.9, f"upload throughput ≥ 0.9× {other}'s: {throughput:.2f}×")
+        rss = max(x["rss_kib"] for key in ("cartoauth", "cartoauth-gzip") for x in r[key]) / 1024
+        line(rss <= 16, f"upload in constant memory: peak RSS {rss:.1f} MiB for a {fmt_bytes(config['BENCH_BYTES'])} body, gzip on or off")
+    r = all_results.get("threads")
+    if r:
+        threads = config["BENCH_THREADS"]
+        speedup = median_ratio(r, "1 thread", f"{threads} threads")
+        line(speedup >= 1.6, f"{threads} threads ≥ 1.6× one thread's requests/s: {speedup:.2f}×")
+    return "| | target: measured (paired median) |\n|---|---|\n" + "\n".join(lines) + "\n"
+
+
+def command_output(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout + \
+            subprocess.run(argv, capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine(python):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    lock = (ROOT / "Cargo.lock").read_text()
+    ureq = re.search(r'name = "ureq"\nversion = "([^"]+)"', lock)
+    os_name = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), "?")
+    carto = command_output([python, "-c", "import importlib.metadata as m; print(m.version('carto'), m.version('requests'), m.version('urllib3'))"]).split() if python else []
+    pkg = lambda p: command_output(["dpkg-query", "-W", "-f=${Version}", p]).strip() or "?"
+    items = [
+        ("CPU", f"{cpu}, {os.cpu_count()} cores"),
+        ("memory", f"{int(mem) / 1024 / 1024:.1f} GiB"),
+        ("OS / kernel", f"{os_name} / {platform.release()}"),
+        ("rustc", command_output(["rustc", "--version"]).strip()),
+        ("ureq", ureq.group(1) if ureq else "?"),
+        ("curl / libcurl", command_output(["curl", "--version"]).splitlines()[0] if command_output(["curl", "--version"]) else "?"),
+        ("libcurl4-openssl-dev", pkg("libcurl4-openssl-dev")),
+        ("nginx", command_output(["nginx", "-v"]).strip() + f" (nginx-light {pkg('nginx-light')}, echo module {pkg('libnginx-mod-http-echo')})"),
+        ("cJSON (libcjson-dev)", pkg("libcjson-dev")),
+        ("C compiler", command_output(["cc", "--version"]).splitlines()[0] if command_output(["cc", "--version"]) else "?"),
+        ("Python", command_output([python, "--version"]).strip() if python else platform.python_version()),
+        ("carto / requests / urllib3", " / ".join(carto) if carto else "not measured"),
+        ("cartoauth commit", command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]).strip()),
+    ]
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in items) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main():
+    config = {name: knob(name) for name in DEFAULTS}
+    only = [b.strip() for b in os.environ.get("BENCH_ONLY", ",".join(ALL_BENCHMARKS)).split(",") if b.strip()]
+    unknown = set(only) - set(ALL_BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown benchmarks {sorted(unknown)}")
+    if config["BENCH_RUNS"] < 1 or config["BENCH_THREAD_REQUESTS"] % config["BENCH_THREADS"]:
+        raise SystemExit("BENCH_RUNS must be ≥ 1 and BENCH_THREADS must divide BENCH_THREAD_REQUESTS")
+    results_path = os.environ.get("BENCH_RESULTS", "")
+    defaults = all(config[k] == DEFAULTS[k] for k in DEFAULTS) and only == ALL_BENCHMARKS
+    if results_path == "":
+        results_path = str(HERE / "RESULTS.md") if defaults else "-"
+
+    nice = int(os.environ.get("BENCH_NICE", "-10"))
+    if nice and os.geteuid() == 0:
+        os.nice(nice)  # inherited by nginx and every client: other processes disturb less
+    else:
+        nice = 0
+    config["nice"] = nice
+    started = time.time()
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    workdir = Path(tempfile.mkdtemp(prefix="cartoauth-bench-", dir=base))
+    workdir.chmod(0o755)  # nginx's worker (nobody when started as root) reads the data file
+    server = None
+
+    def on_signal(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    try:
+        data_file = workdir / "data.csv"
+        if {"download", "upload"} & set(only):
+            log(f"== writing {fmt_bytes(config['BENCH_BYTES'])} of CSV-like rows to {data_file}")
+            write_data_file(data_file, config["BENCH_BYTES"])
+        else:
+            data_file.write_bytes(b"")
+        data_file.chmod(0o644)
+        server = Nginx(workdir, data_file)
+        log(f"== nginx on {server.root} (pid {server.process.pid}, files in {server.dir})")
+        sanity_check(server, config["BENCH_BYTES"] if {"download", "upload"} & set(only) else 0)
+        suite = Suite(workdir, server, data_file, config)
+        all_results = {}
+        for name in only:
+            log(f"== {name}")
+            all_results[name] = getattr(suite, f"bench_{name}")()
+        elapsed = time.time() - started
+        report = build_report(suite, all_results, config, elapsed)
+        print("\n## Targets\n\n" + targets(all_results, config))
+        if results_path != "-":
+            write_results(Path(results_path), report)
+            log(f"== wrote {results_path}")
+        log(f"== done in {elapsed:.0f} s")
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sanity_check(server, size):
+    """The server answers what the benchmarks expect, and refuses a request without the key."""
+    url = f"{server.base_url}/api/v2/sql?" + urllib.parse.urlencode({"q": QUERY})
+    request = urllib.request.Request(url, headers={"Authorization": server.authorization})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        body = answer.read()
+        assert answer.status == 200 and len(body) == 165 and json.loads(body)["total_rows"] == 1
+    try:
+        urllib.request.urlopen(url, timeout=10)
+        raise SystemExit("nginx answered a request without credentials")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401, e.code
+    if size:
+        copyto = urllib.request.Request(f"{server.base_url}/api/v2/sql/copyto?q=x", method="HEAD",
+                                        headers={"Authorization": server.authorization})
+        with urllib.request.urlopen(copyto, timeout=10) as answer:
+            assert int(answer.headers["Content-Length"]) == size
+    sink = urllib.request.Request(f"{server.base_url}/api/v2/sql/copyfrom?q=x", data=b"x" * 100000,
+                                  headers={"Authorization": server.authorization})
+    with urllib.request.urlopen(sink, timeout=10) as answer:
+        assert json.loads(answer.read())["total_rows"] == 1
+    lines = server.new_log_lines()
+    assert lines[-1]["request_length"] >= 100000, lines[-1]
+
+
+def build_report(suite, all_results, config, elapsed):
+    knobs = " ".join(f"{k}={v}" for k, v in config.items() if k in DEFAULTS)
+    knobs += f"; nginx and the clients ran at nice {config['nice']}; load average at the end: {open('/proc/loadavg').read().split()[0]}"
+    parts = [
+        f"Generated by `benches/run.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"in {elapsed / 60:.1f} minutes ({knobs}).\n",
+        "### Machine\n\n" + machine(suite.python),
+        "### Targets\n\n" + targets(all_results, config),
+    ]
+    for title, text in suite.sections:
+        parts.append(f"### {title}\n\n{text}")
+    return "\n".join(parts)
+
+
+BEGIN = "<!-- BEGIN GENERATED (benches/bench.py rewrites this part) -->"
+END = "<!-- END GENERATED -->"
+
+
+def write_results(path, report):
+    text = path.read_text() if path.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{report}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RunError as e:
+        log(f"benchmark failed: {e}")
+        sys.exit(1)
