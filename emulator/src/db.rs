@@ -14,7 +14,8 @@ use crate::cluster;
 
 /// Idle connections kept per role; more are opened on demand and closed when returned.
 const MAX_IDLE_PER_ROLE: usize = 8;
-/// Stays below the cluster's max_connections (200) with room for the superuser.
+/// Connections in use at once; below the cluster's max_connections (200), leaving room for idle
+/// ones, batch jobs and the superuser.
 const MAX_OPEN: usize = 160;
 
 /// A notice or warning PostgreSQL sent while a query ran (CARTO returns them as extra keys).
@@ -165,11 +166,11 @@ impl Pool {
         );
         let mut conn = match reused {
             Some(c) if !c.client.is_closed() => c,
-            _ => self.connect(role).await?,
+            _ => self.connect_making_room(role).await?,
         };
         if conn.client.batch_execute(&prelude).await.is_err() {
             // An idle connection can die (server restart, terminated backend): use a new one.
-            conn = self.connect(role).await?;
+            conn = self.connect_making_room(role).await?;
             conn.client.batch_execute(&prelude).await?;
         }
         conn.take_notices();
@@ -178,6 +179,20 @@ impl Pool {
             pool: self.clone(),
             _permit: permit,
         })
+    }
+
+    /// Connects; when the cluster is full, closes every idle connection (of all roles) and
+    /// tries once more.
+    async fn connect_making_room(&self, role: &str) -> Result<Conn, tokio_postgres::Error> {
+        match self.connect(role).await {
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::TOO_MANY_CONNECTIONS) => {
+                self.purge_all();
+                // Closing is asynchronous on the server side; give the backends a moment.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                self.connect(role).await
+            }
+            other => other,
+        }
     }
 
     /// Forgets idle connections of a role that is about to be dropped.
