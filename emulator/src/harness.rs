@@ -14,7 +14,10 @@
 //! The binary is found through `CARTO_EMULATOR_BIN`, else as `carto-emulator` next to the
 //! running test executable's target directory (build it with `cargo build -p carto-emulator`).
 //! The emulator is started with `--exit-on-stdin-eof`, so it stops even if the test process
-//! dies; dropping the [`Emulator`] stops it with SIGTERM.
+//! dies; dropping the [`Emulator`] stops it with SIGTERM. To share one emulator among the tests
+//! of a test binary, keep it in a `static OnceLock<Emulator>`: it stops when that process exits.
+//! Tests that change global state (faults, rate limits, the statement timeout, keys) are best
+//! given their own emulator (a start takes well under a second once the template exists).
 
 use std::fs;
 use std::io::Read;
