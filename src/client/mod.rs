@@ -13,6 +13,7 @@
 mod account;
 mod options;
 mod request;
+mod resolver;
 mod response;
 mod retry;
 mod sql;
@@ -178,7 +179,11 @@ fn build_agent(options: &ClientOptions) -> Result<Agent> {
             None
         })
         .build();
-    Ok(Agent::new_with_config(config))
+    Ok(Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        resolver::CachingResolver::default(),
+    ))
 }
 
 fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
