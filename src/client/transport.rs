@@ -340,7 +340,12 @@ fn receive(
     let success = (200..300).contains(&status);
     let mut sink = sink.filter(|_| success);
     let mut reader = body.into_with_config().limit(u64::MAX).reader();
-    let mut buffer = vec![0u8; CHUNK];
+    // Zeroing a 64 KiB buffer cost more than reading a small answer: when the length is known,
+    // the buffer is no larger than the answer (a larger or unknown one gets CHUNK).
+    let buffer_size = meter.state.download_total.map_or(CHUNK, |length| {
+        usize::try_from(length).map_or(CHUNK, |length| length.clamp(1, CHUNK))
+    });
+    let mut buffer = vec![0u8; buffer_size];
     let mut kept = Vec::new();
     let mut streamed = 0u64;
     let failure = |error, delivered| Failure {
