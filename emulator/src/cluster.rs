@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bump when the template's contents change, so old caches are not reused.
-const TEMPLATE_VERSION: u32 = 2;
+const TEMPLATE_VERSION: u32 = 3;
 /// The database every account lives in (one schema per user).
 pub const DATABASE: &str = "carto";
 /// The cluster's superuser, used only by the emulator itself for provisioning.
@@ -353,7 +353,8 @@ pub fn ensure_template(
     make_traversable_dir(&building.root)?;
     let result = (|| {
         init_cluster(pg, run_as, &building)?;
-        let mut server = Postgres::start(pg, run_as, &building)?;
+        // A small max_wal_size keeps few recycled WAL segments in the template.
+        let mut server = Postgres::start_with(pg, run_as, &building, &[("max_wal_size", "4MB")])?;
         let psql = server.psql(setup_sql);
         let stopped = server.stop();
         psql?;
@@ -443,6 +444,16 @@ impl Postgres {
     /// it accepts connections. Must be called from a thread that outlives the server: the child
     /// asks the kernel for SIGQUIT when that thread dies, so a killed emulator leaves no orphan.
     pub fn start(pg: &PgInstall, run_as: Option<RunAs>, dir: &ClusterDir) -> Result<Postgres> {
+        Postgres::start_with(pg, run_as, dir, &[])
+    }
+
+    /// [`Postgres::start`] with more `-c name=value` settings.
+    fn start_with(
+        pg: &PgInstall,
+        run_as: Option<RunAs>,
+        dir: &ClusterDir,
+        extra: &[(&str, &str)],
+    ) -> Result<Postgres> {
         let pgdata = dir.pgdata();
         stop_stale_server(pg, run_as, dir);
         let log_path = dir.root.join("postgres.log");
@@ -465,12 +476,15 @@ impl Postgres {
             ("datestyle", "ISO, MDY".into()),
             ("intervalstyle", "postgres".into()),
             ("max_connections", "200".into()),
+            // Keep few recycled WAL segments around (the data dir is copied from the template).
+            ("min_wal_size", "2MB".into()),
             ("shared_buffers", "16MB".into()),
             ("logging_collector", "off".into()),
             ("log_min_messages", "warning".into()),
             ("dynamic_shared_memory_type", "posix".into()),
         ];
-        for (k, v) in settings {
+        let extra = extra.iter().map(|(k, v)| (*k, v.to_string()));
+        for (k, v) in settings.into_iter().chain(extra) {
             cmd.arg("-c").arg(format!("{k}={v}"));
         }
         cmd.stdin(Stdio::null())
