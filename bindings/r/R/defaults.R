@@ -3,6 +3,8 @@
 set_default_credentials <- function(first = NULL, second = NULL, credentials = NULL,
                                     filepath = NULL, username = NULL, base_url = NULL,
                                     api_key = NULL, allow_non_secure = FALSE) {
+  # The cached client of the request functions holds the previous credentials' key.
+  .forget_default_client()
   named <- c(filepath = !is.null(filepath), username = !is.null(username),
              base_url = !is.null(base_url), api_key = !is.null(api_key))
   named_given <- paste(names(named)[named], collapse = ", ")
@@ -74,6 +76,7 @@ get_default_credentials <- function() {
 
 unset_default_credentials <- function() {
   .Call(C_default_unset)
+  .forget_default_client()
   invisible(NULL)
 }
 

@@ -43,15 +43,17 @@
 .carto_kind <- function(name) tolower(sub("^CARTO_(ERR_)?(HTTP_)?", "", name))
 
 # The condition for a status code. Codes this version does not know (a newer library) get
-# the kind "unknown" and an NA status_name.
-.carto_error_condition <- function(status, message, call = NULL) {
+# the kind "unknown" and an NA status_name. `...` adds fields (the HTTP ones: http_status,
+# server_message, rate_limit, response).
+.carto_error_condition <- function(status, message, call = NULL, ...) {
   status <- as.integer(status)
   i <- match(status, .carto_status)
   status_name <- if (is.na(i)) NA_character_ else names(.carto_status)[[i]]
   kind <- if (is.na(i)) "unknown" else .carto_kind(status_name)
   structure(
     class = c(paste0("carto_error_", kind), "carto_error", "error", "condition"),
-    list(message = message, call = call, status = status, status_name = status_name)
+    c(list(message = message, call = call, status = status, status_name = status_name),
+      list(...))
   )
 }
 
@@ -69,10 +71,11 @@
   NULL
 }
 
-# Called by the C glue (src/common.c) to signal a failure.
-.carto_abort <- function(status, message, call) {
+# Called by the C glue (src/common.c) to signal a failure; the R code of the client
+# functions calls it too, with extra fields.
+.carto_abort <- function(status, message, call, ...) {
   if (missing(call)) call <- .user_call()
-  stop(.carto_error_condition(status, message, call))
+  stop(.carto_error_condition(status, message, call, ...))
 }
 
 # Refusals decided in R (wrong arguments or combinations of them, immutability).

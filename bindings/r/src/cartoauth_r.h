@@ -1,9 +1,10 @@
 /*
  * Shared declarations of the R glue over cartoauth.h.
  *
- * One C file per C "class" of the library (credentials.c, files.c, defaults.c, later
- * client.c / request.c / response.c) plus common.c, which holds what they all need:
- * argument conversion, owned-string and handle wrapping, and raising classed R conditions.
+ * One C file per C "class" of the library (credentials.c, files.c, defaults.c, client.c,
+ * request.c, response.c), transfer.c (sending, with the callbacks) and common.c, which holds
+ * what they all need: argument conversion, owned-string and handle wrapping, and raising
+ * classed R conditions.
  *
  * Rules every glue function follows:
  * - convert and validate every R argument before calling the library, so that no R error
@@ -11,7 +12,9 @@
  * - call the library, then either hand the result to R (owned strings are copied and freed
  *   with carto_string_free, handles are wrapped in an external pointer with a finalizer) or
  *   raise with cr_check()/cr_raise(), which read carto_last_error() straight away;
- * - never print; never call back into R while a library call is running.
+ * - never print. The only R code that runs while a library call is running is the progress
+ *   callback of transfer.c, under R_UnwindProtect: no R error, interrupt or other jump ever
+ *   crosses the library's (Rust) frames.
  */
 #ifndef CARTOAUTH_R_H
 #define CARTOAUTH_R_H
@@ -30,37 +33,6 @@
 #define CR_ABI_VERSION 1
 #if CARTO_ABI_VERSION != CR_ABI_VERSION
 #error "cartoauth.h declares a different CARTO_ABI_VERSION than this R package was written for"
-/* ---- .Call entry points (registered in init.c) ---- */
-
-/* credentials.c */
-SEXP C_credentials_new(SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_free(SEXP);
-SEXP C_credentials_live(SEXP);
-SEXP C_credentials_field(SEXP, SEXP);
-SEXP C_credentials_equal(SEXP, SEXP);
-/* files.c */
-SEXP C_credentials_load(SEXP, SEXP);
-SEXP C_credentials_save(SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_file_update(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_file_delete(SEXP, SEXP);
-SEXP C_credentials_file_path(SEXP, SEXP);
-SEXP C_config_dir(void);
-SEXP C_profiles_list(void);
-/* defaults.c */
-SEXP C_default_set(SEXP);
-SEXP C_default_set_from(SEXP, SEXP, SEXP);
-SEXP C_default_get(void);
-SEXP C_default_unset(void);
-SEXP C_resolve(SEXP);
-/* library.c */
-SEXP C_abi_version(void);
-SEXP C_header_abi_version(void);
-SEXP C_library_version(void);
-SEXP C_library_path(void);
-SEXP C_handle_count(void);
-SEXP C_status_str(SEXP);
-SEXP C_status_codes(void);
-
 #endif
 
 /* ---- conditions (common.c) ---- */
@@ -110,6 +82,16 @@ void *cr_handle(SEXP x, SEXP tag, const char *what);
 
 /* Tags (symbols) identifying each kind of external pointer. */
 SEXP cr_tag_credentials(void);
+SEXP cr_tag_client(void);
+SEXP cr_tag_request(void);
+SEXP cr_tag_response(void);
+
+/* Element `i` of a character vector as UTF-8 (NA refused), for vector arguments. */
+const char *cr_string_elt(SEXP x, R_xlen_t i, const char *name);
+/* A non-negative whole number (integer or double, at most 2^53) as uint64. */
+uint64_t cr_uint64_arg(SEXP x, const char *name);
+/* A single non-NA integer (integer, or a whole double). */
+int cr_int_arg(SEXP x, const char *name);
 
 /* ---- credentials.c ---- */
 
@@ -119,6 +101,15 @@ carto_credentials *cr_credentials(SEXP x);
 carto_credentials *cr_credentials_or_null(SEXP x);
 /* Hands a new credentials handle to R (the external pointer now owns it). */
 SEXP cr_wrap_credentials(carto_credentials *c);
+
+/* ---- client.c, request.c, response.c ---- */
+
+carto_client *cr_client(SEXP x);
+carto_request *cr_request(SEXP x);
+/* Frees the request inside `x` now and clears the pointer (idempotent). */
+void cr_request_release(SEXP x);
+/* Hands a new response handle to R (the external pointer now owns it). */
+SEXP cr_wrap_response(carto_response *r);
 
 /* ---- .Call entry points (registered in init.c) ---- */
 
@@ -150,5 +141,29 @@ SEXP C_library_path(void);
 SEXP C_handle_count(void);
 SEXP C_status_str(SEXP);
 SEXP C_status_codes(void);
+/* client.c */
+SEXP C_client_new(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_client_free(SEXP);
+SEXP C_client_live(SEXP);
+SEXP C_client_credentials(SEXP);
+SEXP C_client_me(SEXP);
+SEXP C_client_validate_key(SEXP);
+/* request.c */
+SEXP C_request_new(SEXP, SEXP);
+SEXP C_request_new_sql(SEXP, SEXP);
+SEXP C_request_new_copy_to(SEXP);
+SEXP C_request_new_copy_from(SEXP);
+SEXP C_request_add(SEXP, SEXP, SEXP, SEXP);
+SEXP C_request_set_body(SEXP, SEXP, SEXP);
+SEXP C_request_set_json_body(SEXP, SEXP);
+SEXP C_request_set_gzip(SEXP, SEXP);
+SEXP C_request_free(SEXP);
+SEXP C_request_live(SEXP);
+/* response.c */
+SEXP C_response_meta(SEXP);
+SEXP C_response_body(SEXP, SEXP);
+SEXP C_response_free(SEXP);
+/* transfer.c */
+SEXP C_client_send(SEXP, SEXP, SEXP, SEXP, SEXP);
 
 #endif

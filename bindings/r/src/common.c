@@ -211,3 +211,71 @@ SEXP cr_tag_credentials(void)
         tag = Rf_install("cartoauth_credentials"); /* symbols are never collected */
     return tag;
 }
+
+SEXP cr_tag_client(void)
+{
+    static SEXP tag = NULL;
+    if (tag == NULL)
+        tag = Rf_install("cartoauth_client");
+    return tag;
+}
+
+SEXP cr_tag_request(void)
+{
+    static SEXP tag = NULL;
+    if (tag == NULL)
+        tag = Rf_install("cartoauth_request");
+    return tag;
+}
+
+SEXP cr_tag_response(void)
+{
+    static SEXP tag = NULL;
+    if (tag == NULL)
+        tag = Rf_install("cartoauth_response");
+    return tag;
+}
+
+/* ---- more arguments ------------------------------------------------------------------ */
+
+const char *cr_string_elt(SEXP x, R_xlen_t i, const char *name)
+{
+    if (TYPEOF(x) != STRSXP || i >= XLENGTH(x))
+        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "'%s' must be a character vector", name);
+    SEXP s = STRING_ELT(x, i);
+    if (s == NA_STRING)
+        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "'%s' must not contain NA (element %lld)", name,
+                  (long long)i + 1);
+    if (Rf_getCharCE(s) == CE_BYTES)
+        return CHAR(s);
+    return Rf_translateCharUTF8(s);
+}
+
+uint64_t cr_uint64_arg(SEXP x, const char *name)
+{
+    double v = NA_REAL;
+    if (XLENGTH(x) == 1 && TYPEOF(x) == INTSXP && INTEGER(x)[0] != NA_INTEGER)
+        v = INTEGER(x)[0];
+    else if (XLENGTH(x) == 1 && TYPEOF(x) == REALSXP)
+        v = REAL(x)[0];
+    /* 2^53: every whole number up to it is exact in a double */
+    if (!R_FINITE(v) || v < 0 || v > 9007199254740992.0 || v != (double)(uint64_t)v) {
+        char buffer[96];
+        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "'%s' must be a non-negative whole number, not %s",
+                  name, describe_value(x, buffer, sizeof buffer));
+    }
+    return (uint64_t)v;
+}
+
+int cr_int_arg(SEXP x, const char *name)
+{
+    if (XLENGTH(x) == 1 && TYPEOF(x) == INTSXP && INTEGER(x)[0] != NA_INTEGER)
+        return INTEGER(x)[0];
+    if (XLENGTH(x) == 1 && TYPEOF(x) == REALSXP && R_FINITE(REAL(x)[0]) &&
+        REAL(x)[0] >= -2147483647.0 && REAL(x)[0] <= 2147483647.0 &&
+        REAL(x)[0] == (double)(int)REAL(x)[0])
+        return (int)REAL(x)[0];
+    char buffer[96];
+    cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "'%s' must be a single whole number, not %s", name,
+              describe_value(x, buffer, sizeof buffer));
+}

@@ -1,0 +1,231 @@
+# carto_client: credentials plus options plus a pool of kept-alive connections, wrapping a
+# library handle. The options are kept in R as well, only to print them; the library holds
+# its own copy. Without a client, the request functions use a cached default client (see
+# .client_for()).
+
+.trust_kinds <- c(webpki = 0L, system = 1L, ca_bundle = 2L)
+.key_transports <- c(basic = 0L, query = 1L)
+
+# match.arg() with a carto_error_invalid_argument.
+.choice <- function(x, choices, arg) {
+  if (identical(x, choices))
+    return(choices[[1L]])
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% choices))
+    .abort_invalid_argument(sprintf("'%s' must be one of %s", arg,
+                                    paste0("\"", choices, "\"", collapse = ", ")))
+  x
+}
+
+# Seconds (a single non-negative number; Inf or 0 where `none` is allowed) to milliseconds.
+.milliseconds <- function(x, arg, none = FALSE) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || x < 0)
+    .abort_invalid_argument(sprintf("'%s' must be a single non-negative number of seconds", arg))
+  if (is.infinite(x)) {
+    if (!none)
+      .abort_invalid_argument(sprintf("'%s' must be finite", arg))
+    return(0)
+  }
+  ms <- round(x * 1000)
+  if (ms < 1 && !(none && x == 0))
+    .abort_invalid_argument(sprintf("'%s' must be at least 0.001 seconds", arg))
+  if (ms > 2^53)
+    .abort_invalid_argument(sprintf("'%s' is too large", arg))
+  ms
+}
+
+carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10,
+                         idle_timeout = 120, key_transport = c("basic", "query"),
+                         trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
+                         retries = 2L, retry_wait = 30, user_agent = NULL,
+                         proxy_from_env = TRUE) {
+  key_transport <- .choice(key_transport, c("basic", "query"), "key_transport")
+  if (!is.null(ca_bundle) && missing(trust)) {
+    trust <- "ca_bundle"
+  } else {
+    trust <- .choice(trust, c("webpki", "system", "ca_bundle"), "trust")
+  }
+  if (!is.null(ca_bundle) &&
+      !(is.character(ca_bundle) && length(ca_bundle) == 1L && !is.na(ca_bundle)))
+    .abort_invalid_argument("'ca_bundle' must be the path of a PEM file, or NULL")
+  if (trust == "ca_bundle" && is.null(ca_bundle))
+    .abort_invalid_argument("trust = \"ca_bundle\" needs 'ca_bundle', the path of a PEM file")
+  if (trust != "ca_bundle" && !is.null(ca_bundle))
+    .abort_invalid_argument(sprintf("'ca_bundle' is only used with trust = \"ca_bundle\", not \"%s\"", trust))
+  if (!is.numeric(retries) || length(retries) != 1L || is.na(retries) || retries < 0 ||
+      retries != round(retries) || retries > 100)
+    .abort_invalid_argument("'retries' must be a whole number from 0 to 100")
+  if (!is.null(user_agent) &&
+      !(is.character(user_agent) && length(user_agent) == 1L && !is.na(user_agent)))
+    .abort_invalid_argument("'user_agent' must be a single string (e.g. \"myapp/1.0\") or NULL")
+  if (!isTRUE(proxy_from_env) && !isFALSE(proxy_from_env))
+    .abort_invalid_argument("'proxy_from_env' must be TRUE or FALSE")
+  options <- list(
+    timeout = timeout, connect_timeout = connect_timeout, idle_timeout = idle_timeout,
+    key_transport = key_transport, trust = trust,
+    ca_bundle = if (is.null(ca_bundle)) NULL else .expand_path(ca_bundle),
+    retries = as.integer(retries), retry_wait = retry_wait, user_agent = user_agent,
+    proxy_from_env = proxy_from_env
+  )
+  ms <- list(
+    timeout = .milliseconds(timeout, "timeout", none = TRUE),
+    connect_timeout = .milliseconds(connect_timeout, "connect_timeout"),
+    idle_timeout = .milliseconds(idle_timeout, "idle_timeout"),
+    retry_wait = .milliseconds(retry_wait, "retry_wait", none = TRUE)
+  )
+  # Resolve here (explicit, default, environment, files) so that warnings are signalled
+  # and the credentials' origin is known; the client keeps its own copy.
+  creds <- resolve_credentials(credentials)
+  on.exit(carto_free(creds), add = TRUE)
+  .new_carto_client(creds, options, ms)
+}
+
+.new_carto_client <- function(creds, options, ms) {
+  ptr <- .Call(C_client_new, .subset2(creds, "ptr"), ms$connect_timeout, ms$timeout,
+               ms$idle_timeout, .key_transports[[options$key_transport]],
+               .trust_kinds[[options$trust]], options$ca_bundle, options$retries + 1L,
+               ms$retry_wait, options$user_agent, options$proxy_from_env)
+  structure(list(ptr = ptr, options = options, origin = creds$origin),
+            class = "carto_client")
+}
+
+.client_live <- function(x) {
+  .Call(C_client_live, .subset2(x, "ptr"))
+}
+
+.client_ptr <- function(x, arg = "client") {
+  if (!inherits(x, "carto_client"))
+    .abort_invalid_argument(sprintf("'%s' must be a carto_client object (see carto_client())", arg))
+  .subset2(x, "ptr")
+}
+
+.client_fields <- c("credentials", "options")
+
+`$.carto_client` <- function(x, name) {
+  if (identical(name, "credentials"))
+    return(.new_carto_credentials(.Call(C_client_credentials, .client_ptr(x))))
+  if (identical(name, "options"))
+    return(.subset2(x, "options"))
+  .abort_invalid_argument(sprintf("carto_client objects have no field %s; the fields are %s",
+                                  sQuote(name, FALSE), paste(.client_fields, collapse = ", ")))
+}
+
+`[[.carto_client` <- function(x, i, ...) {
+  if (is.numeric(i))
+    return(.subset2(x, i))
+  `$.carto_client`(x, i)
+}
+
+.DollarNames.carto_client <- function(x, pattern = "") {
+  grep(pattern, .client_fields, value = TRUE)
+}
+
+.format_seconds <- function(x) {
+  if (is.infinite(x) || x == 0) "none" else paste0(format(x), " s")
+}
+
+format.carto_client <- function(x, ...) {
+  if (!.client_live(x))
+    return("<carto_client: no longer usable (freed, or restored from a saved session)>")
+  creds <- x$credentials
+  on.exit(carto_free(creds), add = TRUE)
+  o <- .subset2(x, "options")
+  c(
+    paste0("<carto_client> ", .credentials_field(creds, "description")),
+    paste0("  credentials from: ", .subset2(x, "origin")),
+    paste0("  key transport: ", o$key_transport,
+           if (o$key_transport == "basic") " (Authorization header)" else " (api_key parameter)"),
+    paste0("  trust: ", o$trust, if (!is.null(o$ca_bundle)) paste0(" (", o$ca_bundle, ")")),
+    sprintf("  timeouts: connect %s, overall %s, idle %s", .format_seconds(o$connect_timeout),
+            .format_seconds(o$timeout), .format_seconds(o$idle_timeout)),
+    sprintf("  retries: %d (waiting at most %s)", o$retries, .format_seconds(o$retry_wait)),
+    paste0("  user agent: cartoauth/", carto_library_info()$version,
+           if (!is.null(o$user_agent) && nzchar(o$user_agent)) paste0(" ", o$user_agent))
+  )
+}
+
+print.carto_client <- function(x, ...) {
+  cat(format(x), sep = "\n")
+  invisible(x)
+}
+
+str.carto_client <- function(object, ...) {
+  cat(" 'carto_client' ", format(object)[[1L]], "\n", sep = "")
+  invisible(NULL)
+}
+
+as.character.carto_client <- function(x, ...) {
+  format(x)[[1L]]
+}
+
+toString.carto_client <- function(x, ...) {
+  format(x)[[1L]]
+}
+
+carto_free.carto_client <- function(x, ...) {
+  .Call(C_client_free, .client_ptr(x))
+  invisible(NULL)
+}
+
+# ---- the client used when none is given ----------------------------------------------------
+#
+# Without `client =`, each call resolves its credentials (explicit, default, environment,
+# files) and uses a cached client with the default options when the cache holds one for the
+# same credentials (username, API key, base URL) created by this process; otherwise it
+# creates one and caches it instead (one slot). Reusing it keeps connections alive between
+# calls (one TLS handshake instead of one per call). The cache is dropped (and its handles
+# freed) by set_default_credentials() and unset_default_credentials(), and a forked child
+# (parallel::mclapply) never reuses its parent's connections.
+
+.client_cache <- new.env(parent = emptyenv())
+
+.forget_default_client <- function() {
+  entry <- .client_cache$entry
+  .client_cache$entry <- NULL
+  if (!is.null(entry) && identical(entry$pid, Sys.getpid())) {
+    carto_free(entry$client)
+    carto_free(entry$credentials)
+  }
+  invisible(NULL)
+}
+
+.default_client <- function(credentials = NULL) {
+  explicit <- if (is.null(credentials)) NULL else .credentials_ptr(credentials, "credentials")
+  creds <- .new_carto_credentials(.Call(C_resolve, explicit))
+  entry <- .client_cache$entry
+  if (!is.null(entry) && identical(entry$pid, Sys.getpid()) && .client_live(entry$client) &&
+      .credentials_live(entry$credentials) && creds == entry$credentials) {
+    carto_free(creds)
+    return(entry$client)
+  }
+  .carto_warn(creds)
+  client <- .new_carto_client(creds, .default_client_options, .default_client_ms)
+  if (!is.null(entry) && identical(entry$pid, Sys.getpid())) {
+    carto_free(entry$client)
+    carto_free(entry$credentials)
+  }
+  .client_cache$entry <- list(client = client, credentials = creds, pid = Sys.getpid())
+  client
+}
+
+.default_client_options <- list(
+  timeout = 300, connect_timeout = 10, idle_timeout = 120, key_transport = "basic",
+  trust = "webpki", ca_bundle = NULL, retries = 2L, retry_wait = 30, user_agent = NULL,
+  proxy_from_env = TRUE
+)
+.default_client_ms <- list(timeout = 300000, connect_timeout = 10000, idle_timeout = 120000,
+                           retry_wait = 30000)
+
+# The client a request function uses: `client`, or the cached default one for
+# `credentials` (NULL: resolved).
+.client_for <- function(client, credentials) {
+  if (!is.null(client)) {
+    .client_ptr(client)
+    if (!is.null(credentials))
+      .abort_invalid_argument(paste(
+        "give either 'client' or 'credentials', not both",
+        "(a client carries its own credentials)"
+      ))
+    return(client)
+  }
+  .default_client(credentials)
+}
