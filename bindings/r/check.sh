@@ -10,6 +10,14 @@
 #   2. ${CARGO_TARGET_DIR:-<repo>/target}/release, as left by `cargo build --release --lib`
 #      (CI builds it first); when the library is missing there and cargo is available it is
 #      built here (CARTOAUTH_BUILD=no forbids that).
+# The HTTP tests start carto-emulator (the repository's local CARTO server; it needs
+# PostgreSQL with PostGIS, see emulator/README.md), found in this order:
+#   1. CARTO_EMULATOR_BIN;
+#   2. the newest of ${CARGO_TARGET_DIR:-<repo>/target}/{debug,release}/carto-emulator, as left
+#      by `cargo build --workspace --all-targets` (CI builds it first); when neither exists and
+#      cargo is available it is built here with `cargo build -p carto-emulator`
+#      (CARTOAUTH_BUILD=no forbids that).
+# Without an emulator the script stops with the reason: the HTTP tests are never skipped.
 #
 # Steps: R CMD build; R CMD check --no-manual on the tarball, which must end with
 # "Status: OK" (no WARNING, no NOTE); install the tarball into a temporary library and run
@@ -24,18 +32,19 @@ repo=$(cd "$here/../.." && pwd)
 started=$(date +%s)
 
 say() { echo "check.sh: $*"; }
-die() { echo "check.sh: error: $*" >&2; exit 1; }
+# A failure before the test run still ends with the summary line, counting one failure.
+die() { echo "check.sh: error: $*" >&2; echo "R: 0 passed, 1 failed"; exit 1; }
 
 command -v R >/dev/null 2>&1 || die "R is not installed (apt-get install -y --no-install-recommends r-base-dev r-cran-testthat r-cran-jsonlite)"
 
 # ---- 1. the library ----
 has_library() { [ -f "$1/libcartoauth.so" ] || [ -f "$1/libcartoauth.dylib" ]; }
 
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$repo/$target ;; esac
 if [ -n "${CARTOAUTH_LIB_DIR:-}" ]; then
     has_library "$CARTOAUTH_LIB_DIR" || die "CARTOAUTH_LIB_DIR=$CARTOAUTH_LIB_DIR has no libcartoauth"
 else
-    target=${CARGO_TARGET_DIR:-$repo/target}
-    case $target in /*) ;; *) target=$repo/$target ;; esac
     CARTOAUTH_LIB_DIR=$target/release
     if ! has_library "$CARTOAUTH_LIB_DIR"; then
         [ "${CARTOAUTH_BUILD:-yes}" != no ] || die "no libcartoauth in $CARTOAUTH_LIB_DIR and CARTOAUTH_BUILD=no"
@@ -50,6 +59,30 @@ CARTOAUTH_INCLUDE_DIR=$(cd "${CARTOAUTH_INCLUDE_DIR:-$repo/include}" && pwd)
 [ -f "$CARTOAUTH_INCLUDE_DIR/cartoauth.h" ] || die "no cartoauth.h in $CARTOAUTH_INCLUDE_DIR"
 export CARTOAUTH_LIB_DIR CARTOAUTH_INCLUDE_DIR
 say "libcartoauth from $CARTOAUTH_LIB_DIR, cartoauth.h from $CARTOAUTH_INCLUDE_DIR"
+
+# ---- 1b. carto-emulator, for the HTTP tests ----
+newest_emulator() {
+    # the most recently built of the debug and release binaries
+    ls -t "$target/debug/carto-emulator" "$target/release/carto-emulator" 2>/dev/null | head -n 1
+}
+if [ -n "${CARTO_EMULATOR_BIN:-}" ]; then
+    [ -x "$CARTO_EMULATOR_BIN" ] || die "CARTO_EMULATOR_BIN=$CARTO_EMULATOR_BIN is not an executable file"
+else
+    CARTO_EMULATOR_BIN=$(newest_emulator)
+    if [ -z "$CARTO_EMULATOR_BIN" ]; then
+        [ "${CARTOAUTH_BUILD:-yes}" != no ] ||
+            die "no carto-emulator in $target/debug or $target/release and CARTOAUTH_BUILD=no; the HTTP tests need it (cargo build -p carto-emulator, or set CARTO_EMULATOR_BIN)"
+        command -v cargo >/dev/null 2>&1 ||
+            die "no carto-emulator in $target/debug or $target/release and no cargo to build it; the HTTP tests need it (set CARTO_EMULATOR_BIN)"
+        say "building carto-emulator (cargo build -p carto-emulator)"
+        (cd "$repo" && cargo build -p carto-emulator) || die "cargo build -p carto-emulator failed"
+        CARTO_EMULATOR_BIN=$(newest_emulator)
+        [ -n "$CARTO_EMULATOR_BIN" ] || die "cargo finished but $target/debug has no carto-emulator"
+    fi
+fi
+CARTOAUTH_REPO_ROOT=$repo
+export CARTO_EMULATOR_BIN CARTOAUTH_REPO_ROOT
+say "carto-emulator from $CARTO_EMULATOR_BIN"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cartoauth-r.XXXXXX")
 if [ "${CARTOAUTH_R_KEEP:-0}" = 1 ]; then
@@ -87,7 +120,9 @@ say "R CMD check: Status: OK"
 mkdir lib
 R CMD INSTALL --library="$work/lib" "$tarball" > install.log 2>&1 || { cat install.log; die "R CMD INSTALL failed"; }
 cd "$here/tests/testthat"
-R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript --vanilla -e '
+summary=$work/summary.txt
+tests_status=0
+CARTOAUTH_R_SUMMARY=$summary R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript --vanilla -e '
   results <- as.data.frame(testthat::test_dir(
     ".", package = "cartoauth", load_package = "installed",
     reporter = testthat::SummaryReporter$new(show_praise = FALSE),
@@ -99,8 +134,17 @@ R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript --vanilla -e '
   if (skipped > 0 || warned > 0)
     cat(sprintf("%d test(s) skipped and %d warning(s): counted as failed\n", skipped, warned))
   failed <- failed + skipped + warned
-  cat(sprintf("R: %d passed, %d failed\n", passed, failed))
+  writeLines(sprintf("R: %d passed, %d failed", passed, failed), Sys.getenv("CARTOAUTH_R_SUMMARY"))
   quit(status = if (failed > 0) 1L else 0L)
-' || die "the testthat suite failed"
+' || tests_status=$?
+[ -s "$summary" ] || die "the testthat suite did not run to the end"
 
+# The summary line comes last.
+if [ "$tests_status" -ne 0 ]; then
+    echo "check.sh: error: the testthat suite failed" >&2
+    say "done in $(( $(date +%s) - started ))s"
+    cat "$summary"
+    exit 1
+fi
 say "done in $(( $(date +%s) - started ))s"
+cat "$summary"

@@ -62,10 +62,17 @@ catch_condition <- function(expr) {
 }
 
 # Runs R code in a fresh Rscript process that sees the same library paths; returns its
-# output lines and exit status. The child inherits the (sandboxed) environment.
-run_fresh_r <- function(lines) {
+# output lines and exit status. The child inherits the (sandboxed) environment, plus `env`
+# (a named character vector, set only while the child runs: secrets stay out of the script
+# and of the command line).
+run_fresh_r <- function(lines, env = character()) {
   script <- tempfile(fileext = ".R")
   on.exit(unlink(script), add = TRUE)
+  if (length(env)) {
+    old_env <- Sys.getenv(names(env), unset = NA, names = TRUE)
+    on.exit(restore_env(old_env), add = TRUE)
+    do.call(Sys.setenv, as.list(env))
+  }
   writeLines(c(sprintf(".libPaths(%s)", paste(deparse(.libPaths()), collapse = "")), lines),
              script)
   old_tests <- Sys.getenv("R_TESTS", unset = NA)
