@@ -4,7 +4,9 @@
 CARTO credentials for Julia with CARTOframes' semantics: create them, save and load them
 (every layout CARTOframes ever wrote, plus named profiles), set a process-wide default, and
 resolve the credentials to use from the default, the environment or the files, with where they
-came from. A thin wrapper over the C ABI of the Rust library `libcartoauth`
+came from; then send authenticated requests with them: `carto_sql`, `carto_request`,
+`carto_me`, `validate_key`, and streamed COPY with `carto_copyto` / `carto_copyfrom`, through
+a `Client`. A thin wrapper over the C ABI of the Rust library `libcartoauth`
 (`include/cartoauth.h` in the cartoauth repository).
 
 The library is found when the package is loaded: `ENV["CARTOAUTH_LIB"]` (its full path), else
@@ -26,7 +28,17 @@ export Credentials,
     credentials_file_path,
     resolve_credentials,
     config_dir,
-    profiles
+    profiles,
+    Client,
+    Response,
+    carto_request,
+    carto_sql,
+    carto_me,
+    validate_key,
+    carto_copyto,
+    carto_copyfrom
+
+import JSON
 
 include("LibCartoAuth.jl")
 
@@ -40,6 +52,10 @@ include("errors.jl")
 include("handles.jl")
 include("credentials.jl")
 include("store.jl")
+include("client.jl")
+include("response.jl")
+include("request.jl")
+include("api.jl")
 
 """
     library_path() -> String

@@ -7,6 +7,11 @@
 #   struct carto_x * -> Ptr{Cvoid} (pass a handle object: its unsafe_convert keeps it rooted)
 #   struct carto_x ** -> Ref{Ptr{Cvoid}}               const char ** / char ** -> Ref{Ptr{UInt8}}
 #   bool * -> Ref{Bool}, carto_source * -> Ref{Int32}, size_t * -> Ref{Csize_t}
+#   uint16_t * -> Ref{UInt16}, uint32_t * -> Ref{UInt32}, int64_t * / uint64_t * -> Ref{(U)Int64}
+#   uint64_t -> UInt64, int64_t -> Int64, const uint8_t * -> Ptr{UInt8}, const uint8_t ** ->
+#   Ref{Ptr{UInt8}}, carto_key_validity * -> Ref{Int32}
+#   carto_write_fn / carto_read_fn / carto_progress_fn, void * -> Ptr{Cvoid} (from @cfunction,
+#   and pointer_from_objref of an object the caller keeps alive with GC.@preserve)
 # Strings come back as Ptr{UInt8}, never Cstring, so that NULL stays visible and owned strings
 # cannot be copied by accident without being released with carto_string_free.
 
@@ -51,6 +56,7 @@ const CARTO_OK = Int32(0)
 const CARTO_ERR_INVALID_ARGUMENT = Int32(102)
 const CARTO_ERR_INVALID_HANDLE = Int32(103)
 const CARTO_ERR_NO_DEFAULT_CREDENTIALS = Int32(204)
+const CARTO_ERR_PROTOCOL = Int32(605)
 
 # carto_source
 const CARTO_SOURCE_EXPLICIT = Int32(0)
@@ -58,6 +64,20 @@ const CARTO_SOURCE_DEFAULT = Int32(1)
 const CARTO_SOURCE_ENVIRONMENT = Int32(2)
 const CARTO_SOURCE_FILE = Int32(3)
 const CARTO_SOURCE_PROFILE = Int32(4)
+
+# carto_client_options_set_key_transport
+const CARTO_KEY_TRANSPORT_BASIC = Int32(0)
+const CARTO_KEY_TRANSPORT_QUERY = Int32(1)
+
+# carto_client_options_set_trust
+const CARTO_TRUST_WEBPKI = Int32(0)
+const CARTO_TRUST_SYSTEM = Int32(1)
+const CARTO_TRUST_CA_BUNDLE = Int32(2)
+
+# carto_key_validity (carto_client_validate_key)
+const CARTO_KEY_UNKNOWN = Int32(0)
+const CARTO_KEY_VALID = Int32(1)
+const CARTO_KEY_INVALID = Int32(2)
 
 # carto_credentials_save formats, and "keep" for carto_credentials_file_update
 const CARTO_FILE_FORMAT_AUTO = Int32(0)
@@ -283,5 +303,319 @@ function carto_resolve(explicit_credentials, out)
     return @ccall $(_fp(:carto_resolve))(
         explicit_credentials::Ptr{Cvoid},
         out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# --- Client options (a handle created, used and freed inside Client(...)) -----------------
+
+carto_client_options_new(out) = @ccall $(_fp(:carto_client_options_new))(out::Ref{Ptr{Cvoid}})::Int32
+
+# Never touches the last error.
+function carto_client_options_free(options)
+    return @ccall $(_fp(:carto_client_options_free))(options::Ptr{Cvoid})::Cvoid
+end
+
+function carto_client_options_set_connect_timeout(options, milliseconds)
+    return @ccall $(_fp(:carto_client_options_set_connect_timeout))(
+        options::Ptr{Cvoid},
+        milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_timeout(options, milliseconds)
+    return @ccall $(_fp(:carto_client_options_set_timeout))(
+        options::Ptr{Cvoid},
+        milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_idle_timeout(options, milliseconds)
+    return @ccall $(_fp(:carto_client_options_set_idle_timeout))(
+        options::Ptr{Cvoid},
+        milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_trust(options, trust, ca_bundle_path)
+    return @ccall $(_fp(:carto_client_options_set_trust))(
+        options::Ptr{Cvoid},
+        trust::Int32,
+        ca_bundle_path::Cstring,
+    )::Int32
+end
+
+function carto_client_options_set_key_transport(options, transport)
+    return @ccall $(_fp(:carto_client_options_set_key_transport))(
+        options::Ptr{Cvoid},
+        transport::Int32,
+    )::Int32
+end
+
+function carto_client_options_set_retry(options, max_attempts, max_wait_ms)
+    return @ccall $(_fp(:carto_client_options_set_retry))(
+        options::Ptr{Cvoid},
+        max_attempts::UInt32,
+        max_wait_ms::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_user_agent_suffix(options, suffix)
+    return @ccall $(_fp(:carto_client_options_set_user_agent_suffix))(
+        options::Ptr{Cvoid},
+        suffix::Cstring,
+    )::Int32
+end
+
+function carto_client_options_set_proxy_from_env(options, enabled)
+    return @ccall $(_fp(:carto_client_options_set_proxy_from_env))(
+        options::Ptr{Cvoid},
+        enabled::Bool,
+    )::Int32
+end
+
+# --- Clients ------------------------------------------------------------------------------
+
+# credentials: a handle or C_NULL (resolve now); options: a handle or C_NULL (defaults).
+function carto_client_new(credentials, options, out)
+    return @ccall $(_fp(:carto_client_new))(
+        credentials::Ptr{Cvoid},
+        options::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# Never touches the last error, so finalizers may call it at any time.
+carto_client_free(client) = @ccall $(_fp(:carto_client_free))(client::Ptr{Cvoid})::Cvoid
+
+# Writes a new credentials handle owned by the caller.
+function carto_client_credentials(client, out)
+    return @ccall $(_fp(:carto_client_credentials))(
+        client::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# The request's callbacks run on this thread, inside this call. `out` is written only when
+# an answer (of any HTTP status) was received.
+function carto_client_send(client, request, out)
+    return @ccall $(_fp(:carto_client_send))(
+        client::Ptr{Cvoid},
+        request::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_client_sql(client, query, format, out)
+    return @ccall $(_fp(:carto_client_sql))(
+        client::Ptr{Cvoid},
+        query::Cstring,
+        format::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# Both strings written are owned (carto_string_free); either may be NULL.
+function carto_client_me(client, out_username, out_user_id)
+    return @ccall $(_fp(:carto_client_me))(
+        client::Ptr{Cvoid},
+        out_username::Ref{Ptr{UInt8}},
+        out_user_id::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_client_validate_key(client, out)
+    return @ccall $(_fp(:carto_client_validate_key))(
+        client::Ptr{Cvoid},
+        out::Ref{Int32},
+    )::Int32
+end
+
+# --- Requests -----------------------------------------------------------------------------
+
+function carto_request_new(method, path, out)
+    return @ccall $(_fp(:carto_request_new))(
+        method::Cstring,
+        path::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_request_new_sql(query, format, out)
+    return @ccall $(_fp(:carto_request_new_sql))(
+        query::Cstring,
+        format::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_request_new_copy_to(copy_query, out)
+    return @ccall $(_fp(:carto_request_new_copy_to))(
+        copy_query::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_request_new_copy_from(copy_query, out)
+    return @ccall $(_fp(:carto_request_new_copy_from))(
+        copy_query::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# Never touches the last error, so finalizers may call it at any time.
+carto_request_free(request) = @ccall $(_fp(:carto_request_free))(request::Ptr{Cvoid})::Cvoid
+
+function carto_request_add_query(request, name, value)
+    return @ccall $(_fp(:carto_request_add_query))(
+        request::Ptr{Cvoid},
+        name::Cstring,
+        value::Cstring,
+    )::Int32
+end
+
+function carto_request_add_param(request, name, value)
+    return @ccall $(_fp(:carto_request_add_param))(
+        request::Ptr{Cvoid},
+        name::Cstring,
+        value::Cstring,
+    )::Int32
+end
+
+function carto_request_add_header(request, name, value)
+    return @ccall $(_fp(:carto_request_add_header))(
+        request::Ptr{Cvoid},
+        name::Cstring,
+        value::Cstring,
+    )::Int32
+end
+
+# `data`: a Vector{UInt8} (rooted by ccall for the call; the bytes are copied).
+function carto_request_set_body(request, data, length, content_type)
+    return @ccall $(_fp(:carto_request_set_body))(
+        request::Ptr{Cvoid},
+        data::Ptr{UInt8},
+        length::Csize_t,
+        content_type::Cstring,
+    )::Int32
+end
+
+function carto_request_add_form_field(request, name, value)
+    return @ccall $(_fp(:carto_request_add_form_field))(
+        request::Ptr{Cvoid},
+        name::Cstring,
+        value::Cstring,
+    )::Int32
+end
+
+function carto_request_set_json_body(request, json)
+    return @ccall $(_fp(:carto_request_set_json_body))(
+        request::Ptr{Cvoid},
+        json::Cstring,
+    )::Int32
+end
+
+# `read`: a carto_read_fn from @cfunction; `user_data` must stay valid while the request may
+# be sent (the caller roots it with GC.@preserve around carto_client_send).
+function carto_request_set_body_reader(request, read, user_data, content_length, content_type)
+    return @ccall $(_fp(:carto_request_set_body_reader))(
+        request::Ptr{Cvoid},
+        read::Ptr{Cvoid},
+        user_data::Ptr{Cvoid},
+        content_length::Int64,
+        content_type::Cstring,
+    )::Int32
+end
+
+function carto_request_set_gzip(request, enabled)
+    return @ccall $(_fp(:carto_request_set_gzip))(request::Ptr{Cvoid}, enabled::Bool)::Int32
+end
+
+# `write`: a carto_write_fn from @cfunction (C_NULL turns streaming off).
+function carto_request_set_response_writer(request, write, user_data)
+    return @ccall $(_fp(:carto_request_set_response_writer))(
+        request::Ptr{Cvoid},
+        write::Ptr{Cvoid},
+        user_data::Ptr{Cvoid},
+    )::Int32
+end
+
+# `progress`: a carto_progress_fn from @cfunction (C_NULL turns reporting off).
+function carto_request_set_progress(request, progress, user_data)
+    return @ccall $(_fp(:carto_request_set_progress))(
+        request::Ptr{Cvoid},
+        progress::Ptr{Cvoid},
+        user_data::Ptr{Cvoid},
+    )::Int32
+end
+
+# --- Responses (strings and bytes written here are borrowed from the response) ------------
+
+# Never touches the last error, so finalizers may call it at any time.
+carto_response_free(response) = @ccall $(_fp(:carto_response_free))(response::Ptr{Cvoid})::Cvoid
+
+function carto_response_status(response, out)
+    return @ccall $(_fp(:carto_response_status))(response::Ptr{Cvoid}, out::Ref{UInt16})::Int32
+end
+
+# CARTO_OK below 400, else the HTTP status's carto_status with CARTO's message as last error.
+carto_response_check(response) = @ccall $(_fp(:carto_response_check))(response::Ptr{Cvoid})::Int32
+
+function carto_response_header(response, name, out)
+    return @ccall $(_fp(:carto_response_header))(
+        response::Ptr{Cvoid},
+        name::Cstring,
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_response_header_count(response, out)
+    return @ccall $(_fp(:carto_response_header_count))(
+        response::Ptr{Cvoid},
+        out::Ref{Csize_t},
+    )::Int32
+end
+
+function carto_response_header_at(response, index, out_name, out_value)
+    return @ccall $(_fp(:carto_response_header_at))(
+        response::Ptr{Cvoid},
+        index::Csize_t,
+        out_name::Ref{Ptr{UInt8}},
+        out_value::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_response_body(response, out_data, out_length)
+    return @ccall $(_fp(:carto_response_body))(
+        response::Ptr{Cvoid},
+        out_data::Ref{Ptr{UInt8}},
+        out_length::Ref{Csize_t},
+    )::Int32
+end
+
+function carto_response_error_message(response, out)
+    return @ccall $(_fp(:carto_response_error_message))(
+        response::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_response_rate_limit(response, out_limit, out_remaining, out_reset, out_retry_after)
+    return @ccall $(_fp(:carto_response_rate_limit))(
+        response::Ptr{Cvoid},
+        out_limit::Ref{Int64},
+        out_remaining::Ref{Int64},
+        out_reset::Ref{Int64},
+        out_retry_after::Ref{Int64},
+    )::Int32
+end
+
+function carto_response_attempts(response, out)
+    return @ccall $(_fp(:carto_response_attempts))(response::Ptr{Cvoid}, out::Ref{UInt32})::Int32
+end
+
+function carto_response_streamed_bytes(response, out)
+    return @ccall $(_fp(:carto_response_streamed_bytes))(
+        response::Ptr{Cvoid},
+        out::Ref{UInt64},
     )::Int32
 end

@@ -150,11 +150,11 @@ function Base.setproperty!(::Credentials, name::Symbol, value)
 end
 
 # Calls an accessor that writes a string borrowed from the handle, and copies it while the
-# handle is certainly alive (`nothing` for NULL).
-function _borrowed_string(accessor::Function, credentials::Credentials)
+# handle is certainly alive (`nothing` for NULL). Used for credentials and responses.
+function _borrowed_string(accessor::Function, handle::CartoHandle)
     out = Ref{Ptr{UInt8}}(C_NULL)
-    return GC.@preserve credentials begin
-        _check(accessor(credentials, out))
+    return GC.@preserve handle begin
+        _check(accessor(handle, out))
         _copy_string(out[])
     end
 end

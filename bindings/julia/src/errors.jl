@@ -62,9 +62,11 @@ end
 end
 
 @noinline function _throw_last_error(status::Int32)
-    message = something(_copy_string(C.carto_last_error()), "")
-    throw(CartoError(status, message))
+    throw(CartoError(status, _last_error_message()))
 end
+
+# The message of the last failure on this thread (same timing rule as `_check`).
+_last_error_message() = something(_copy_string(C.carto_last_error()), "")
 
 # A string argument for a `Cstring` parameter: `nothing` becomes NULL. Julia would throw an
 # ArgumentError quoting the whole string (possibly an API key) on an embedded NUL, so that case

@@ -18,11 +18,15 @@ function find_emulator()
     return Sys.which(name)
 end
 
-"A running emulator: its process and the base URL of its `demo` account."
+"""
+A running emulator: its process, its root URL, the base URL of its `demo` account and the
+token of its admin API (`/_emulator/...`, and per-request faults with `X-Emulator-Fault`).
+"""
 struct Emulator
     process::Base.Process
     root_url::String
     base_url::String
+    admin_token::String
 end
 
 """
@@ -37,7 +41,9 @@ function start_emulator(; timeout::Real = 180)
         return "no carto-emulator executable (set CARTO_EMULATOR, or build it with " *
                "`cargo build --release -p carto-emulator` in the repository)"
     # --exit-on-stdin-eof: the server stops when this process goes away, whatever happens.
-    process = open(`$exe --fresh --port 0 --exit-on-stdin-eof`, "r+")
+    # The admin token is chosen here so that no file has to be read to inject faults.
+    admin_token = string("julia-tests-", getpid(), "-", time_ns())
+    process = open(`$exe --fresh --port 0 --exit-on-stdin-eof --admin-token $admin_token`, "r+")
     first_line = Ref("")
     reader = @async (first_line[] = readline(process))
     if timedwait(() -> istaskdone(reader), float(timeout)) !== :ok || !startswith(first_line[], "http")
@@ -45,7 +51,7 @@ function start_emulator(; timeout::Real = 180)
         return "carto-emulator ($exe) did not print its URL within $(timeout) s"
     end
     root = rstrip(strip(first_line[]), '/')
-    return Emulator(process, root, string(root, "/user/demo"))
+    return Emulator(process, root, string(root, "/user/demo"), admin_token)
 end
 
 stop_emulator(emulator::Emulator) = stop_emulator(emulator.process)
