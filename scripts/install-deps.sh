@@ -6,7 +6,7 @@ set -euo pipefail
 profile=${1:-all}
 packages=(gcc g++ make ca-certificates postgresql postgresql-postgis valgrind)
 if [ "$profile" = all ]; then
-  packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip)
+  packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip gdal-bin)
 fi
 
 missing=()

@@ -1,5 +1,6 @@
 //! carto-python 1.11.3, unchanged, against the emulator (tests/carto_python_client.py). It
-//! needs `pip install carto==1.11.3`; without it the test says so and does nothing.
+//! needs a Python with `carto==1.11.3` (`CARTO_PYTHON`, else `python3`); without one it fails
+//! under `CARTOAUTH_REQUIRE_INTEROP` (CI) and says it skipped otherwise.
 
 mod common;
 
@@ -7,13 +8,16 @@ use std::process::Command;
 
 #[test]
 fn carto_python_works_unchanged() {
-    let probe = Command::new("python3")
+    let probe = Command::new(common::python())
         .args(["-c", "import carto, pyrestcli; print(carto.__version__ if hasattr(carto, '__version__') else '')"])
         .output();
     match probe {
         Ok(o) if o.status.success() => {}
         _ => {
-            eprintln!("SKIPPED carto_python_works_unchanged: python3 with `carto` is not installed (pip install carto==1.11.3)");
+            common::interop_client_missing(
+                "carto_python_works_unchanged",
+                "a Python with carto==1.11.3 (CARTO_PYTHON)",
+            );
             return;
         }
     }
@@ -21,7 +25,7 @@ fn carto_python_works_unchanged() {
     let info_path = std::env::temp_dir().join(format!("emu-py-info-{}.json", std::process::id()));
     std::fs::write(&info_path, serde_json::to_vec(emu.info()).unwrap()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/carto_python_client.py");
-    let out = Command::new("python3")
+    let out = Command::new(common::python())
         .arg(script)
         .env("CARTO_EMULATOR_INFO", &info_path)
         .output()

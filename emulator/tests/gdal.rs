@@ -1,6 +1,7 @@
 //! GDAL's CARTO driver (ogrinfo/ogr2ogr), unchanged, against the emulator: listing tables,
 //! reading features, creating a layer through COPY, and SQL through the driver. Needs GDAL's
-//! command-line tools (Debian: gdal-bin); without them the test says so and does nothing.
+//! command-line tools (Debian: gdal-bin); without them it fails under
+//! `CARTOAUTH_REQUIRE_INTEROP` (CI) and says it skipped otherwise.
 
 mod common;
 
@@ -26,7 +27,10 @@ fn gdal(tool: &str, emu: &Emulator, key: Option<&str>, args: &[&str]) -> String 
 #[test]
 fn gdal_reads_and_writes_through_the_carto_driver() {
     if Command::new("ogr2ogr").arg("--version").output().is_err() {
-        eprintln!("SKIPPED gdal_reads_and_writes_through_the_carto_driver: GDAL tools not installed (apt-get install gdal-bin)");
+        interop_client_missing(
+            "gdal_reads_and_writes_through_the_carto_driver",
+            "GDAL's command-line tools (apt-get install gdal-bin)",
+        );
         return;
     }
     let emu = start();

@@ -17,6 +17,21 @@ pub fn options() -> Options {
     }
 }
 
+/// An interoperability test whose external client is not installed: a failure when
+/// `CARTOAUTH_REQUIRE_INTEROP` is set (CI and scripts/test-all.sh set it, so these suites never
+/// pass by being skipped), otherwise a loud note and an early return.
+pub fn interop_client_missing(test: &str, what: &str) {
+    if std::env::var_os("CARTOAUTH_REQUIRE_INTEROP").is_some() {
+        panic!("{test} needs {what}, and CARTOAUTH_REQUIRE_INTEROP is set (scripts/install-deps.sh installs it)");
+    }
+    eprintln!("SKIPPED {test}: {what} is not installed (set CARTOAUTH_REQUIRE_INTEROP=1 to make this a failure)");
+}
+
+/// The Python that has carto-python: `CARTO_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("CARTO_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
 /// A private emulator for tests that change global state (keys, limits, faults).
 pub fn start() -> Emulator {
     Emulator::start_with(options())
