@@ -59,11 +59,11 @@ function clear_log(server, client)
 end
 
 # The log entries of the SQL API of the demo account.
-sql_entries(log) = [entry for entry in log if entry["path"] == "/user/demo/api/v2/sql"]
+sql_entries(entries) = [entry for entry in entries if entry["path"] == "/user/demo/api/v2/sql"]
 
 "An exception of the tests' own, thrown from inside callbacks."
 struct CallbackFailure <: Exception
-    where::String
+    origin::String
 end
 
 "An IO whose writes fail."
@@ -78,7 +78,7 @@ Base.bytesavailable(::ExplodingSource) = 0
 Base.read(::ExplodingSource, ::Type{UInt8}) = throw(CallbackFailure("source"))
 
 "The rows COPY FROM reads: `id<TAB>row id` lines."
-upload_rows(range) = join(("$id\trow $id\n" for id in range))
+upload_rows(ids) = join(("$id\trow $id\n" for id in ids))
 
 function http_tests(server)
     baseline = settled_handle_count()

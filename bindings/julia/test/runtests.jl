@@ -8,7 +8,7 @@ using CartoAuth: CartoHandle, handle_count
 
 include("helpers.jl")
 include("emulator.jl")
-# Phase 2 adds test/http.jl, defining http_tests(server::Emulator).
+# test/http.jl defines http_tests(server::Emulator), the tests of the HTTP functions.
 const HTTP_TESTS = joinpath(@__DIR__, "http.jl")
 isfile(HTTP_TESTS) && include(HTTP_TESTS)
 
