@@ -280,11 +280,8 @@ function _send(
             _check(C.carto_request_set_body_reader(request, reader, user_data, total, mime))
         end
         if progress !== nothing
-            reporter = @cfunction(
-                _progress_callback,
-                Int32,
-                (Ptr{Cvoid}, UInt64, Int64, UInt64, Int64),
-            )
+            reporter =
+                @cfunction(_progress_callback, Int32, (Ptr{Cvoid}, UInt64, Int64, UInt64, Int64))
             _check(C.carto_request_set_progress(request, reporter, user_data))
         end
         if input === nothing && output === nothing && progress === nothing
