@@ -104,7 +104,12 @@ impl Response {
     /// CARTO's error message: `{"error": [..]}` (SQL API), `{"errors": ..}` (Auth API), or
     /// `None` when the body carries neither. Several messages are joined with "; ".
     pub fn carto_error_message(&self) -> Option<String> {
-        let value: Value = serde_json::from_slice(&self.body).ok()?;
+        Self::carto_error_message_of(&self.body)
+    }
+
+    /// CARTO's error message in a body (see [`Response::carto_error_message`]).
+    pub(crate) fn carto_error_message_of(body: &[u8]) -> Option<String> {
+        let value: Value = serde_json::from_slice(body).ok()?;
         let message = value.get("error").or_else(|| value.get("errors"))?;
         let text = match message {
             Value::String(s) => s.clone(),

@@ -8,7 +8,7 @@ use super::to_cstring;
 use crate::client::Response;
 use crate::error::Error;
 use std::ffi::{c_char, CString};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Opaque response: status, headers, body (unless streamed), CARTO's error message, rate-limit
 /// headers. Immutable, so any thread may read it; freed with carto_response_free.
@@ -25,7 +25,9 @@ pub(crate) struct ResponseHandle {
     /// The body followed by one NUL byte (not counted in its length), so text bodies can be
     /// used as C strings.
     body: Vec<u8>,
-    error_message: Option<CString>,
+    /// Parsed from the body on first use: most callers never ask, and a large answer would
+    /// otherwise be parsed as JSON a second time just to look for an "error" key.
+    error_message: OnceLock<Option<CString>>,
 }
 
 impl Handle for ResponseHandle {
@@ -35,7 +37,6 @@ impl Handle for ResponseHandle {
 
 pub(crate) fn hand_out(mut response: Response, out: raw::Out<*mut carto_response>) {
     let check = response.check();
-    let error_message = response.carto_error_message().map(|m| to_cstring(&m));
     let (header_names, header_values) = response
         .headers()
         .iter()
@@ -49,7 +50,7 @@ pub(crate) fn hand_out(mut response: Response, out: raw::Out<*mut carto_response
         header_names,
         header_values,
         body,
-        error_message,
+        error_message: OnceLock::new(),
     }));
 }
 
@@ -240,12 +241,11 @@ pub unsafe extern "C" fn carto_response_error_message(
     call("carto_response_error_message", || {
         let out = raw::out(out, "out")?;
         let handle = get(response)?;
-        out.write(
-            handle
-                .error_message
-                .as_ref()
-                .map_or(std::ptr::null(), |m| m.as_ptr()),
-        );
+        let message = handle.error_message.get_or_init(|| {
+            let body = &handle.body[..handle.body.len() - 1]; // without the NUL
+            Response::carto_error_message_of(body).map(|m| to_cstring(&m))
+        });
+        out.write(message.as_ref().map_or(std::ptr::null(), |m| m.as_ptr()));
         Ok(())
     })
 }
