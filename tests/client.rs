@@ -283,6 +283,23 @@ fn slow_servers_time_out_and_storms_of_429_give_up() {
 }
 
 #[test]
+fn a_503_with_retry_after_is_retried_and_without_it_is_final() {
+    let emu = Emulator::start();
+    let c = client(&emu, "master", ClientOptions::default());
+    emu.arm_fault(
+        &Fault::on("/user/demo/api/v2/sql")
+            .status(503)
+            .retry_after(1)
+            .times(1),
+    );
+    let r = c.send(Request::sql("select 1", None)).unwrap();
+    assert_eq!((r.status(), r.attempts()), (200, 2));
+    emu.arm_fault(&Fault::on("/user/demo/api/v2/sql").status(503).times(1));
+    let r = c.send(Request::sql("select 1", None)).unwrap();
+    assert_eq!((r.status(), r.attempts()), (503, 1));
+}
+
+#[test]
 fn a_body_cut_mid_way_is_a_connection_error() {
     let emu = Emulator::start();
     emu.arm_fault(&Fault::on("/user/demo/api/v2/sql").abort_after(100_000));

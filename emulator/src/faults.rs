@@ -56,7 +56,8 @@ pub struct FaultSpec {
     /// Answer with this status instead of running the request (429, 500, 503, ...).
     #[serde(default)]
     pub status: Option<u16>,
-    /// For a forced 429: the Retry-After and Carto-Rate-Limit-Reset value (default 1).
+    /// For a forced 429: the Retry-After and Carto-Rate-Limit-Reset value (default 1); for a
+    /// forced 503: a Retry-After header when set.
     #[serde(default)]
     pub retry_after: Option<u64>,
     /// Replace the body with truncated, invalid JSON (status unchanged).
@@ -211,8 +212,17 @@ pub fn short_circuit_response(spec: &FaultSpec) -> Response {
             })
             .into_response()
         }
-        503 => ApiError::new(status, "Service unavailable (injected by carto-emulator)")
-            .into_response(),
+        503 => {
+            let mut resp =
+                ApiError::new(status, "Service unavailable (injected by carto-emulator)")
+                    .into_response();
+            // A maintenance 503 may say when to come back; clients retry on it.
+            if let Some(after) = spec.retry_after {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(after));
+            }
+            resp
+        }
         _ => ApiError::new(
             status,
             format!("Injected failure {code} (carto-emulator fault)"),
