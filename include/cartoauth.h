@@ -1332,7 +1332,8 @@ CARTO_MUST_USE carto_status carto_request_set_gzip(struct carto_request *request
 
 /**
  * Streams a successful (2xx) response body to a callback instead of keeping it in memory:
- * `write(user_data, data, length)` must return `length` to continue; anything else aborts
+ * `write(user_data, data, length)` (never called with `length` 0) must return `length` to
+ * continue; anything else aborts
  * the transfer (carto_client_send fails with CARTO_ERR_CALLBACK). Error bodies are kept in the
  * response so carto_response_check can report CARTO's message. NULL `write` turns streaming
  * off.
