@@ -38,12 +38,23 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
                          trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
                          retries = 2L, retry_wait = 30, user_agent = NULL,
                          proxy_from_env = TRUE) {
-  key_transport <- .choice(key_transport, c("basic", "query"), "key_transport")
-  if (!is.null(ca_bundle) && missing(trust)) {
+  if (!is.null(ca_bundle) && missing(trust))
     trust <- "ca_bundle"
-  } else {
-    trust <- .choice(trust, c("webpki", "system", "ca_bundle"), "trust")
-  }
+  settings <- .client_settings(timeout, connect_timeout, idle_timeout, key_transport, trust,
+                               ca_bundle, retries, retry_wait, user_agent, proxy_from_env)
+  # Resolve here (explicit, default, environment, files) so that warnings are signalled
+  # and the credentials' origin is known; the client keeps its own copy.
+  creds <- resolve_credentials(credentials)
+  on.exit(carto_free(creds), add = TRUE)
+  .new_carto_client(creds, settings)
+}
+
+# Checks carto_client()'s options: list(options (as given, for printing), ms (the times in
+# milliseconds for the library)).
+.client_settings <- function(timeout, connect_timeout, idle_timeout, key_transport, trust,
+                             ca_bundle, retries, retry_wait, user_agent, proxy_from_env) {
+  key_transport <- .choice(key_transport, c("basic", "query"), "key_transport")
+  trust <- .choice(trust, c("webpki", "system", "ca_bundle"), "trust")
   if (!is.null(ca_bundle) &&
       !(is.character(ca_bundle) && length(ca_bundle) == 1L && !is.na(ca_bundle)))
     .abort_invalid_argument("'ca_bundle' must be the path of a PEM file, or NULL")
@@ -59,33 +70,30 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
     .abort_invalid_argument("'user_agent' must be a single string (e.g. \"myapp/1.0\") or NULL")
   if (!isTRUE(proxy_from_env) && !isFALSE(proxy_from_env))
     .abort_invalid_argument("'proxy_from_env' must be TRUE or FALSE")
-  options <- list(
-    timeout = timeout, connect_timeout = connect_timeout, idle_timeout = idle_timeout,
-    key_transport = key_transport, trust = trust,
-    ca_bundle = if (is.null(ca_bundle)) NULL else .expand_path(ca_bundle),
-    retries = as.integer(retries), retry_wait = retry_wait, user_agent = user_agent,
-    proxy_from_env = proxy_from_env
+  list(
+    options = list(
+      timeout = timeout, connect_timeout = connect_timeout, idle_timeout = idle_timeout,
+      key_transport = key_transport, trust = trust,
+      ca_bundle = if (is.null(ca_bundle)) NULL else .expand_path(ca_bundle),
+      retries = as.integer(retries), retry_wait = retry_wait, user_agent = user_agent,
+      proxy_from_env = proxy_from_env
+    ),
+    ms = list(
+      timeout = .milliseconds(timeout, "timeout", none = TRUE),
+      connect_timeout = .milliseconds(connect_timeout, "connect_timeout"),
+      idle_timeout = .milliseconds(idle_timeout, "idle_timeout"),
+      retry_wait = .milliseconds(retry_wait, "retry_wait", none = TRUE)
+    )
   )
-  ms <- list(
-    timeout = .milliseconds(timeout, "timeout", none = TRUE),
-    connect_timeout = .milliseconds(connect_timeout, "connect_timeout"),
-    idle_timeout = .milliseconds(idle_timeout, "idle_timeout"),
-    retry_wait = .milliseconds(retry_wait, "retry_wait", none = TRUE)
-  )
-  # Resolve here (explicit, default, environment, files) so that warnings are signalled
-  # and the credentials' origin is known; the client keeps its own copy.
-  creds <- resolve_credentials(credentials)
-  on.exit(carto_free(creds), add = TRUE)
-  .new_carto_client(creds, options, ms)
 }
 
-.new_carto_client <- function(creds, options, ms) {
+.new_carto_client <- function(creds, settings) {
+  o <- settings$options
+  ms <- settings$ms
   ptr <- .Call(C_client_new, .subset2(creds, "ptr"), ms$connect_timeout, ms$timeout,
-               ms$idle_timeout, .key_transports[[options$key_transport]],
-               .trust_kinds[[options$trust]], options$ca_bundle, options$retries + 1L,
-               ms$retry_wait, options$user_agent, options$proxy_from_env)
-  structure(list(ptr = ptr, options = options, origin = creds$origin),
-            class = "carto_client")
+               ms$idle_timeout, .key_transports[[o$key_transport]], .trust_kinds[[o$trust]],
+               o$ca_bundle, o$retries + 1L, ms$retry_wait, o$user_agent, o$proxy_from_env)
+  structure(list(ptr = ptr, options = o, origin = creds$origin), class = "carto_client")
 }
 
 .client_live <- function(x) {
@@ -169,9 +177,10 @@ carto_free.carto_client <- function(x, ...) {
 # ---- the client used when none is given ----------------------------------------------------
 #
 # Without `client =`, each call resolves its credentials (explicit, default, environment,
-# files) and uses a cached client with the default options when the cache holds one for the
-# same credentials (username, API key, base URL) created by this process; otherwise it
-# creates one and caches it instead (one slot). Reusing it keeps connections alive between
+# files) and uses a cached client with the default options (the query key transport when the
+# credentials have no username) when the cache holds one for the same credentials
+# (username, API key, base URL) created by this process; otherwise it creates one and
+# caches it instead (one slot). Reusing it keeps connections alive between
 # calls (one TLS handshake instead of one per call). The cache is dropped (and its handles
 # freed) by set_default_credentials() and unset_default_credentials(), and a forked child
 # (parallel::mclapply) never reuses its parent's connections.
@@ -198,7 +207,7 @@ carto_free.carto_client <- function(x, ...) {
     return(entry$client)
   }
   .carto_warn(creds)
-  client <- .new_carto_client(creds, .default_client_options, .default_client_ms)
+  client <- .new_carto_client(creds, .default_settings(creds))
   if (!is.null(entry) && identical(entry$pid, Sys.getpid())) {
     carto_free(entry$client)
     carto_free(entry$credentials)
@@ -207,13 +216,13 @@ carto_free.carto_client <- function(x, ...) {
   client
 }
 
-.default_client_options <- list(
-  timeout = 300, connect_timeout = 10, idle_timeout = 120, key_transport = "basic",
-  trust = "webpki", ca_bundle = NULL, retries = 2L, retry_wait = 30, user_agent = NULL,
-  proxy_from_env = TRUE
-)
-.default_client_ms <- list(timeout = 300000, connect_timeout = 10000, idle_timeout = 120000,
-                           retry_wait = 30000)
+# carto_client()'s defaults (its formals are the one place they are written), with the
+# key in the query string for credentials without a username (Basic needs one).
+.default_settings <- function(creds) {
+  defaults <- lapply(formals(carto_client)[-1L], eval, baseenv())
+  defaults$key_transport <- if (is.null(creds$username)) "query" else "basic"
+  do.call(.client_settings, defaults)
+}
 
 # The client a request function uses: `client`, or the cached default one for
 # `credentials` (NULL: resolved).

@@ -175,3 +175,20 @@ test_that("without a client, one cached client per credentials is reused", {
   expect_null(cache$entry)
   expect_identical(carto_handle_count(), count - 2) # the client and its credentials
 })
+
+test_that("credentials without a username: the default client sends the key as api_key", {
+  local_sandbox()
+  creds <- carto_credentials(base_url = emu_root(), api_key = "no-user-key-0123456789",
+                             allow_non_secure = TRUE)
+  expect_null(creds$username)
+  # Basic authentication needs a username: an explicit client must choose the query transport
+  e <- catch_condition(carto_client(creds))
+  expect_s3_class(e, "carto_error_invalid_argument")
+  expect_match(conditionMessage(e), "query key transport")
+  expect_s3_class(carto_client(creds, key_transport = "query"), "carto_client")
+  # the request is sent (the emulator has no account at its root: 404), not refused
+  e <- catch_condition(carto_sql("select 1", credentials = creds))
+  expect_s3_class(e, "carto_error_not_found")
+  expect_identical(cartoauth:::.client_cache$entry$client$options$key_transport, "query")
+  expect_false(grepl("no-user-key", conditionMessage(e), fixed = TRUE))
+})
