@@ -75,7 +75,10 @@ SEXP C_request_add(SEXP ptr, SEXP where, SEXP names, SEXP values)
     int kind = cr_int_arg(where, "where");
     if (TYPEOF(names) != STRSXP || TYPEOF(values) != STRSXP || XLENGTH(names) != XLENGTH(values))
         cr_raise(CARTO_ERR_INVALID_ARGUMENT, "names and values must be character vectors of the same length");
-    const char *what = kind == ADD_HEADER ? "headers" : kind == ADD_FORM ? "body" : "query";
+    const char *what = kind == ADD_HEADER  ? "headers"
+                       : kind == ADD_FORM  ? "body"
+                       : kind == ADD_PARAM ? "parameters"
+                                           : "query";
     for (R_xlen_t i = 0; i < XLENGTH(names); i++) {
         const char *name = cr_string_elt(names, i, what);
         const char *value = cr_string_elt(values, i, what);
