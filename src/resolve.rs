@@ -53,10 +53,10 @@ pub fn resolve_with(
         "explicit credentials (none given)".to_owned(),
         "process default (not set)".to_owned(),
     ];
-    if let Some(credentials) = from_environment(env, &mut tried)? {
+    let allow_non_secure = env.flag(env::ALLOW_NON_SECURE)?;
+    if let Some(credentials) = from_environment(env, allow_non_secure, &mut tried)? {
         return Ok(credentials);
     }
-    let allow_non_secure = env.flag(env::ALLOW_NON_SECURE)?;
     match config::default_files_with(env) {
         Ok(files) => {
             for path in files {
@@ -75,13 +75,16 @@ pub fn resolve_with(
 }
 
 /// Step 3. `Ok(None)` when the environment names no credentials.
-fn from_environment(env: &dyn Environment, tried: &mut Vec<String>) -> Result<Option<Credentials>> {
+fn from_environment(
+    env: &dyn Environment,
+    allow_non_secure: bool,
+    tried: &mut Vec<String>,
+) -> Result<Option<Credentials>> {
     let username = env.get(env::USERNAME);
     let base_url = env.get(env::BASE_URL);
     let api_key = env.get(env::API_KEY);
     let file = env.get(env::CREDENTIALS_FILE);
     let profile = env.get(env::PROFILE);
-    let allow_non_secure = env.flag(env::ALLOW_NON_SECURE)?;
 
     if username.is_some() || base_url.is_some() {
         let credentials = Credentials::new(
