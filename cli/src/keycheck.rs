@@ -41,7 +41,7 @@ pub fn check(client: &Client) -> Verdict {
     }
     match client.me() {
         Ok(me) if me.user_id.is_some() => {
-            return Verdict::new(KeyValidity::Valid, "the master key (api/v3/me)")
+            return Verdict::new(KeyValidity::Valid, "the master key, per api/v3/me")
         }
         Ok(_) => {}
         Err(e) if is_network(&e) => return Verdict::new(KeyValidity::Unknown, e.message()),
@@ -53,11 +53,13 @@ pub fn check(client: &Client) -> Verdict {
 
 fn sql_check(client: &Client, what: &str) -> Verdict {
     match client.send(Request::sql("select 1", None)) {
-        Ok(r) if r.status() == 200 => Verdict::new(KeyValidity::Valid, format!("{what} (SQL API)")),
+        Ok(r) if r.status() == 200 => {
+            Verdict::new(KeyValidity::Valid, format!("{what}, per the SQL API"))
+        }
         Ok(r) if r.status() == 403 => match client.validate_key() {
             KeyValidity::Valid => Verdict::new(
                 KeyValidity::Valid,
-                "a key without SQL API access (listed by the Auth API)",
+                "a key without SQL API access, per the Auth API",
             ),
             other => Verdict::new(other, explain(&r)),
         },

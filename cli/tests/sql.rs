@@ -143,3 +143,34 @@ fn a_reader_that_goes_away_is_not_an_error() {
     assert_eq!(run.stdout(), "g\n1\n");
     assert!(!run.stderr().contains("cartoauth:"), "{}", run.stderr());
 }
+
+#[test]
+fn a_lying_or_failing_server_gives_one_line_and_exit_5() {
+    use carto_emulator::harness::Fault;
+    // Faults are global to an emulator: this test has its own.
+    let emu = Emulator::start();
+    let sb = Sandbox::new();
+    sb.login_to(&emu.base_url("demo"), MASTER_KEY, None);
+    let sql_path = "/user/demo/api/v2/sql";
+
+    emu.arm_fault(&Fault::on(sql_path).malformed_json().times(1));
+    let run = sb.run(&["sql", "select 1"], "");
+    run.assert_code(5);
+    run.error_line();
+    assert!(run.stdout().is_empty());
+
+    for format in ["table", "csv"] {
+        emu.arm_fault(&Fault::on(sql_path).status(500).times(1));
+        let run = sb.run(&["sql", "select 1", "-f", format], "");
+        run.assert_code(5);
+        assert!(run.error_line().contains("HTTP 500"), "{}", run.stderr());
+        assert!(run.stdout().is_empty());
+    }
+
+    // status cannot tell while the server fails, and says so with its own exit code.
+    emu.arm_fault(&Fault::on("/user/demo/api").status(500).times(2));
+    let run = sb.run(&["status", "--json"], "");
+    run.assert_code(5);
+    let v: Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(v["key"]["status"], "could not tell");
+}

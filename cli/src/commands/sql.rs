@@ -34,6 +34,13 @@ pub fn run(args: Sql) -> Outcome {
         Some(format) => stream(&client, &query, format),
         None => {
             let answer = client.sql(&query, None).map_err(query_failure)?.json()?;
+            // An error after the answer began (e.g. a statement timeout) comes inside a 200.
+            if let Some(error) = answer.get("error") {
+                return Err(Failure::new(
+                    exit::QUERY_FAILED,
+                    format!("the query failed: {error}"),
+                ));
+            }
             let text = table::render(&answer).map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
             write_all(text.as_bytes())
         }

@@ -79,10 +79,14 @@ impl Sandbox {
         run
     }
 
-    /// Logs in to the emulator's `demo` account with `key`, optionally as a profile.
+    /// Logs in to the shared emulator's `demo` account with `key`, optionally as a profile.
     pub fn login(&self, key: &str, profile: Option<&str>) -> Run {
-        let url = base_url();
-        let mut args = vec!["login", "--with-key", "--base-url", url.as_str()];
+        self.login_to(&base_url(), key, profile)
+    }
+
+    /// Logs in to the account at `url` with `key`.
+    pub fn login_to(&self, url: &str, key: &str, profile: Option<&str>) -> Run {
+        let mut args = vec!["login", "--with-key", "--base-url", url];
         if let Some(p) = profile {
             args.extend(["--profile", p]);
         }
