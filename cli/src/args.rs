@@ -69,7 +69,8 @@ pub struct Login {
     /// Default: cartocreds for the default file, cartoframes for profiles.
     #[arg(long, value_enum)]
     pub format: Option<Layout>,
-    /// Read the key from standard input (its first line) instead of the terminal.
+    /// Read the key from standard input's first line (pipe it in). On a terminal the key is
+    /// still typed hidden.
     #[arg(long)]
     pub with_key: bool,
     /// Accept an http:// base URL (also CARTO_ALLOW_NON_SECURE=1). The key then travels in clear

@@ -181,3 +181,20 @@ fn a_rejected_key_typed_on_the_terminal_saves_nothing_and_logout_asks_there() {
         assert_eq!(file.exists(), kept, "{answer}: {screen}");
     }
 }
+
+#[test]
+fn with_key_on_a_terminal_still_hides_the_key() {
+    let sb = Sandbox::new();
+    let url = base_url();
+    let mut term = Terminal::spawn(sb.command(&["login", "--with-key", "--base-url", &url]));
+    term.wait_for("API key (typing is hidden): ");
+    term.wait_for_no_echo();
+    term.type_line(MASTER_KEY);
+    let (status, screen) = term.finish();
+    assert!(status.success(), "{screen}");
+    assert!(
+        !screen.contains(MASTER_KEY),
+        "the key was echoed:\n{screen}"
+    );
+    assert!(sb.config_dir().join("cartocreds.json").exists());
+}

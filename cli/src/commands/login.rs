@@ -104,9 +104,17 @@ fn ask(prompt: &str) -> Outcome<String> {
     Ok(line)
 }
 
-/// The key: standard input's first line with --with-key, else the terminal with echo off.
+/// The key: typed on the terminal with echo off when standard input is one (with --with-key
+/// too, so it is never shown), else standard input's first line with --with-key.
 fn read_key(with_key: bool, interactive: bool) -> Outcome<String> {
-    let key = if with_key {
+    let key = if interactive {
+        rpassword::prompt_password("API key (typing is hidden): ").map_err(|e| {
+            Failure::new(
+                exit::FAILURE,
+                format!("reading the key from the terminal: {e}"),
+            )
+        })?
+    } else if with_key {
         let mut line = String::new();
         std::io::stdin()
             .lock()
@@ -119,13 +127,6 @@ fn read_key(with_key: bool, interactive: bool) -> Outcome<String> {
             )));
         }
         line
-    } else if interactive {
-        rpassword::prompt_password("API key (typing is hidden): ").map_err(|e| {
-            Failure::new(
-                exit::FAILURE,
-                format!("reading the key from the terminal: {e}"),
-            )
-        })?
     } else {
         return Err(Failure::usage(
             "no terminal to read the key from: pipe it with --with-key (never on the command line)",
