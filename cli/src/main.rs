@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod exit;
 mod keycheck;
+mod output;
 mod table;
 mod variables;
 

@@ -405,3 +405,29 @@ fn every_command_has_help_with_the_exit_codes_and_completions_exist() {
     assert!(check.success());
     sb.run(&["login", "--bogus"], "").assert_code(2);
 }
+
+#[test]
+fn a_reader_that_closes_early_ends_commands_quietly() {
+    let sb = Sandbox::new();
+    sb.login(MASTER_KEY, None);
+    let bin = env!("CARGO_BIN_EXE_cartoauth");
+    // `true` exits without reading: the write may hit a closed pipe, which must not panic.
+    for args in [
+        "status --no-check",
+        "status --no-check --json",
+        "profiles",
+        "env",
+        "completions bash",
+    ] {
+        let mut sh = std::process::Command::new("bash");
+        sh.args(["-o", "pipefail", "-c", &format!("{bin} {args} | true")])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", sb.home())
+            .env("XDG_CONFIG_HOME", sb.xdg())
+            .env("CARTO_ALLOW_NON_SECURE", "1");
+        let run = run_with_input(&mut sh, "");
+        run.assert_code(0);
+        assert!(run.stderr().is_empty(), "{args}: {}", run.stderr());
+    }
+}

@@ -2,7 +2,7 @@
 
 use crate::account;
 use crate::args::{Env, Shell};
-use crate::exit::{self, Outcome};
+use crate::exit::Outcome;
 use crate::variables;
 
 pub fn run(args: Env) -> Outcome {
@@ -17,8 +17,7 @@ pub fn run(args: Env) -> Outcome {
         out.push_str(&assign(shell, name, &value));
         out.push('\n');
     }
-    print!("{out}");
-    Ok(exit::OK)
+    crate::output::write(&out)
 }
 
 /// `$SHELL`'s name when it is one we know; POSIX syntax otherwise.

@@ -1,7 +1,8 @@
 //! `cartoauth profiles`: the saved profiles, and which credentials are used by default.
 
 use crate::args::Profiles;
-use crate::exit::{self, Outcome};
+use crate::exit::Outcome;
+use crate::output;
 use cartoauth::env::{self, Environment, ProcessEnvironment};
 use cartoauth::{config, Location};
 use serde_json::json;
@@ -66,11 +67,11 @@ pub fn run(args: Profiles) -> Outcome {
                        "username": username, "base_url": base_url, "error": error})
             })
             .collect();
-        println!("{}", json!({"profiles": list, "note": note}));
-        return Ok(exit::OK);
+        return output::write(&format!("{}\n", json!({"profiles": list, "note": note})));
     }
+    let mut lines = Vec::new();
     if entries.is_empty() {
-        println!("No saved credentials (cartoauth login saves some).");
+        lines.push("No saved credentials (cartoauth login saves some).".to_owned());
     }
     for e in &entries {
         let marker = if e.is_default { "*" } else { " " };
@@ -83,12 +84,12 @@ pub fn run(args: Profiles) -> Outcome {
             }
             Err(err) => format!("unusable: {err}"),
         };
-        println!("{marker} {}  {account}  ({})", e.name, e.path);
+        lines.push(format!("{marker} {}  {account}  ({})", e.name, e.path));
     }
     if let Some(note) = note {
-        println!("Note: {note}");
+        lines.push(format!("Note: {note}"));
     }
-    Ok(exit::OK)
+    output::lines(&lines)
 }
 
 fn entry(name: String, location: &Location, allow_non_secure: bool, is_default: bool) -> Entry {

@@ -42,7 +42,7 @@ pub fn run(args: Sql) -> Outcome {
                 ));
             }
             let text = table::render(&answer).map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
-            write_all(text.as_bytes())
+            crate::output::write(&text)
         }
     }
 }
@@ -84,18 +84,6 @@ fn read_query() -> Outcome<String> {
         )));
     }
     Ok(query)
-}
-
-fn write_all(bytes: &[u8]) -> Outcome {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(exit::OK),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::OK),
-        Err(e) => Err(Failure::new(
-            exit::FAILURE,
-            format!("writing standard output: {e}"),
-        )),
-    }
 }
 
 /// Standard output for the streamed body; remembers whether the reader closed the pipe.

@@ -5,6 +5,7 @@ use crate::account;
 use crate::args::Status;
 use crate::exit::{self, Failure, Outcome};
 use crate::keycheck::{self, Verdict};
+use crate::output;
 use cartoauth::client::KeyValidity;
 use cartoauth::env::ProcessEnvironment;
 use cartoauth::Credentials;
@@ -28,10 +29,8 @@ pub fn run(args: Status) -> Outcome {
     let credentials = match resolved {
         Ok(c) => c,
         Err(failure) if args.json => {
-            println!(
-                "{}",
-                json!({"credentials": null, "error": failure.to_string(), "tried": tried})
-            );
+            let answer = json!({"credentials": null, "error": failure.to_string(), "tried": tried});
+            output::write(&format!("{answer}\n"))?;
             return Ok(failure.code);
         }
         Err(failure) => return Err(failure),
@@ -42,9 +41,12 @@ pub fn run(args: Status) -> Outcome {
         Some(keycheck::check(&account::client(credentials.clone())?))
     };
     if args.json {
-        println!("{}", as_json(&credentials, &tried, verdict.as_ref()));
+        output::write(&format!(
+            "{}\n",
+            as_json(&credentials, &tried, verdict.as_ref())
+        ))?;
     } else {
-        print_text(&credentials, &tried, verdict.as_ref());
+        output::lines(&as_text(&credentials, &tried, verdict.as_ref()))?;
     }
     Ok(match verdict.map(|v| v.validity) {
         None | Some(KeyValidity::Valid) => exit::OK,
@@ -53,30 +55,32 @@ pub fn run(args: Status) -> Outcome {
     })
 }
 
-fn print_text(credentials: &Credentials, tried: &[String], verdict: Option<&Verdict>) {
+fn as_text(credentials: &Credentials, tried: &[String], verdict: Option<&Verdict>) -> Vec<String> {
     let origin = credentials.origin();
-    println!(
+    let mut lines = Vec::new();
+    lines.push(format!(
         "Account:  {}",
         credentials.username().unwrap_or("<unknown user>")
-    );
-    println!("Base URL: {}", credentials.base_url());
-    println!("API key:  {}", credentials.api_key().masked());
+    ));
+    lines.push(format!("Base URL: {}", credentials.base_url()));
+    lines.push(format!("API key:  {}", credentials.api_key().masked()));
     match verdict {
-        Some(v) => println!("Key:      {} ({})", v.word(), v.detail),
-        None => println!("Key:      not checked"),
+        Some(v) => lines.push(format!("Key:      {} ({})", v.word(), v.detail)),
+        None => lines.push("Key:      not checked".to_owned()),
     }
-    println!("From:     {origin}");
-    println!("Sources tried, in order:");
+    lines.push(format!("From:     {origin}"));
+    lines.push("Sources tried, in order:".to_owned());
     for source in tried {
-        println!("  - {source}");
+        lines.push(format!("  - {source}"));
     }
-    println!("  - {origin} (used)");
+    lines.push(format!("  - {origin} (used)"));
     for warning in origin.warnings() {
-        println!("Warning:  {warning}");
+        lines.push(format!("Warning:  {warning}"));
     }
     if credentials.base_url().starts_with("http://") {
-        println!("Warning:  the base URL is http://: the key travels in clear text");
+        lines.push("Warning:  the base URL is http://: the key travels in clear text".to_owned());
     }
+    lines
 }
 
 fn as_json(credentials: &Credentials, tried: &[String], verdict: Option<&Verdict>) -> Value {
