@@ -29,5 +29,5 @@ pub use defaults::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use origin::{Origin, Source};
-pub use resolve::{resolve, resolve_with};
+pub use resolve::{resolve, resolve_explained_with, resolve_with};
 pub use secret::{ApiKey, DEFAULT_PUBLIC_KEY};

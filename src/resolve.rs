@@ -36,6 +36,28 @@ pub fn resolve_with(
     process_default: Option<Credentials>,
     env: &dyn Environment,
 ) -> Result<Credentials> {
+    resolve_traced(explicit, process_default, env, &mut Vec::new())
+}
+
+/// [`resolve_with`] that also reports the sources it tried and skipped before the one that
+/// answered (or before giving up), in order, for tools that explain where credentials came
+/// from (`cartoauth status`).
+pub fn resolve_explained_with(
+    explicit: Option<&Credentials>,
+    process_default: Option<Credentials>,
+    env: &dyn Environment,
+) -> (Result<Credentials>, Vec<String>) {
+    let mut skipped = Vec::new();
+    let result = resolve_traced(explicit, process_default, env, &mut skipped);
+    (result, skipped)
+}
+
+fn resolve_traced(
+    explicit: Option<&Credentials>,
+    process_default: Option<Credentials>,
+    env: &dyn Environment,
+    tried: &mut Vec<String>,
+) -> Result<Credentials> {
     if let Some(credentials) = explicit {
         return Ok(credentials.clone());
     }
@@ -49,12 +71,10 @@ pub fn resolve_with(
         };
         return Ok(credentials.with_origin(origin));
     }
-    let mut tried = vec![
-        "explicit credentials (none given)".to_owned(),
-        "process default (not set)".to_owned(),
-    ];
+    tried.push("explicit credentials (none given)".to_owned());
+    tried.push("process default (not set)".to_owned());
     let allow_non_secure = env.flag(env::ALLOW_NON_SECURE)?;
-    if let Some(credentials) = from_environment(env, allow_non_secure, &mut tried)? {
+    if let Some(credentials) = from_environment(env, allow_non_secure, tried)? {
         return Ok(credentials);
     }
     match config::default_files_with(env) {

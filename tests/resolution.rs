@@ -275,3 +275,29 @@ fn process_default_set_get_unset_and_dispatch() {
     cartoauth::unset_default_credentials();
     assert!(cartoauth::default_credentials().is_none());
 }
+
+#[test]
+fn explained_resolution_lists_the_sources_skipped_before_the_one_used() {
+    let f = Fixture::new();
+    let (result, tried) = cartoauth::resolve_explained_with(None, None, &f.env());
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::NotResolved);
+    assert_eq!(tried.len(), 5, "{tried:?}");
+    assert!(tried[4].contains("creds.json (no such file)"), "{tried:?}");
+
+    let path = f.save_default("filed", FileFormat::CartoCreds);
+    let (result, tried) = cartoauth::resolve_explained_with(None, None, &f.env());
+    assert_eq!(result.unwrap().origin().path(), Some(path.as_path()));
+    assert_eq!(
+        tried,
+        [
+            "explicit credentials (none given)",
+            "process default (not set)",
+            "environment (CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
+        ]
+    );
+
+    let env = f.env().with(env::USERNAME, "from-env");
+    let (result, tried) = cartoauth::resolve_explained_with(None, None, &env);
+    assert_eq!(result.unwrap().origin().source(), Source::Environment);
+    assert_eq!(tried.len(), 2);
+}

@@ -1,0 +1,211 @@
+//! The command line: every command, its options and its help text.
+
+use crate::exit;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+/// Log in to CARTO once; then use the account from the shell, GDAL, QGIS and scripts without
+/// typing the API key on a command line.
+///
+/// Credentials are shared with the cartoauth library and its C, R and Julia bindings, and with
+/// Python CARTOframes: the files of the config directory (cartocreds.json, creds.json,
+/// profiles/NAME.json) and the CARTO_* environment variables.
+#[derive(Debug, Parser)]
+#[command(name = "cartoauth", version, after_help = exit::HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Login(Login),
+    Status(Status),
+    Logout(Logout),
+    Env(Env),
+    Exec(Exec),
+    Sql(Sql),
+    Profiles(Profiles),
+    Completions(Completions),
+}
+
+/// Which stored credentials a command is about.
+#[derive(Debug, Args)]
+pub struct ProfileArg {
+    /// A named profile (<config dir>/profiles/NAME.json). Without it: CARTO_PROFILE, else
+    /// CARTO_CREDENTIALS_FILE, else the default file (cartocreds.json, or CARTOframes'
+    /// creds.json).
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// Which credentials a command uses.
+#[derive(Debug, Args)]
+pub struct UseArg {
+    /// Use this profile. Without it, credentials are resolved as the library does: CARTO_USERNAME
+    /// / CARTO_BASE_URL / CARTO_API_KEY, then CARTO_CREDENTIALS_FILE, then CARTO_PROFILE, then
+    /// the default files.
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// Check an API key against the account and save it (0600, written atomically).
+///
+/// Asks for what is missing. The key is read from the terminal without echo, or from standard
+/// input with --with-key; never from the command line. Nothing is saved unless CARTO accepts
+/// the key (/api/v3/me, or the SQL API for keys that cannot read it).
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Login {
+    #[command(flatten)]
+    pub target: ProfileArg,
+    /// The account's base URL (on-premises or organisation URLs: https://host/user/NAME).
+    #[arg(long, value_name = "URL", conflicts_with = "username")]
+    pub base_url: Option<String>,
+    /// The account's username (base URL https://USERNAME.carto.com).
+    #[arg(long, short = 'u', value_name = "U")]
+    pub username: Option<String>,
+    /// The file layout: cartocreds (this library's) or cartoframes (Python CARTOframes').
+    /// Default: cartocreds for the default file, cartoframes for profiles.
+    #[arg(long, value_enum)]
+    pub format: Option<Layout>,
+    /// Read the key from standard input's first line (pipe it in). On a terminal the key is
+    /// still typed hidden.
+    #[arg(long)]
+    pub with_key: bool,
+    /// Accept an http:// base URL (also CARTO_ALLOW_NON_SECURE=1). The key then travels in clear
+    /// text: only for test servers.
+    #[arg(long)]
+    pub allow_non_secure: bool,
+    /// Save without asking CARTO whether the key is valid (e.g. offline).
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Layout {
+    /// {"APIKEY", "USERNAME", "USERURL"}: this library's cartocreds.json layout.
+    Cartocreds,
+    /// {"username", "api_key", "base_url", "allow_non_secure"}: Python CARTOframes 1.x
+    /// (creds.json); the default file with this layout is creds.json.
+    Cartoframes,
+}
+
+/// Show the credentials that would be used, where they come from, and whether the key is valid.
+///
+/// Lists every source that was tried, in resolution order. The key is shown masked.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Status {
+    #[command(flatten)]
+    pub account: UseArg,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not ask CARTO whether the key is valid.
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+/// Delete stored credentials (asks first, unless --yes).
+///
+/// Without --profile: the file the library would read (CARTO_PROFILE, CARTO_CREDENTIALS_FILE,
+/// else both default files). Environment variables are not touched.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Logout {
+    #[command(flatten)]
+    pub target: ProfileArg,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// Print the account as environment variables for eval, the API key included.
+///
+/// Sets CARTO_USERNAME, CARTO_BASE_URL, CARTO_API_KEY (read by cartoauth and its bindings) and
+/// CARTO_API_URL (read by GDAL's CARTO driver, with CARTO_API_KEY).
+/// Example: eval "$(cartoauth env)"
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Env {
+    #[command(flatten)]
+    pub account: UseArg,
+    /// The shell to write for. Default: from $SHELL, else POSIX (bash).
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// Run a command with the account in its environment.
+///
+/// Sets the variables of `cartoauth env` for the command only, so that e.g.
+/// `cartoauth exec -- ogr2ogr -f CARTO CARTO:demo points.geojson` works with no key on the
+/// command line. On Unix the command replaces cartoauth (same process id): its exit status is
+/// passed through and signals reach it directly.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Exec {
+    #[command(flatten)]
+    pub account: UseArg,
+    /// The command and its arguments (after --).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// Run a SQL query and stream the answer to standard output.
+///
+/// Errors are one line on standard error, with exit code 6 when CARTO rejected the query.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Sql {
+    #[command(flatten)]
+    pub account: UseArg,
+    /// The query; `-` reads it from standard input.
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+    /// table: aligned columns; json, csv, geojson: the SQL API's own output, streamed as it
+    /// arrives.
+    #[arg(long, short = 'f', value_enum, default_value_t = SqlFormat::Table)]
+    pub format: SqlFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlFormat {
+    Table,
+    Json,
+    Csv,
+    Geojson,
+}
+
+/// List the saved profiles and show which credentials are used by default.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Profiles {
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Print a shell completion script.
+///
+/// bash: cartoauth completions bash > ~/.local/share/bash-completion/completions/cartoauth
+/// zsh: cartoauth completions zsh > "${fpath[1]}/_cartoauth"
+/// fish: cartoauth completions fish > ~/.config/fish/completions/cartoauth.fish
+#[derive(Debug, Args)]
+pub struct Completions {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

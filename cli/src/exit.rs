@@ -1,0 +1,104 @@
+//! Exit codes and the one error type of the tool: every failure ends as one line on standard
+//! error and a code that says what kind of failure it was.
+
+use cartoauth::ErrorKind;
+use std::fmt;
+
+/// The command did what was asked.
+pub const OK: u8 = 0;
+/// Anything not covered below (a file that cannot be written, a broken terminal, ...).
+pub const FAILURE: u8 = 1;
+/// Bad command line, or input that was needed but not given (clap also exits with 2).
+pub const USAGE: u8 = 2;
+/// No credentials, or stored credentials / environment variables that cannot be used.
+pub const NO_CREDENTIALS: u8 = 3;
+/// CARTO rejected the API key (or the key may not do what was asked).
+pub const KEY_REJECTED: u8 = 4;
+/// CARTO could not be reached or gave no usable answer (network, TLS, timeout, 5xx, 429).
+pub const UNREACHABLE: u8 = 5;
+/// The SQL API rejected the query.
+pub const QUERY_FAILED: u8 = 6;
+/// `exec`: the command was found but could not be run.
+pub const CANNOT_EXECUTE: u8 = 126;
+/// `exec`: the command was not found.
+pub const COMMAND_NOT_FOUND: u8 = 127;
+
+/// The exit codes, for `--help`.
+pub const HELP: &str = "\
+Exit codes:
+  0    success (status: the key is valid, or was not checked)
+  1    other failure (e.g. a file that cannot be written)
+  2    bad command line, or input that is needed is missing
+  3    no credentials found, or stored credentials that cannot be used
+  4    CARTO rejected the API key
+  5    CARTO could not be reached or could not tell (network, TLS, timeout, 5xx, 429)
+  6    sql: CARTO rejected the query
+  126  exec: the command cannot be run; 127: it was not found
+  exec otherwise exits with the command's own status (128+N when a signal N ended it).";
+
+/// A failure to report: one line for standard error and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::new(USAGE, message)
+    }
+
+    /// The same failure with what was being done in front: "saving credentials: ...".
+    pub fn context(mut self, doing: &str) -> Self {
+        self.message = format!("{doing}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the message holds.
+        f.write_str(&self.message.replace(['\n', '\r'], " "))
+    }
+}
+
+/// The exit code of a library error. Library messages never contain an API key.
+pub fn code_of(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidArgument => USAGE,
+        ErrorKind::MissingAccount
+        | ErrorKind::InvalidUsername
+        | ErrorKind::InvalidBaseUrl
+        | ErrorKind::InsecureBaseUrl
+        | ErrorKind::NoDefaultCredentials
+        | ErrorKind::NotResolved
+        | ErrorKind::InvalidEnvironment
+        | ErrorKind::FileNotFound
+        | ErrorKind::FileSyntax
+        | ErrorKind::FileContent => NO_CREDENTIALS,
+        ErrorKind::HttpUnauthorized | ErrorKind::HttpForbidden => KEY_REJECTED,
+        ErrorKind::HttpClientError | ErrorKind::HttpNotFound => QUERY_FAILED,
+        ErrorKind::HttpRateLimited
+        | ErrorKind::HttpServerError
+        | ErrorKind::Timeout
+        | ErrorKind::Connection
+        | ErrorKind::Tls
+        | ErrorKind::Protocol => UNREACHABLE,
+        _ => FAILURE,
+    }
+}
+
+impl From<cartoauth::Error> for Failure {
+    fn from(e: cartoauth::Error) -> Self {
+        Failure::new(code_of(e.kind()), e.message())
+    }
+}
+
+pub type Outcome<T = u8> = Result<T, Failure>;
