@@ -3,7 +3,9 @@
 //!
 //! Key placement lives here and only here. The key is attached only to requests for the base
 //! URL's own origin: a redirect to another host, port or scheme goes there without it, and a
-//! redirect from https to http is refused.
+//! redirect from https to http is refused. Headers the caller added (a `Cookie`, a token of
+//! their own) are held back on such a hop too, as curl and browsers do with credentials: they
+//! go only to the origin the request was made for.
 
 use super::options::KeyTransport;
 use super::request::{Body, Progress, ProgressFn, Request};
@@ -126,16 +128,30 @@ pub(crate) fn exchange(
         _ => None,
     };
     let mut meter = Meter::new(progress.as_mut(), body_length(body, form.as_deref()));
+    let requested_origin = url.origin();
 
     for hop in 0..=MAX_REDIRECTS {
         let with_key = url.origin() == endpoint.base.origin();
+        let caller_headers: &[(String, String)] = if url.origin() == requested_origin {
+            headers
+        } else {
+            &[]
+        };
         let outgoing = if with_body {
             Outgoing::of(body, form.as_deref())
         } else {
             None
         };
         let response = send_once(
-            agent, endpoint, &method, &url, headers, outgoing, *gzip, with_key, &mut meter,
+            agent,
+            endpoint,
+            &method,
+            &url,
+            caller_headers,
+            outgoing,
+            *gzip,
+            with_key,
+            &mut meter,
         )?;
         let status = response.status().as_u16();
         let location = response

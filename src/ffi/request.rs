@@ -337,7 +337,8 @@ pub unsafe extern "C" fn carto_request_add_param(
 }
 
 /// Adds a request header. Authorization is refused: cartoauth sets it from the credentials and
-/// keeps it away from other hosts.
+/// keeps it away from other hosts. Added headers go only to the origin the request was made
+/// for: a redirect to another scheme, host or port drops them.
 ///
 /// Errors: CARTO_ERR_INVALID_ARGUMENT (Authorization, or characters not allowed in headers),
 /// CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
