@@ -49,6 +49,7 @@ const STATUS_NAMES = Dict{Int32,Symbol}(
     603 => :CARTO_ERR_CANCELLED,
     604 => :CARTO_ERR_CALLBACK,
     605 => :CARTO_ERR_PROTOCOL,
+    606 => :CARTO_ERR_BODY_TOO_LARGE,
 )
 
 # The statuses the Julia code tests for by value.
