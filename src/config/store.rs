@@ -30,14 +30,9 @@ pub(crate) struct FileText {
 
 /// Reads a credentials file: size-limited, UTF-8 (a BOM is accepted), permissions checked.
 pub(crate) fn read(path: &Path) -> Result<FileText> {
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
-    let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;
-    if meta.is_dir() {
-        return Err(Error::new(
-            ErrorKind::Io,
-            format!("{} is a directory, not a credentials file", path.display()),
-        ));
-    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    let (mut file, meta) = open_regular(&options, path, "read")?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Error::file_content(
             path,
@@ -68,6 +63,57 @@ pub(crate) fn read(path: &Path) -> Result<FileText> {
         text,
         warnings: permission_warnings(path, &meta),
     })
+}
+
+/// Opens `path` without ever blocking (a FIFO would wait forever for a writer) and returns it
+/// only if it is a regular file: a FIFO, socket, device or directory is refused, naming it.
+fn open_regular(options: &OpenOptions, path: &Path, action: &str) -> Result<(File, fs::Metadata)> {
+    let mut options = options.clone();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| Error::io(action, path, &e))?;
+    let meta = file.metadata().map_err(|e| Error::io(action, path, &e))?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "{} is {}, not a regular file: a credentials file must be a regular file",
+                path.display(),
+                file_kind(&meta)
+            ),
+        ));
+    }
+    Ok((file, meta))
+}
+
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 #[cfg(unix)]
