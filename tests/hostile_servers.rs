@@ -247,3 +247,64 @@ fn a_server_that_never_answers_costs_the_total_timeout_at_most() {
     assert!(!err.message().contains("select"), "no query string: {err}");
     assert_eq!(server.seen().len(), 1, "no retry after the deadline");
 }
+
+/// A slow query over plain HTTP and over TLS: the waits cut into slices (each one a read
+/// timeout underneath) leave the connection intact, and the answer arrives whole afterwards.
+#[test]
+fn sliced_waits_keep_http_and_tls_connections_intact() {
+    use carto_emulator::harness::{Emulator, Options};
+    use cartoauth::client::Trust;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    for tls in [false, true] {
+        let emu = Emulator::start_with(Options {
+            tls,
+            ..Default::default()
+        });
+        let key = emu.key("demo", "master");
+        let creds = Credentials::new(None, Some(&key), Some(&emu.base_url("demo")), true).unwrap();
+        let options = ClientOptions {
+            trust: emu
+                .ca_cert()
+                .map_or(Trust::WebPki, |ca| Trust::CaBundle(ca.clone())),
+            ..no_retry()
+        };
+        let client = Client::new(creds, options).unwrap();
+        let idle_ticks = std::sync::Arc::new(AtomicU32::new(0));
+        let counted = std::sync::Arc::clone(&idle_ticks);
+        let request = Request::sql("select pg_sleep(2), repeat('x', 100000) as padding", None)
+            .on_progress(Box::new(move |p| {
+                if p.downloaded == 0 {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+                true
+            }));
+        let r = client.send(request).unwrap();
+        assert_eq!(r.status(), 200, "tls {tls}");
+        let rows = r.json().unwrap();
+        assert_eq!(
+            rows["rows"][0]["padding"].as_str().map(str::len),
+            Some(100_000)
+        );
+        assert!(
+            idle_ticks.load(Ordering::SeqCst) >= 4,
+            "tls {tls}: ticks while waiting"
+        );
+        // The connection goes back to the pool in a usable state.
+        assert_eq!(client.sql("select 1 as one", None).unwrap().status(), 200);
+    }
+}
+
+#[test]
+fn the_idle_timeout_still_applies_to_a_sliced_wait() {
+    let server = silent();
+    let options = ClientOptions {
+        idle_timeout: Duration::from_millis(700),
+        total_timeout: None,
+        ..no_retry()
+    };
+    let err = client_for(&server, options)
+        .send(Request::get("api/v2/sql"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(!err.message().contains("total time"), "{err}");
+}
