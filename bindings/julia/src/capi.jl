@@ -337,6 +337,20 @@ function carto_client_options_set_idle_timeout(options, milliseconds)
     )::Int32
 end
 
+function carto_client_options_set_total_timeout(options, milliseconds)
+    return @ccall $(_fp(:carto_client_options_set_total_timeout))(
+        options::Ptr{Cvoid},
+        milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_max_body_size(options, bytes)
+    return @ccall $(_fp(:carto_client_options_set_max_body_size))(
+        options::Ptr{Cvoid},
+        bytes::UInt64,
+    )::Int32
+end
+
 function carto_client_options_set_trust(options, trust, ca_bundle_path)
     return @ccall $(_fp(:carto_client_options_set_trust))(
         options::Ptr{Cvoid},
