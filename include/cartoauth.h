@@ -226,6 +226,11 @@ enum carto_status
      * The server's answer broke the protocol (bad redirect, unparsable body).
      */
     CARTO_ERR_PROTOCOL = 605,
+    /**
+     * A response body to be kept in memory was larger than the client's max_body_size
+     * (carto_client_options_set_max_body_size); stream it with a write callback instead.
+     */
+    CARTO_ERR_BODY_TOO_LARGE = 606,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -361,7 +366,7 @@ typedef int32_t (*carto_progress_fn)(void *user_data,
 /**
  * Every code, for tests and `carto_status_str`.
  */
-#define carto_status_ALL { CARTO_OK, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE, CARTO_ERR_PANIC, CARTO_ERR_MISSING_ACCOUNT, CARTO_ERR_INVALID_USERNAME, CARTO_ERR_INVALID_BASE_URL, CARTO_ERR_INSECURE_BASE_URL, CARTO_ERR_NO_DEFAULT_CREDENTIALS, CARTO_ERR_NOT_RESOLVED, CARTO_ERR_INVALID_ENVIRONMENT, CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_IO, CARTO_ERR_FILE_SYNTAX, CARTO_ERR_FILE_CONTENT, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_HTTP_CLIENT_ERROR, CARTO_ERR_HTTP_UNAUTHORIZED, CARTO_ERR_HTTP_FORBIDDEN, CARTO_ERR_HTTP_NOT_FOUND, CARTO_ERR_HTTP_RATE_LIMITED, CARTO_ERR_HTTP_SERVER_ERROR, CARTO_ERR_TIMEOUT, CARTO_ERR_CONNECTION, CARTO_ERR_TLS, CARTO_ERR_CANCELLED, CARTO_ERR_CALLBACK, CARTO_ERR_PROTOCOL, }
+#define carto_status_ALL { CARTO_OK, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE, CARTO_ERR_PANIC, CARTO_ERR_MISSING_ACCOUNT, CARTO_ERR_INVALID_USERNAME, CARTO_ERR_INVALID_BASE_URL, CARTO_ERR_INSECURE_BASE_URL, CARTO_ERR_NO_DEFAULT_CREDENTIALS, CARTO_ERR_NOT_RESOLVED, CARTO_ERR_INVALID_ENVIRONMENT, CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_IO, CARTO_ERR_FILE_SYNTAX, CARTO_ERR_FILE_CONTENT, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_HTTP_CLIENT_ERROR, CARTO_ERR_HTTP_UNAUTHORIZED, CARTO_ERR_HTTP_FORBIDDEN, CARTO_ERR_HTTP_NOT_FOUND, CARTO_ERR_HTTP_RATE_LIMITED, CARTO_ERR_HTTP_SERVER_ERROR, CARTO_ERR_TIMEOUT, CARTO_ERR_CONNECTION, CARTO_ERR_TLS, CARTO_ERR_CANCELLED, CARTO_ERR_CALLBACK, CARTO_ERR_PROTOCOL, CARTO_ERR_BODY_TOO_LARGE, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -369,9 +374,10 @@ extern "C" {
 
 /**
  * Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
- * attempt, idle timeout 120 s, built-in Mozilla roots, Basic key transport, 3 attempts with at
- * most 30 s of waiting for 429 Retry-After and connection failures, proxy from the
- * environment, User-Agent "cartoauth/<version>".
+ * attempt, idle timeout 120 s, 300 s for the whole call (all attempts), built-in Mozilla
+ * roots, Basic key transport, 3 attempts with at most 30 s of waiting for 429 Retry-After and
+ * connection failures, proxy from the environment, User-Agent "cartoauth/<version>",
+ * response bodies kept in memory up to 256 MiB.
  *
  * - `out`: receives a new handle owned by the caller (free with carto_client_options_free).
  *
@@ -421,6 +427,32 @@ carto_status carto_client_options_set_timeout(struct carto_client_options *optio
 CARTO_MUST_USE
 carto_status carto_client_options_set_idle_timeout(struct carto_client_options *options,
                                                    uint64_t milliseconds);
+
+/**
+ * Sets the limit of a whole call in milliseconds: every attempt, redirect and wait between
+ * retries (default 300 000, 5 minutes); 0 removes it (for very large streams, with
+ * carto_client_options_set_timeout 0). Past it the call fails with CARTO_ERR_TIMEOUT, even
+ * when the server never answers.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_total_timeout(struct carto_client_options *options,
+                                                    uint64_t milliseconds);
+
+/**
+ * Sets the largest response body kept in memory, in bytes, counted after decompression (must
+ * be > 0; default 256 MiB). A larger answer fails with CARTO_ERR_BODY_TOO_LARGE as soon as it
+ * passes the limit, so an endless body or a gzip bomb never holds more than this. Answers
+ * streamed to a write callback (carto_request_set_response_writer) have no limit.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (0), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread. Ownership: nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_max_body_size(struct carto_client_options *options,
+                                                    uint64_t bytes);
 
 /**
  * Chooses which certificate authorities are trusted for https: CARTO_TRUST_WEBPKI (built-in
@@ -651,6 +683,9 @@ carto_status carto_credentials_load(const char *path,
  * Saves credentials to a file or profile, atomically (temporary file in the same directory,
  * fsync, rename) with mode 0600, creating missing directories with mode 0700, under an
  * advisory lock shared with every other cartoauth writer. An existing file is replaced.
+ * Symbolic links: a link at the path is resolved once and the real file is replaced next to
+ * itself (the link stays); a link in a directory that group or others can write is refused
+ * (CARTO_ERR_IO), and the lock file is never created through a link.
  *
  * - `format`: CARTO_FILE_FORMAT_AUTO (cartocreds for files, CARTOframes 1.x for profiles so
  *   Python can load them), _CARTOCREDS or _CARTOFRAMES. With no path and no profile,
@@ -1235,7 +1270,8 @@ carto_status carto_request_add_param(struct carto_request *request,
 
 /**
  * Adds a request header. Authorization is refused: cartoauth sets it from the credentials and
- * keeps it away from other hosts.
+ * keeps it away from other hosts. Added headers go only to the origin the request was made
+ * for: a redirect to another scheme, host or port drops them.
  *
  * Errors: CARTO_ERR_INVALID_ARGUMENT (Authorization, or characters not allowed in headers),
  * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
@@ -1355,7 +1391,10 @@ carto_status carto_request_set_response_writer(struct carto_request *request,
  * Reports progress while the request is sent and its answer received:
  * `progress(user_data, uploaded, upload_total, downloaded, download_total)` with totals -1
  * when unknown; returning non-zero cancels (carto_client_send fails with
- * CARTO_ERR_CANCELLED). NULL turns reporting off.
+ * CARTO_ERR_CANCELLED). NULL turns reporting off. It is called as bytes move and also at least
+ * every 250 ms while the call waits without any (the server computing an answer, a wait
+ * between retries), with unchanged numbers: a cancel button or an interrupt check placed
+ * there is honoured within about 250 ms.
  *
  * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
  * callback runs only on the thread running carto_client_send, with `user_data` passed back

@@ -67,6 +67,9 @@ pub enum ErrorKind {
     Callback,
     /// The server's answer did not follow the protocol (bad redirect, unparsable body).
     Protocol,
+    /// A response body to be kept in memory was larger than the client's limit
+    /// ([`crate::ClientOptions::max_body_size`]); stream it to a writer instead.
+    BodyTooLarge,
 }
 
 /// An error with its kind and a message that is safe to show (no API key).

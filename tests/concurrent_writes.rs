@@ -149,13 +149,8 @@ fn writers_killed_mid_write_leave_the_previous_file_intact() {
         assert_whole(&path, 3);
         assert!(Instant::now() < deadline, "kill rounds took too long");
     }
-    // Leftover temporary files of killed writers are cleaned by the next write.
+    // A killed writer may leave its temporary file; the next write succeeds beside it and
+    // leaves it alone (only the process that created a temporary file removes it).
     config::save(&creds(1), &Location::Path(path.clone()), None).unwrap();
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_whole(&path, 3);
 }

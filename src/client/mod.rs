@@ -12,12 +12,14 @@
 
 mod account;
 mod options;
+mod progress;
 mod request;
 mod resolver;
 mod response;
 mod retry;
 mod sql;
 mod transport;
+mod wait;
 
 pub use account::{KeyValidity, Me};
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
@@ -33,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use transport::Endpoint;
 use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::transport::Connector;
 use ureq::Agent;
 
 /// A CARTO client: credentials + options + a connection pool. Thread-safe and cheap to clone.
@@ -89,6 +92,7 @@ impl Client {
                     transport: options.key_transport,
                     basic_header,
                     api_key,
+                    max_body_size: options.max_body_size,
                 },
                 credentials,
                 options,
@@ -114,13 +118,42 @@ impl Client {
     /// Sends a request (retrying as the options allow) and returns the server's answer,
     /// whatever its HTTP status. Errors are transport failures: timeout, connection, TLS,
     /// cancellation, callbacks, protocol.
+    ///
+    /// The progress callback runs on this thread, as bytes move and at least every 250 ms
+    /// while the call waits (for the server, or between retries); the whole call ends within
+    /// [`ClientOptions::total_timeout`].
     pub fn send(&self, mut request: Request) -> Result<Response> {
         let policy = self.inner.options.retry;
+        let watch = wait::Watch::new(
+            progress::Meter::new(request.progress.take()),
+            self.inner.options.total_timeout,
+        );
+        let _installed = watch.install();
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
-            let outcome =
-                transport::exchange(&self.inner.agent, &self.inner.endpoint, &mut request);
+            let outcome = transport::exchange(
+                &self.inner.agent,
+                &self.inner.endpoint,
+                &mut request,
+                &watch,
+            )
+            .map_err(|mut failure| {
+                // ureq's attempt limit was shortened to the call's deadline: say which one hit.
+                if let (ErrorKind::Timeout, Some(Abort::TotalTime(limit))) =
+                    (failure.error.kind(), watch.expired())
+                {
+                    failure.error = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "{}: {}",
+                            request.shown(),
+                            transport::total_time_spent(limit)
+                        ),
+                    );
+                }
+                failure
+            });
             let wait = retry::next_wait(
                 &policy,
                 attempt,
@@ -141,8 +174,20 @@ impl Client {
                         })
                         .map_err(|failure| failure.error)
                 }
-                (_, Some(wait)) => {
-                    std::thread::sleep(wait);
+                (outcome, Some(wait)) => {
+                    if watch.remaining().is_some_and(|left| left <= wait) {
+                        // No time for another attempt: the last answer or failure stands.
+                        return outcome
+                            .map(|mut response| {
+                                response.attempts = attempt;
+                                response
+                            })
+                            .map_err(|failure| failure.error);
+                    }
+                    let target = request.shown();
+                    watch
+                        .sleep(wait)
+                        .map_err(|abort| transport::abort_error(&abort, &target))?;
                     waited += wait;
                     attempt += 1;
                 }
@@ -181,7 +226,8 @@ fn build_agent(options: &ClientOptions) -> Result<Agent> {
         .build();
     Ok(Agent::with_parts(
         config,
-        ureq::unversioned::transport::DefaultConnector::default(),
+        // Ticking cuts waits into slices for the progress callback and the total time limit.
+        ureq::unversioned::transport::DefaultConnector::default().chain(wait::TickingConnector),
         resolver::CachingResolver::default(),
     ))
 }

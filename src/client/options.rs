@@ -56,6 +56,11 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Limit for any single wait for data from the server (default 120 s).
     pub idle_timeout: Duration,
+    /// Limit for the whole call: every attempt, redirect and wait between retries (default
+    /// 300 s, see `DEFAULT_TOTAL_TIMEOUT` for why; `None`: no limit beyond the per-attempt
+    /// ones, for very large streams). Past it the call fails with
+    /// [`crate::ErrorKind::Timeout`], even when the server never answers.
+    pub total_timeout: Option<Duration>,
     /// Which CAs are trusted.
     pub trust: Trust,
     /// How the API key is sent.
@@ -67,7 +72,22 @@ pub struct ClientOptions {
     /// Use `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment
     /// (default true).
     pub proxy_from_env: bool,
+    /// Largest response body kept in memory, counted after decompression (default 256 MiB,
+    /// see `DEFAULT_MAX_BODY_SIZE` for why); a larger one fails with
+    /// [`crate::ErrorKind::BodyTooLarge`]. Bodies streamed to a writer ([`super::Request::write_response_to`]) have no limit.
+    pub max_body_size: u64,
 }
+
+/// 300 s, the same as one attempt's default limit: retries and their waits fit inside the time
+/// a single attempt may take, so a server that never answers costs a caller 5 minutes at most
+/// (3 attempts of 120 s idle timeout each took 362 s), while a legitimate long query (CARTO's
+/// own statement timeouts are shorter) or a large download still fits.
+pub(crate) const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// 256 MiB: far above any answer CARTO's APIs give to a query a program means to keep in memory,
+/// far below what would exhaust a desktop's memory when a server (or a gzip bomb) sends an
+/// endless body.
+pub(crate) const DEFAULT_MAX_BODY_SIZE: u64 = 256 << 20;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -75,11 +95,13 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Some(Duration::from_secs(300)),
             idle_timeout: Duration::from_secs(120),
+            total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
             trust: Trust::default(),
             key_transport: KeyTransport::default(),
             retry: RetryPolicy::default(),
             user_agent_suffix: None,
             proxy_from_env: true,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 }

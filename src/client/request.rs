@@ -112,6 +112,12 @@ impl Request {
         }
     }
 
+    /// "METHOD path" for messages, without a query string (it may hold a key).
+    pub(crate) fn shown(&self) -> String {
+        let path = self.path.split(['?', '#']).next().unwrap_or_default();
+        format!("{} {}", self.method, path.trim())
+    }
+
     /// A GET request.
     pub fn get(path: &str) -> Self {
         Request::new("GET", path)

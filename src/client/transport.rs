@@ -3,11 +3,15 @@
 //!
 //! Key placement lives here and only here. The key is attached only to requests for the base
 //! URL's own origin: a redirect to another host, port or scheme goes there without it, and a
-//! redirect from https to http is refused.
+//! redirect from https to http is refused. Headers the caller added (a `Cookie`, a token of
+//! their own) are held back on such a hop too, as curl and browsers do with credentials: they
+//! go only to the origin the request was made for.
 
 use super::options::KeyTransport;
-use super::request::{Body, Progress, ProgressFn, Request};
+use super::progress::Meter;
+use super::request::{Body, Request};
 use super::response::Response;
+use super::wait::Watch;
 use crate::error::{Error, ErrorKind, Result};
 use std::io::{self, Read, Write};
 use ureq::http::{self, HeaderValue};
@@ -26,6 +30,8 @@ pub(crate) struct Endpoint {
     /// `Basic base64(username:key)`, precomputed (Basic transport only).
     pub basic_header: Option<zeroize::Zeroizing<String>>,
     pub api_key: zeroize::Zeroizing<String>,
+    /// The largest body kept in memory (decompressed); larger ones fail.
+    pub max_body_size: u64,
 }
 
 /// A failed attempt and whether the request may have reached the server.
@@ -98,7 +104,9 @@ pub(crate) fn exchange(
     agent: &Agent,
     endpoint: &Endpoint,
     request: &mut Request,
+    watch: &Watch,
 ) -> std::result::Result<Response, Failure> {
+    let meter = watch.meter();
     let mut url = target_url(&endpoint.base, &request.path).map_err(Failure::before_sending)?;
     {
         let mut pairs = url.query_pairs_mut();
@@ -113,7 +121,6 @@ pub(crate) fn exchange(
         body,
         gzip,
         sink,
-        progress,
         ..
     } = request;
     let form = match &*body {
@@ -125,17 +132,31 @@ pub(crate) fn exchange(
         ),
         _ => None,
     };
-    let mut meter = Meter::new(progress.as_mut(), body_length(body, form.as_deref()));
+    meter.restart(body_length(body, form.as_deref()));
+    let requested_origin = url.origin();
 
     for hop in 0..=MAX_REDIRECTS {
         let with_key = url.origin() == endpoint.base.origin();
+        let caller_headers: &[(String, String)] = if url.origin() == requested_origin {
+            headers
+        } else {
+            &[]
+        };
         let outgoing = if with_body {
             Outgoing::of(body, form.as_deref())
         } else {
             None
         };
         let response = send_once(
-            agent, endpoint, &method, &url, headers, outgoing, *gzip, with_key, &mut meter,
+            agent,
+            endpoint,
+            &method,
+            &url,
+            caller_headers,
+            outgoing,
+            *gzip,
+            with_key,
+            watch,
         )?;
         let status = response.status().as_u16();
         let location = response
@@ -190,7 +211,15 @@ pub(crate) fn exchange(
                 }
                 url = next;
             }
-            _ => return receive(response, describe(&method, &url), sink.as_mut(), &mut meter),
+            _ => {
+                return receive(
+                    response,
+                    describe(&method, &url),
+                    sink.as_mut(),
+                    endpoint.max_body_size,
+                    meter,
+                )
+            }
         }
     }
     unreachable!("the loop returns on its last hop")
@@ -257,9 +286,17 @@ fn send_once(
     outgoing: Option<Outgoing<'_>>,
     gzip: bool,
     with_key: bool,
-    meter: &mut Meter<'_>,
+    watch: &Watch,
 ) -> std::result::Result<http::Response<ureq::Body>, Failure> {
     let target = describe(method, url);
+    let meter = watch.meter();
+    // ureq's own limit of the attempt, shortened to what is left of the call's total time:
+    // it also bounds what the watch cannot slice (connecting, writing to a stalled server).
+    let attempt_limit = match (agent.config().timeouts().global, watch.remaining()) {
+        (Some(attempt), Some(left)) => Some(attempt.min(left)),
+        (attempt, left) => attempt.or(left),
+    };
+
     let mut wire_url = url.clone();
     if with_key && endpoint.transport == KeyTransport::Query {
         wire_url
@@ -289,7 +326,7 @@ fn send_once(
             .body(SendBody::none())
             .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
         return agent
-            .run(request)
+            .run(limited(agent, request, attempt_limit))
             .map_err(|e| transport_failure(e, &target));
     };
     builder = builder.header(http::header::CONTENT_TYPE, content_type);
@@ -313,8 +350,20 @@ fn send_once(
         .body(SendBody::from_reader(reader))
         .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
     agent
-        .run(request)
+        .run(limited(agent, request, attempt_limit))
         .map_err(|e| transport_failure(e, &target))
+}
+
+/// `request` with ureq's limit of the attempt set to `limit`.
+fn limited<S: ureq::AsSendBody>(
+    agent: &Agent,
+    request: http::Request<S>,
+    limit: Option<std::time::Duration>,
+) -> http::Request<S> {
+    agent
+        .configure_request(request)
+        .timeout_global(limit)
+        .build()
 }
 
 /// Reads (or streams) the body of the final response.
@@ -322,7 +371,8 @@ fn receive(
     response: http::Response<ureq::Body>,
     target: String,
     sink: Option<&mut Box<dyn Write + Send>>,
-    meter: &mut Meter<'_>,
+    max_body_size: u64,
+    meter: &Meter,
 ) -> std::result::Result<Response, Failure> {
     let (parts, body) = response.into_parts();
     let status = parts.status.as_u16();
@@ -336,13 +386,14 @@ fn receive(
             )
         })
         .collect();
-    meter.state.download_total = body.content_length();
+    let download_total = body.content_length();
+    meter.update(|p| p.download_total = download_total);
     let success = (200..300).contains(&status);
     let mut sink = sink.filter(|_| success);
     let mut reader = body.into_with_config().limit(u64::MAX).reader();
     // Zeroing a 64 KiB buffer cost more than reading a small answer: when the length is known,
     // the buffer is no larger than the answer (a larger or unknown one gets CHUNK).
-    let buffer_size = meter.state.download_total.map_or(CHUNK, |length| {
+    let buffer_size = download_total.map_or(CHUNK, |length| {
         usize::try_from(length).map_or(CHUNK, |length| length.clamp(1, CHUNK))
     });
     let mut buffer = vec![0u8; buffer_size];
@@ -358,7 +409,7 @@ fn receive(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                let error = read_error(e, &target, meter.state.downloaded);
+                let error = read_error(e, &target, meter.state().downloaded);
                 return Err(failure(error, streamed > 0));
             }
         };
@@ -370,9 +421,13 @@ fn receive(
             }
             // An error body only needs to be long enough to hold CARTO's message.
             None if !success && kept.len() as u64 >= MAX_ERROR_BODY => break,
+            // Counted after decompression, so a small gzip bomb stops here too.
+            None if kept.len() as u64 + n as u64 > max_body_size => {
+                return Err(failure(body_too_large(&target, max_body_size), false));
+            }
             None => kept.extend_from_slice(&buffer[..n]),
         }
-        meter.state.downloaded += n as u64;
+        meter.update(|p| p.downloaded += n as u64);
         if !meter.report() {
             return Err(failure(cancelled(&target), streamed > 0));
         }
@@ -389,6 +444,15 @@ fn receive(
         attempts: 1,
         target,
     })
+}
+
+fn body_too_large(target: &str, limit: u64) -> Error {
+    Error::new(
+        ErrorKind::BodyTooLarge,
+        format!(
+            "{target}: the answer is larger than {limit} bytes, the limit for bodies kept in memory (max_body_size); stream it to a writer instead (carto_request_set_response_writer, Request::write_response_to)"
+        ),
+    )
 }
 
 fn writer_error(e: &io::Error, target: &str) -> Error {
@@ -412,6 +476,8 @@ fn cancelled(target: &str) -> Error {
 #[derive(Debug)]
 pub(crate) enum Abort {
     Cancelled,
+    /// The call's total time limit (all attempts and waits) is spent.
+    TotalTime(std::time::Duration),
     ReadCallback(String),
     WriteCallback(String),
 }
@@ -420,6 +486,7 @@ impl std::fmt::Display for Abort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Abort::Cancelled => f.write_str("cancelled by the progress callback"),
+            Abort::TotalTime(limit) => write!(f, "{}", total_time_spent(*limit)),
             Abort::ReadCallback(why) | Abort::WriteCallback(why) => f.write_str(why),
         }
     }
@@ -427,42 +494,16 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
-/// Progress state and the caller's callback.
-pub(crate) struct Meter<'a> {
-    callback: Option<&'a mut ProgressFn>,
-    state: Progress,
-}
-
-impl<'a> Meter<'a> {
-    fn new(callback: Option<&'a mut ProgressFn>, upload_total: Option<u64>) -> Self {
-        Meter {
-            callback,
-            state: Progress {
-                upload_total,
-                ..Progress::default()
-            },
-        }
-    }
-
-    /// Tells the callback; false means cancel.
-    fn report(&mut self) -> bool {
-        match self.callback.as_mut() {
-            Some(callback) => callback(self.state),
-            None => true,
-        }
-    }
-}
-
 /// Counts request body bytes as ureq pulls them, and lets the progress callback cancel.
-struct MeteredReader<'r, 'm, 'a> {
+struct MeteredReader<'r, 'm> {
     inner: &'r mut dyn Read,
-    meter: &'m mut Meter<'a>,
+    meter: &'m Meter,
 }
 
-impl Read for MeteredReader<'_, '_, '_> {
+impl Read for MeteredReader<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.meter.state.uploaded += n as u64;
+        self.meter.update(|p| p.uploaded += n as u64);
         if n > 0 && !self.meter.report() {
             return Err(io::Error::other(Abort::Cancelled));
         }
@@ -475,9 +516,21 @@ fn abort_of(e: &io::Error) -> Option<&Abort> {
     e.get_ref()?.downcast_ref::<Abort>()
 }
 
-fn abort_error(abort: &Abort, target: &str) -> Error {
+/// "gave up after the total time limit ...": why a call stopped at its deadline.
+pub(crate) fn total_time_spent(limit: std::time::Duration) -> String {
+    format!(
+        "gave up: the call's total time limit of {:.1} s (all attempts and waits; total_timeout) is spent",
+        limit.as_secs_f64()
+    )
+}
+
+pub(crate) fn abort_error(abort: &Abort, target: &str) -> Error {
     match abort {
         Abort::Cancelled => cancelled(target),
+        Abort::TotalTime(limit) => Error::new(
+            ErrorKind::Timeout,
+            format!("{target}: {}", total_time_spent(*limit)),
+        ),
         Abort::ReadCallback(why) => Error::new(
             ErrorKind::Callback,
             format!("the request body callback failed during {target}: {why}"),

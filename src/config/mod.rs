@@ -198,7 +198,7 @@ pub fn save_with(
         ),
     };
     let bytes = zeroize::Zeroizing::new(format::to_bytes(&format::render(credentials, format)));
-    store::locked(&path, || store::write_atomic(&path, &bytes))?;
+    store::locked(&path, |target| store::write_atomic(target, &bytes))?;
     Ok(path)
 }
 
@@ -216,14 +216,14 @@ pub fn update_with(
     env: &dyn Environment,
 ) -> Result<PathBuf> {
     let path = path_of_with(location, env)?;
-    store::locked(&path, || {
-        let file = store::read(&path)?;
+    store::locked(&path, |target| {
+        let file = store::read(target)?;
         let (layout, mut doc) = parse(&path, &file.text)?;
         format::apply_update(layout, &mut doc, update);
         let fields = format::read_fields(&path, layout, &doc)?;
         format::credentials_from_fields(&path, layout, &fields, false)?;
         let bytes = zeroize::Zeroizing::new(format::to_bytes(&doc));
-        store::write_atomic(&path, &bytes)
+        store::write_atomic(target, &bytes)
     })?;
     Ok(path)
 }
@@ -244,7 +244,7 @@ pub fn delete_with(location: &Location, env: &dyn Environment) -> Result<Vec<Pat
     let mut deleted = Vec::new();
     let mut missing = None;
     for path in candidates {
-        match store::locked(&path, || store::remove(&path)) {
+        match store::locked(&path, |_| store::remove(&path)) {
             Ok(()) => deleted.push(path),
             Err(e) if e.kind() == ErrorKind::FileNotFound => missing = Some(e),
             Err(e) => return Err(e),

@@ -8,7 +8,15 @@
 //! - new directories are created 0700.
 //!
 //! A reader therefore sees the old file or the new one, never a mix, and a writer killed at any
-//! point leaves the old file intact. Reading warns when group or others can access the file.
+//! point leaves the old file intact (and possibly its temporary file: only the process that
+//! created a temporary file ever removes it). Reading warns when group or others can access
+//! the file, or write its directory.
+//!
+//! Symbolic links: a link at the saved path (dotfiles managed by stow, say) is resolved once;
+//! the lock, the temporary file and the rename all happen next to the file it points to, which
+//! is replaced there while the link stays. A link in a directory that group or others can
+//! write is refused instead: one of them may have planted it to make us write credentials
+//! elsewhere. The lock file is never created or opened through a link (`O_NOFOLLOW`).
 
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::{self, File, OpenOptions};
@@ -30,14 +38,9 @@ pub(crate) struct FileText {
 
 /// Reads a credentials file: size-limited, UTF-8 (a BOM is accepted), permissions checked.
 pub(crate) fn read(path: &Path) -> Result<FileText> {
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, &e))?;
-    let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;
-    if meta.is_dir() {
-        return Err(Error::new(
-            ErrorKind::Io,
-            format!("{} is a directory, not a credentials file", path.display()),
-        ));
-    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    let (mut file, meta) = open_regular(&options, Links::Follow, path, "read")?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Error::file_content(
             path,
@@ -64,10 +67,80 @@ pub(crate) fn read(path: &Path) -> Result<FileText> {
             ),
         )
     })?;
-    Ok(FileText {
-        text,
-        warnings: permission_warnings(path, &meta),
-    })
+    let mut warnings = permission_warnings(path, &meta);
+    warnings.extend(directory_warning(&parent_dir(path)));
+    Ok(FileText { text, warnings })
+}
+
+/// How [`open_regular`] treats a symbolic link at the path itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Links {
+    Follow,
+    Refuse,
+}
+
+/// Opens `path` without ever blocking (a FIFO would wait forever for a writer) and returns it
+/// only if it is a regular file: a FIFO, socket, device or directory is refused, naming it.
+fn open_regular(
+    options: &OpenOptions,
+    links: Links,
+    path: &Path,
+    action: &str,
+) -> Result<(File, fs::Metadata)> {
+    let mut options = options.clone();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // custom_flags replaces earlier custom flags: set them all here.
+        let no_follow = if links == Links::Refuse {
+            libc::O_NOFOLLOW
+        } else {
+            0
+        };
+        options.custom_flags(libc::O_NONBLOCK | no_follow);
+    }
+    #[cfg(not(unix))]
+    let _ = links;
+    let file = options
+        .open(path)
+        .map_err(|e| Error::io(action, path, &e))?;
+    let meta = file.metadata().map_err(|e| Error::io(action, path, &e))?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "{} is {}, not a regular file: a credentials file must be a regular file",
+                path.display(),
+                file_kind(&meta)
+            ),
+        ));
+    }
+    Ok((file, meta))
+}
+
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 #[cfg(unix)]
@@ -89,17 +162,54 @@ fn permission_warnings(_path: &Path, _meta: &fs::Metadata) -> Vec<String> {
     Vec::new()
 }
 
-/// Runs `f` while holding the advisory lock of `path`, creating the directory if needed.
-pub(crate) fn locked<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let dir = parent_dir(path);
+/// Whether group or others may create, rename and delete entries of `dir`: they could then
+/// replace the credentials file or plant a symbolic link where it is saved.
+#[cfg(unix)]
+fn writable_by_others(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(dir).ok()?.permissions().mode() & 0o7777;
+    (mode & 0o022 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn writable_by_others(_dir: &Path) -> Option<u32> {
+    None
+}
+
+fn directory_warning(dir: &Path) -> Option<String> {
+    writable_by_others(dir).map(|mode| {
+        format!(
+            "the directory {} can be written by other users (mode {mode:04o}), who could replace its credentials files; run: chmod go-w {}",
+            dir.display(),
+            dir.display()
+        )
+    })
+}
+
+/// Runs `f(target)` while holding the advisory lock of the file `path` names, creating the
+/// directory if needed. `target` is `path` with a symbolic link resolved once (see the module
+/// documentation); the lock sits next to it.
+pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let target = resolve_link(path)?;
+    let dir = parent_dir(&target);
     create_private_dir(&dir)?;
-    let lock_path = sibling(path, ".", ".lock");
+    let lock_path = sibling(&target, ".", ".lock");
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     private_mode(&mut options);
-    let lock = options
-        .open(&lock_path)
-        .map_err(|e| Error::io("create lock file", &lock_path, &e))?;
+    let (lock, _) = open_regular(&options, Links::Refuse, &lock_path, "create lock file").map_err(|e| {
+        if is_symlink(&lock_path) {
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "{} is a symbolic link: refusing to create or open a lock file through it; remove it",
+                    lock_path.display()
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
     let started = Instant::now();
     loop {
         match lock.try_lock() {
@@ -120,19 +230,18 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T>
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", &lock_path, &e)),
         }
     }
-    let result = f();
+    let result = f(&target);
     // Closing the file releases the lock; unlock explicitly to make the order obvious.
     let _ = lock.unlock();
     result
 }
 
-/// Replaces `path` with `bytes` atomically, with mode 0600. Call inside [`locked`].
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let target = follow_symlink(path);
-    let dir = parent_dir(&target);
+/// Replaces `target` (as [`locked`] gave it) with `bytes` atomically, with mode 0600. The
+/// temporary file is removed by tempfile if anything fails before the rename.
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(target);
     create_private_dir(&dir)?;
-    remove_stale_temporaries(&target, &dir);
-    let name = file_name(&target);
+    let name = file_name(target);
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -141,8 +250,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| Error::io("write", temp.path(), &e))?;
-    temp.persist(&target)
-        .map_err(|e| Error::io("replace", &target, &e.error))?;
+    temp.persist(target)
+        .map_err(|e| Error::io("replace", target, &e.error))?;
     sync_dir(&dir)
 }
 
@@ -173,29 +282,28 @@ fn sibling(path: &Path, prefix: &str, suffix: &str) -> PathBuf {
     parent_dir(path).join(format!("{prefix}{}{suffix}", file_name(path)))
 }
 
-/// Users who keep dotfiles as symlinks expect the link's target to be updated, not replaced.
-fn follow_symlink(path: &Path) -> PathBuf {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-        }
-        _ => path.to_path_buf(),
-    }
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
 }
 
-/// Temporary files of writers that were killed. Safe to delete: we hold the lock.
-fn remove_stale_temporaries(target: &Path, dir: &Path) {
-    let prefix = format!(".{}.", file_name(target));
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".tmp") {
-            let _ = fs::remove_file(entry.path());
-        }
+/// `path`, or the file its symbolic link points to (see the module documentation).
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    if !is_symlink(path) {
+        return Ok(path.to_path_buf());
     }
+    let dir = parent_dir(path);
+    if let Some(mode) = writable_by_others(&dir) {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "{} is a symbolic link in {}, which other users can write (mode {mode:04o}): refusing to write credentials where it points; remove the link or run: chmod go-w {}",
+                path.display(),
+                dir.display(),
+                dir.display()
+            ),
+        ));
+    }
+    fs::canonicalize(path).map_err(|e| Error::io("resolve the symbolic link", path, &e))
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
@@ -244,8 +352,8 @@ mod tests {
     fn writes_replace_the_file_privately_and_leave_no_temporaries() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/creds.json");
-        locked(&path, || write_atomic(&path, b"{\"a\":1}")).unwrap();
-        locked(&path, || write_atomic(&path, b"{\"a\":2}")).unwrap();
+        locked(&path, |target| write_atomic(target, b"{\"a\":1}")).unwrap();
+        locked(&path, |target| write_atomic(target, b"{\"a\":2}")).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "{\"a\":2}");
         let names: Vec<String> = fs::read_dir(path.parent().unwrap())
             .unwrap()
@@ -280,13 +388,13 @@ mod tests {
     }
 
     #[test]
-    fn stale_temporaries_of_killed_writers_are_cleaned() {
+    fn temporaries_of_other_processes_are_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
-        let stale = dir.path().join(".c.json.abc123.tmp");
-        fs::write(&stale, "half").unwrap();
-        locked(&path, || write_atomic(&path, b"{}")).unwrap();
-        assert!(!stale.exists());
+        let theirs = dir.path().join(".c.json.abc123.tmp");
+        fs::write(&theirs, "half").unwrap();
+        locked(&path, |target| write_atomic(target, b"{}")).unwrap();
+        assert_eq!(fs::read_to_string(&theirs).unwrap(), "half");
     }
 
     #[cfg(unix)]
@@ -297,7 +405,7 @@ mod tests {
         let link = dir.path().join("link.json");
         fs::write(&real, "{}").unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        locked(&link, || write_atomic(&link, b"{\"x\":1}")).unwrap();
+        locked(&link, |target| write_atomic(target, b"{\"x\":1}")).unwrap();
         assert!(fs::symlink_metadata(&link)
             .unwrap()
             .file_type()

@@ -72,9 +72,10 @@ fn invalid(message: String) -> FfiError {
 }
 
 /// Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
-/// attempt, idle timeout 120 s, built-in Mozilla roots, Basic key transport, 3 attempts with at
-/// most 30 s of waiting for 429 Retry-After and connection failures, proxy from the
-/// environment, User-Agent "cartoauth/<version>".
+/// attempt, idle timeout 120 s, 300 s for the whole call (all attempts), built-in Mozilla
+/// roots, Basic key transport, 3 attempts with at most 30 s of waiting for 429 Retry-After and
+/// connection failures, proxy from the environment, User-Agent "cartoauth/<version>",
+/// response bodies kept in memory up to 256 MiB.
 ///
 /// - `out`: receives a new handle owned by the caller (free with carto_client_options_free).
 ///
@@ -172,6 +173,49 @@ pub extern "C" fn carto_client_options_set_idle_timeout(
             return Err(invalid("the idle timeout must be more than 0 ms".into()));
         }
         o.idle_timeout = Duration::from_millis(milliseconds);
+        Ok(())
+    })
+}
+
+/// Sets the limit of a whole call in milliseconds: every attempt, redirect and wait between
+/// retries (default 300 000, 5 minutes); 0 removes it (for very large streams, with
+/// carto_client_options_set_timeout 0). Past it the call fails with CARTO_ERR_TIMEOUT, even
+/// when the server never answers.
+///
+/// Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+/// Ownership: nothing is handed out.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn carto_client_options_set_total_timeout(
+    options: *mut carto_client_options,
+    milliseconds: u64,
+) -> carto_status {
+    update_options("carto_client_options_set_total_timeout", options, |o| {
+        o.total_timeout = (milliseconds > 0).then(|| Duration::from_millis(milliseconds));
+        Ok(())
+    })
+}
+
+/// Sets the largest response body kept in memory, in bytes, counted after decompression (must
+/// be > 0; default 256 MiB). A larger answer fails with CARTO_ERR_BODY_TOO_LARGE as soon as it
+/// passes the limit, so an endless body or a gzip bomb never holds more than this. Answers
+/// streamed to a write callback (carto_request_set_response_writer) have no limit.
+///
+/// Errors: CARTO_ERR_INVALID_ARGUMENT (0), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+/// Thread safety: any thread. Ownership: nothing is handed out.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn carto_client_options_set_max_body_size(
+    options: *mut carto_client_options,
+    bytes: u64,
+) -> carto_status {
+    update_options("carto_client_options_set_max_body_size", options, |o| {
+        if bytes == 0 {
+            return Err(invalid(
+                "the maximum body size must be more than 0 bytes".into(),
+            ));
+        }
+        o.max_body_size = bytes;
         Ok(())
     })
 }

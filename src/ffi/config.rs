@@ -86,6 +86,9 @@ pub unsafe extern "C" fn carto_credentials_load(
 /// Saves credentials to a file or profile, atomically (temporary file in the same directory,
 /// fsync, rename) with mode 0600, creating missing directories with mode 0700, under an
 /// advisory lock shared with every other cartoauth writer. An existing file is replaced.
+/// Symbolic links: a link at the path is resolved once and the real file is replaced next to
+/// itself (the link stays); a link in a directory that group or others can write is refused
+/// (CARTO_ERR_IO), and the lock file is never created through a link.
 ///
 /// - `format`: CARTO_FILE_FORMAT_AUTO (cartocreds for files, CARTOframes 1.x for profiles so
 ///   Python can load them), _CARTOCREDS or _CARTOFRAMES. With no path and no profile,

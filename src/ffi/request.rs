@@ -337,7 +337,8 @@ pub unsafe extern "C" fn carto_request_add_param(
 }
 
 /// Adds a request header. Authorization is refused: cartoauth sets it from the credentials and
-/// keeps it away from other hosts.
+/// keeps it away from other hosts. Added headers go only to the origin the request was made
+/// for: a redirect to another scheme, host or port drops them.
 ///
 /// Errors: CARTO_ERR_INVALID_ARGUMENT (Authorization, or characters not allowed in headers),
 /// CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
@@ -575,7 +576,10 @@ pub unsafe extern "C" fn carto_request_set_response_writer(
 /// Reports progress while the request is sent and its answer received:
 /// `progress(user_data, uploaded, upload_total, downloaded, download_total)` with totals -1
 /// when unknown; returning non-zero cancels (carto_client_send fails with
-/// CARTO_ERR_CANCELLED). NULL turns reporting off.
+/// CARTO_ERR_CANCELLED). NULL turns reporting off. It is called as bytes move and also at least
+/// every 250 ms while the call waits without any (the server computing an answer, a wait
+/// between retries), with unchanged numbers: a cancel button or an interrupt check placed
+/// there is honoured within about 250 ms.
 ///
 /// Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the
 /// callback runs only on the thread running carto_client_send, with `user_data` passed back

@@ -71,13 +71,16 @@ pub enum carto_status {
     CARTO_ERR_CALLBACK = 604,
     /// The server's answer broke the protocol (bad redirect, unparsable body).
     CARTO_ERR_PROTOCOL = 605,
+    /// A response body to be kept in memory was larger than the client's max_body_size
+    /// (carto_client_options_set_max_body_size); stream it with a write callback instead.
+    CARTO_ERR_BODY_TOO_LARGE = 606,
 }
 
 use carto_status::*;
 
 impl carto_status {
     /// Every code, for tests and `carto_status_str`.
-    pub const ALL: [carto_status; 30] = [
+    pub const ALL: [carto_status; 31] = [
         CARTO_OK,
         CARTO_ERR_NULL_ARGUMENT,
         CARTO_ERR_INVALID_UTF8,
@@ -108,6 +111,7 @@ impl carto_status {
         CARTO_ERR_CANCELLED,
         CARTO_ERR_CALLBACK,
         CARTO_ERR_PROTOCOL,
+        CARTO_ERR_BODY_TOO_LARGE,
     ];
 
     /// A static, NUL-terminated description.
@@ -145,6 +149,9 @@ impl carto_status {
             CARTO_ERR_CANCELLED => "cancelled by the progress callback\0",
             CARTO_ERR_CALLBACK => "a callback reported a failure\0",
             CARTO_ERR_PROTOCOL => "the server's answer broke the protocol\0",
+            CARTO_ERR_BODY_TOO_LARGE => {
+                "the response body is larger than max_body_size; stream it with a write callback\0"
+            }
         }
     }
 
@@ -182,6 +189,7 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::Cancelled => CARTO_ERR_CANCELLED,
             ErrorKind::Callback => CARTO_ERR_CALLBACK,
             ErrorKind::Protocol => CARTO_ERR_PROTOCOL,
+            ErrorKind::BodyTooLarge => CARTO_ERR_BODY_TOO_LARGE,
         }
     }
 }
@@ -237,5 +245,6 @@ mod tests {
         assert_eq!(CARTO_ERR_HTTP_UNAUTHORIZED as i32, 401);
         assert_eq!(CARTO_ERR_HTTP_RATE_LIMITED as i32, 429);
         assert_eq!(CARTO_ERR_PROTOCOL as i32, 605);
+        assert_eq!(CARTO_ERR_BODY_TOO_LARGE as i32, 606);
     }
 }

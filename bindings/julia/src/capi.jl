@@ -49,6 +49,7 @@ const STATUS_NAMES = Dict{Int32,Symbol}(
     603 => :CARTO_ERR_CANCELLED,
     604 => :CARTO_ERR_CALLBACK,
     605 => :CARTO_ERR_PROTOCOL,
+    606 => :CARTO_ERR_BODY_TOO_LARGE,
 )
 
 # The statuses the Julia code tests for by value.
@@ -333,6 +334,20 @@ function carto_client_options_set_idle_timeout(options, milliseconds)
     return @ccall $(_fp(:carto_client_options_set_idle_timeout))(
         options::Ptr{Cvoid},
         milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_total_timeout(options, milliseconds)
+    return @ccall $(_fp(:carto_client_options_set_total_timeout))(
+        options::Ptr{Cvoid},
+        milliseconds::UInt64,
+    )::Int32
+end
+
+function carto_client_options_set_max_body_size(options, bytes)
+    return @ccall $(_fp(:carto_client_options_set_max_body_size))(
+        options::Ptr{Cvoid},
+        bytes::UInt64,
     )::Int32
 end
 

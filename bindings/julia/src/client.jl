@@ -3,7 +3,8 @@
 """
     Client(credentials=nothing; timeout=nothing, connect_timeout=nothing, idle_timeout=nothing,
            key_transport=:basic, trust=nothing, ca_bundle=nothing, retries=nothing,
-           max_retry_wait=nothing, user_agent=nothing, proxy_from_env=true)
+           max_retry_wait=nothing, user_agent=nothing, proxy_from_env=true,
+           total_timeout=nothing, max_body_size=nothing)
 
 A client of CARTO's APIs: credentials, options and a pool of kept-alive connections. The
 functions [`carto_sql`](@ref), [`carto_request`](@ref), [`carto_me`](@ref),
@@ -30,7 +31,11 @@ Options (`nothing` keeps the library's default; times are in seconds):
   request was sent only for idempotent methods); streamed request bodies are never retried;
 - `max_retry_wait`: the longest total wait between retries (default 30);
 - `user_agent`: an application name appended to the User-Agent `cartoauth/<version>`;
-- `proxy_from_env`: whether `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are used.
+- `proxy_from_env`: whether `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are used;
+- `total_timeout`: the limit of a whole call, every attempt and wait between retries included
+  (default 300); `Inf` or `0` removes it; past it the call throws `:CARTO_ERR_TIMEOUT`;
+- `max_body_size`: the largest answer kept in memory, in bytes after decompression (default
+  256 MiB); a larger one throws `:CARTO_ERR_BODY_TOO_LARGE` (stream it with `output`).
 
 One client may be used by any number of tasks and threads at once. It is released by the
 garbage collector or at once by `close(client)`; do not `close` it while another task still
@@ -84,6 +89,8 @@ function Client(
     max_retry_wait::_OptionalSeconds = nothing,
     user_agent::_OptionalString = nothing,
     proxy_from_env::Bool = true,
+    total_timeout::_OptionalSeconds = nothing,
+    max_body_size::Union{Integer,Nothing} = nothing,
 )
     transport = get(_KEY_TRANSPORTS, key_transport, nothing)
     transport === nothing && _invalid("key_transport :$key_transport is not one of :basic, :query")
@@ -116,6 +123,14 @@ function Client(
             _check(C.carto_client_options_set_user_agent_suffix(options, _cstring(user_agent, "user_agent")))
         end
         _check(C.carto_client_options_set_proxy_from_env(options, proxy_from_env))
+        if total_timeout !== nothing
+            milliseconds = _milliseconds(total_timeout, "total_timeout"; infinite_is_zero = true)
+            _check(C.carto_client_options_set_total_timeout(options, milliseconds))
+        end
+        if max_body_size !== nothing
+            max_body_size > 0 || _invalid("max_body_size must be more than 0 bytes, not $max_body_size")
+            _check(C.carto_client_options_set_max_body_size(options, UInt64(max_body_size)))
+        end
         explicit = credentials === nothing ? C_NULL : credentials
         _check(C.carto_client_new(explicit, options, out))
     finally

@@ -77,6 +77,8 @@ const C_FUNCTIONS = (
     :carto_client_options_set_connect_timeout,
     :carto_client_options_set_timeout,
     :carto_client_options_set_idle_timeout,
+    :carto_client_options_set_total_timeout,
+    :carto_client_options_set_max_body_size,
     :carto_client_options_set_trust,
     :carto_client_options_set_key_transport,
     :carto_client_options_set_retry,

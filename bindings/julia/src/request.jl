@@ -213,7 +213,10 @@ _total(value::Int64) = value < 0 ? nothing : Int(value)
 
 # carto_progress_fn: 0 continues, anything else cancels. The Julia function gets
 # (uploaded, upload_total, downloaded, download_total), totals `nothing` when unknown, and
-# cancels by returning `false`.
+# cancels by returning `false`. It is always installed: the library calls it at least every
+# 250 ms even while the server computes, and the safepoint below is where a Ctrl-C that
+# arrived during the (uninterruptible) ccall surfaces as an InterruptException, which cancels
+# the transfer and is rethrown by `_send`.
 function _progress_callback(
     user_data::Ptr{Cvoid},
     uploaded::UInt64,
@@ -222,6 +225,7 @@ function _progress_callback(
     download_total::Int64,
 )
     try
+        GC.safepoint()
         transfer = _transfer(user_data)
         transfer.failure === nothing || return Int32(1)
         report = transfer.progress
@@ -279,16 +283,9 @@ function _send(
             mime = _cstring(content_type, "content_type")
             _check(C.carto_request_set_body_reader(request, reader, user_data, total, mime))
         end
-        if progress !== nothing
-            reporter =
-                @cfunction(_progress_callback, Int32, (Ptr{Cvoid}, UInt64, Int64, UInt64, Int64))
-            _check(C.carto_request_set_progress(request, reporter, user_data))
-        end
-        if input === nothing && output === nothing && progress === nothing
-            status = C.carto_client_send(client, request, out)
-        else
-            status = _on_this_thread(() -> C.carto_client_send(client, request, out))
-        end
+        reporter = @cfunction(_progress_callback, Int32, (Ptr{Cvoid}, UInt64, Int64, UInt64, Int64))
+        _check(C.carto_request_set_progress(request, reporter, user_data))
+        status = _on_this_thread(() -> C.carto_client_send(client, request, out))
         # Read at once: nothing that could touch the last error runs in between.
         status == C.CARTO_OK || (message = _last_error_message())
     end

@@ -35,7 +35,8 @@
   CARTO_ERR_TLS = 602L,
   CARTO_ERR_CANCELLED = 603L,
   CARTO_ERR_CALLBACK = 604L,
-  CARTO_ERR_PROTOCOL = 605L
+  CARTO_ERR_PROTOCOL = 605L,
+  CARTO_ERR_BODY_TOO_LARGE = 606L
 )
 
 # The <kind> of each code: its name without CARTO_ERR_ (and HTTP_), in lower case, e.g.

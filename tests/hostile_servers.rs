@@ -1,0 +1,310 @@
+//! The client against servers that misbehave on purpose (scripted in `support`): redirects to
+//! another origin, endless and decompression-bomb bodies, silence. Each test asserts on what
+//! the server received or on where the call stopped, never on how long it took.
+
+mod support;
+
+use cartoauth::client::RetryPolicy;
+use cartoauth::{Client, ClientOptions, Credentials, ErrorKind, Request};
+use std::time::Duration;
+use support::{answer, Scripted};
+
+fn client_for(server: &Scripted, options: ClientOptions) -> Client {
+    let base = format!("{}/user/demo", server.origin());
+    let creds = Credentials::new(None, Some("k3y-never-leaves"), Some(&base), true).unwrap();
+    Client::new(creds, options).unwrap()
+}
+
+fn no_retry() -> ClientOptions {
+    ClientOptions {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            max_wait: Duration::ZERO,
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn caller_headers_stay_on_the_origin_they_were_set_for() {
+    let elsewhere = Scripted::start(|_, stream| answer(stream, "200 OK", "", b"{}"));
+    let target = format!("{}/landing", elsewhere.origin());
+    let home = Scripted::start(move |seen, stream| {
+        let path = seen.request_line.split(' ').nth(1).unwrap_or("");
+        if path.contains("/cross") {
+            answer(
+                stream,
+                "307 Temporary Redirect",
+                &format!("Location: {target}\r\n"),
+                b"",
+            );
+        } else if path.contains("/hop") {
+            answer(
+                stream,
+                "307 Temporary Redirect",
+                "Location: /user/demo/same\r\n",
+                b"",
+            );
+        } else {
+            answer(stream, "200 OK", "", b"{}");
+        }
+    });
+    let client = client_for(&home, no_retry());
+    let request = |path: &str| {
+        Request::get(path)
+            .header("Cookie", "session=c00kie")
+            .header("X-My-Token", "t0ken")
+    };
+
+    let r = client.send(request("cross")).unwrap();
+    assert_eq!(r.status(), 200);
+    let first = &home.seen()[0];
+    assert_eq!(first.header("x-my-token"), Some("t0ken"), "{first:?}");
+    let other = &elsewhere.seen()[0];
+    assert_eq!(other.request_line, "GET /landing HTTP/1.1");
+    for name in ["cookie", "x-my-token", "authorization"] {
+        assert_eq!(
+            other.header(name),
+            None,
+            "{name} crossed origins: {other:?}"
+        );
+    }
+
+    // A redirect on the same origin keeps them, and the key.
+    client.send(request("hop")).unwrap();
+    let seen = home.seen();
+    let last = seen.last().unwrap();
+    assert!(
+        last.request_line.starts_with("GET /user/demo/same"),
+        "{last:?}"
+    );
+    assert_eq!(last.header("cookie"), Some("session=c00kie"), "{last:?}");
+    assert_eq!(last.header("x-my-token"), Some("t0ken"), "{last:?}");
+    assert!(last.header("authorization").is_some(), "{last:?}");
+}
+
+/// An answer without `Content-Length` that ends when the server closes the connection:
+/// `total` bytes, or endless when `None` (until the client hangs up).
+fn close_delimited(stream: &mut std::net::TcpStream, extra_headers: &str, total: Option<usize>) {
+    use std::io::Write;
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{extra_headers}Connection: close\r\n\r\n");
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while total.is_none_or(|total| sent < total) {
+        let n = total.map_or(chunk.len(), |total| chunk.len().min(total - sent));
+        if stream.write_all(&chunk[..n]).is_err() {
+            return;
+        }
+        sent += n;
+    }
+}
+
+/// A request that records the largest `downloaded` its progress callback saw.
+fn watched(path: &str) -> (Request, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let most = std::sync::Arc::new(AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&most);
+    let request = Request::get(path).on_progress(Box::new(move |p| {
+        seen.fetch_max(p.downloaded, Ordering::SeqCst);
+        true
+    }));
+    (request, most)
+}
+
+const LIMIT: u64 = 1 << 20;
+
+fn limited() -> ClientOptions {
+    ClientOptions {
+        max_body_size: LIMIT,
+        ..no_retry()
+    }
+}
+
+#[test]
+fn the_default_body_limit_is_256_mib() {
+    assert_eq!(ClientOptions::default().max_body_size, 256 << 20);
+}
+
+#[test]
+fn an_endless_body_stops_at_the_limit() {
+    use std::sync::atomic::Ordering;
+    let server = Scripted::start(|_, stream| close_delimited(stream, "", None));
+    let (request, most) = watched("api/v2/sql");
+    let err = client_for(&server, limited()).send(request).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BodyTooLarge, "{err}");
+    assert!(err.message().contains("1048576 bytes"), "{err}");
+    assert!(err.message().contains("stream it"), "{err}");
+    let kept = most.load(Ordering::SeqCst);
+    assert!(kept <= LIMIT && kept > LIMIT - 65536, "kept {kept} bytes");
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_limit_counted_decompressed() {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![b' '; 16 << 20]).unwrap();
+    let bomb = std::sync::Arc::new(encoder.finish().unwrap());
+    assert!(bomb.len() < 100_000, "{} compressed bytes", bomb.len());
+    let served = std::sync::Arc::clone(&bomb);
+    let server = Scripted::start(move |_, stream| {
+        answer(stream, "200 OK", "Content-Encoding: gzip\r\n", &served)
+    });
+    let (request, most) = watched("api/v2/sql");
+    let err = client_for(&server, limited()).send(request).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BodyTooLarge, "{err}");
+    let kept = most.load(Ordering::SeqCst);
+    assert!(kept <= LIMIT && kept > LIMIT - 65536, "kept {kept} bytes");
+
+    // Under a limit large enough, the same answer arrives whole.
+    let roomy = ClientOptions {
+        max_body_size: 32 << 20,
+        ..no_retry()
+    };
+    let r = client_for(&server, roomy).send(Request::get("x")).unwrap();
+    assert_eq!(r.body().len(), 16 << 20);
+}
+
+#[test]
+fn a_streamed_body_has_no_limit() {
+    let server = Scripted::start(|_, stream| close_delimited(stream, "", Some(4 << 20)));
+    let request = Request::get("api/v2/sql").write_response_to(Box::new(std::io::sink()));
+    let r = client_for(&server, limited()).send(request).unwrap();
+    assert_eq!(r.streamed_bytes(), 4 << 20);
+}
+
+/// A server that reads the request and then says nothing, holding the connection open.
+fn silent() -> Scripted {
+    Scripted::start(|_, _| std::thread::sleep(Duration::from_secs(60)))
+}
+
+#[test]
+fn a_cancel_during_a_silent_wait_is_honoured_at_the_next_tick() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let server = silent();
+    let calls = std::sync::Arc::new(AtomicU32::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let request = Request::get("api/v2/sql").on_progress(Box::new(move |p| {
+        assert_eq!(p.downloaded, 0, "nothing moved");
+        counted.fetch_add(1, Ordering::SeqCst) + 1 < 4
+    }));
+    let options = ClientOptions {
+        idle_timeout: Duration::from_secs(5),
+        ..no_retry()
+    };
+    let err = client_for(&server, options).send(request).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        4,
+        "called on every tick until it said stop"
+    );
+}
+
+#[test]
+fn waits_between_retries_are_cancellable_too() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let server = Scripted::start(|_, stream| {
+        answer(
+            stream,
+            "503 Service Unavailable",
+            "Retry-After: 20\r\n",
+            b"{}",
+        )
+    });
+    let calls = std::sync::Arc::new(AtomicU32::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let request = Request::get("api/v2/sql").on_progress(Box::new(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst) + 1 < 3
+    }));
+    let err = client_for(&server, ClientOptions::default())
+        .send(request)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert_eq!(server.seen().len(), 1, "no second attempt");
+}
+
+#[test]
+fn a_server_that_never_answers_costs_the_total_timeout_at_most() {
+    assert_eq!(
+        ClientOptions::default().total_timeout,
+        Some(Duration::from_secs(300))
+    );
+    let server = silent();
+    let options = ClientOptions {
+        idle_timeout: Duration::from_secs(3),
+        total_timeout: Some(Duration::from_secs(1)),
+        ..Default::default()
+    };
+    let err = client_for(&server, options)
+        .send(Request::get("api/v2/sql?q=select%201"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.message().contains("total time limit of 1.0 s"), "{err}");
+    assert!(!err.message().contains("select"), "no query string: {err}");
+    assert_eq!(server.seen().len(), 1, "no retry after the deadline");
+}
+
+/// A slow query over plain HTTP and over TLS: the waits cut into slices (each one a read
+/// timeout underneath) leave the connection intact, and the answer arrives whole afterwards.
+#[test]
+fn sliced_waits_keep_http_and_tls_connections_intact() {
+    use carto_emulator::harness::{Emulator, Options};
+    use cartoauth::client::Trust;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    for tls in [false, true] {
+        let emu = Emulator::start_with(Options {
+            tls,
+            ..Default::default()
+        });
+        let key = emu.key("demo", "master");
+        let creds = Credentials::new(None, Some(&key), Some(&emu.base_url("demo")), true).unwrap();
+        let options = ClientOptions {
+            trust: emu
+                .ca_cert()
+                .map_or(Trust::WebPki, |ca| Trust::CaBundle(ca.clone())),
+            ..no_retry()
+        };
+        let client = Client::new(creds, options).unwrap();
+        let idle_ticks = std::sync::Arc::new(AtomicU32::new(0));
+        let counted = std::sync::Arc::clone(&idle_ticks);
+        let request = Request::sql("select pg_sleep(2), repeat('x', 100000) as padding", None)
+            .on_progress(Box::new(move |p| {
+                if p.downloaded == 0 {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+                true
+            }));
+        let r = client.send(request).unwrap();
+        assert_eq!(r.status(), 200, "tls {tls}");
+        let rows = r.json().unwrap();
+        assert_eq!(
+            rows["rows"][0]["padding"].as_str().map(str::len),
+            Some(100_000)
+        );
+        assert!(
+            idle_ticks.load(Ordering::SeqCst) >= 4,
+            "tls {tls}: ticks while waiting"
+        );
+        // The connection goes back to the pool in a usable state.
+        assert_eq!(client.sql("select 1 as one", None).unwrap().status(), 200);
+    }
+}
+
+#[test]
+fn the_idle_timeout_still_applies_to_a_sliced_wait() {
+    let server = silent();
+    let options = ClientOptions {
+        idle_timeout: Duration::from_millis(700),
+        total_timeout: None,
+        ..no_retry()
+    };
+    let err = client_for(&server, options)
+        .send(Request::get("api/v2/sql"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(!err.message().contains("total time"), "{err}");
+}
