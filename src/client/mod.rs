@@ -11,9 +11,9 @@
 //! record keys.
 
 mod account;
+mod dns;
 mod options;
 mod request;
-mod resolver;
 mod response;
 mod retry;
 mod sql;
@@ -182,7 +182,7 @@ fn build_agent(options: &ClientOptions) -> Result<Agent> {
     Ok(Agent::with_parts(
         config,
         ureq::unversioned::transport::DefaultConnector::default(),
-        resolver::CachingResolver::default(),
+        dns::CachingResolver::default(),
     ))
 }
 
