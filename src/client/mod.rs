@@ -21,7 +21,10 @@ mod transport;
 
 pub use account::{KeyValidity, Me};
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
-pub use request::{Body, Progress, ProgressFn, Request};
+pub use request::{
+    check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,
+    ReaderFactory, Request, WriterFactory,
+};
 pub use response::{RateLimit, Response};
 pub use sql::MAX_GET_QUERY_LEN;
 pub(crate) use transport::Abort;
@@ -112,9 +115,11 @@ impl Client {
     }
 
     /// Sends a request (retrying as the options allow) and returns the server's answer,
-    /// whatever its HTTP status. Errors are transport failures: timeout, connection, TLS,
-    /// cancellation, callbacks, protocol.
+    /// whatever its HTTP status. Errors are a malformed request (see [`Request::validate`])
+    /// and transport failures: timeout, connection, TLS, cancellation, callbacks, protocol.
     pub fn send(&self, mut request: Request) -> Result<Response> {
+        request.validate()?;
+        request.open_sources();
         let policy = self.inner.options.retry;
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
@@ -148,6 +153,12 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Sends a reusable request (see [`Request::try_clone`]): it stays with the caller, to be
+    /// sent again or from other threads at the same time.
+    pub fn send_shared(&self, request: &Request) -> Result<Response> {
+        self.send(request.try_clone()?)
     }
 
     /// Runs a SQL API query and returns the answer, or the HTTP error with CARTO's message.
