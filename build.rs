@@ -5,7 +5,7 @@
 //! (the one time a build script writes outside OUT_DIR, and only when asked).
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=src");
@@ -17,16 +17,53 @@ fn main() {
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable and valid");
     config.after_includes = Some(version_macros());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let status_enum = out_dir.join("carto_status.rs");
+    std::fs::write(&status_enum, status_enum_source()).expect("OUT_DIR is writable");
     let header = cbindgen::Builder::new()
         .with_crate(&crate_dir)
+        .with_src(&status_enum)
         .with_config(config)
         .generate()
         .expect("cbindgen can parse the crate");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("cartoauth.h");
-    header.write_to_file(&out);
+    let mut text = Vec::new();
+    header.write(&mut text);
+    let text =
+        parenthesise_negative_macros(&String::from_utf8(text).expect("cbindgen writes UTF-8"));
+    write_if_changed(&out_dir.join("cartoauth.h"), &text);
     if env::var_os("CARTOAUTH_WRITE_HEADER").is_some() {
-        header.write_to_file(crate_dir.join("include").join("cartoauth.h"));
+        write_if_changed(&crate_dir.join("include").join("cartoauth.h"), &text);
     }
+}
+
+/// Rewrites the header only when it changed, so its timestamp does not trigger rebuilds.
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).expect("the header's directory is writable");
+    }
+}
+
+/// `#define NAME -1` becomes `#define NAME (-1)`: cbindgen writes negative constants bare,
+/// and a bare negative macro changes meaning next to a binary operator (`x-CARTO_KEEP`).
+fn parenthesise_negative_macros(header: &str) -> String {
+    let mut out = String::with_capacity(header.len() + 16);
+    for line in header.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let negative = body.strip_prefix("#define ").and_then(|rest| {
+            let (name, value) = rest.split_once(' ')?;
+            let digits = value.strip_prefix('-')?;
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then_some((name, value))
+        });
+        match negative {
+            Some((name, value)) => {
+                out.push_str(&format!("#define {name} ({value})"));
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Without a SONAME, a library loaded by absolute path cannot later be found by name (the
@@ -67,4 +104,50 @@ fn version_macros() -> String {
 #endif"#,
         version = part("CARGO_PKG_VERSION"),
     )
+}
+
+/// build.rs's reading of src/ffi/status_table.rs: the enum's doc, then each code's doc, name
+/// and number (the description is the library's business).
+macro_rules! status_table {
+    (
+        $(#[doc = $enum_doc:literal])*
+        pub enum $enum_name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $name:ident = $number:literal => $description:literal,
+            )*
+        }
+    ) => {
+        StatusTable {
+            name: stringify!($enum_name),
+            doc: &[$($enum_doc),*],
+            codes: &[$((stringify!($name), $number, &[$($doc),*])),*],
+        }
+    };
+}
+
+struct StatusTable {
+    name: &'static str,
+    doc: &'static [&'static str],
+    codes: &'static [(&'static str, i32, &'static [&'static str])],
+}
+
+/// The status enum as plain Rust, for cbindgen (which does not expand macros): the library
+/// itself gets the same enum from the same declaration through src/ffi/status.rs's macro.
+fn status_enum_source() -> String {
+    const TABLE: StatusTable = include!("src/ffi/status_table.rs");
+    let doc = |lines: &[&str], indent: &str| -> String {
+        lines
+            .iter()
+            .map(|line| format!("{indent}#[doc = {line:?}]\n"))
+            .collect()
+    };
+    let mut source = doc(TABLE.doc, "");
+    source.push_str(&format!("#[repr(i32)]\npub enum {} {{\n", TABLE.name));
+    for (name, number, lines) in TABLE.codes {
+        source.push_str(&doc(lines, "    "));
+        source.push_str(&format!("    {name} = {number},\n"));
+    }
+    source.push_str("}\n");
+    source
 }

@@ -37,12 +37,6 @@
 #endif
 
 /**
- * carto-python's rule: queries shorter than this go by GET, longer ones by POST (form body),
- * so long SQL never hits URL length limits.
- */
-#define MAX_GET_QUERY_LEN 1024
-
-/**
  * Send the API key as `Authorization: Basic base64(username:key)` (the default; the key never
  * appears in a URL).
  */
@@ -86,7 +80,7 @@
 /**
  * Keep the stored allow_non_secure value (carto_credentials_file_update).
  */
-#define CARTO_KEEP -1
+#define CARTO_KEEP (-1)
 
 /**
  * The ABI version. Incremented on every incompatible change of the C interface, so a
@@ -362,11 +356,6 @@ typedef int32_t (*carto_progress_fn)(void *user_data,
                                      int64_t upload_total,
                                      uint64_t downloaded,
                                      int64_t download_total);
-
-/**
- * Every code, for tests and `carto_status_str`.
- */
-#define carto_status_ALL { CARTO_OK, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE, CARTO_ERR_PANIC, CARTO_ERR_MISSING_ACCOUNT, CARTO_ERR_INVALID_USERNAME, CARTO_ERR_INVALID_BASE_URL, CARTO_ERR_INSECURE_BASE_URL, CARTO_ERR_NO_DEFAULT_CREDENTIALS, CARTO_ERR_NOT_RESOLVED, CARTO_ERR_INVALID_ENVIRONMENT, CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_IO, CARTO_ERR_FILE_SYNTAX, CARTO_ERR_FILE_CONTENT, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_HTTP_CLIENT_ERROR, CARTO_ERR_HTTP_UNAUTHORIZED, CARTO_ERR_HTTP_FORBIDDEN, CARTO_ERR_HTTP_NOT_FOUND, CARTO_ERR_HTTP_RATE_LIMITED, CARTO_ERR_HTTP_SERVER_ERROR, CARTO_ERR_TIMEOUT, CARTO_ERR_CONNECTION, CARTO_ERR_TLS, CARTO_ERR_CANCELLED, CARTO_ERR_CALLBACK, CARTO_ERR_PROTOCOL, CARTO_ERR_BODY_TOO_LARGE, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -1101,7 +1090,8 @@ const char *carto_status_str(int32_t status);
 /**
  * The name of a status code as written in this header, e.g. "CARTO_ERR_FILE_NOT_FOUND" for
  * 300 (for bindings that name their error classes after it). Unknown numbers give
- * "CARTO_UNKNOWN_STATUS".
+ * "CARTO_UNKNOWN_STATUS". Every code lies in 0..=999, so a binding builds its table of names
+ * at load time by asking for each of those numbers, and can never miss a code of the library.
  *
  * Ownership: a static string; never free it. Thread safety: any thread. Never fails.
  */

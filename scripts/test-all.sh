@@ -48,4 +48,7 @@ bindings/r/check.sh
 section "Julia package: static checks (fatou lint, @ccall vs header)"
 bindings/julia/tools/static-checks.sh
 
+section "no import circles between the emulator's modules"
+python3 scripts/import-cycles.py emulator/src
+
 section "all suites passed in $(( $(date +%s) - started )) s"

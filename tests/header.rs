@@ -129,3 +129,63 @@ fn every_function_documents_threads_errors_and_ownership() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The name declared by a `#define`, `enum`, `struct` or `typedef` line, with its kind.
+fn declared_names(header: &str) -> Vec<(&'static str, String)> {
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for line in header.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("#define ") {
+            out.push(("macro", ident(rest)));
+        } else if let Some(rest) = t.strip_prefix("typedef ") {
+            let last = rest.trim_end_matches(';').rsplit([' ', '*']).next();
+            if !rest.contains('(') {
+                out.push(("typedef", last.map(ident).unwrap_or_default()));
+            }
+        } else if let Some(rest) = t.strip_prefix("enum ").or(t.strip_prefix("struct ")) {
+            if !rest.contains('(') {
+                out.push(("type", ident(rest)));
+            }
+        } else if t.starts_with("CARTO") || t.starts_with(|c: char| c.is_ascii_uppercase()) {
+            if let Some((name, _)) = t.split_once(" = ") {
+                out.push(("enumerator", ident(name)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_macro_and_type_is_prefixed() {
+    let h = checked_in();
+    let names = declared_names(&h);
+    assert!(names.len() > 40, "found only {} names", names.len());
+    let bad: Vec<_> = names
+        .iter()
+        .filter(|(kind, name)| match *kind {
+            "macro" => !name.starts_with("CARTO_") && name != "CARTOAUTH_H",
+            "enumerator" => !name.starts_with("CARTO_"),
+            _ => !name.starts_with("carto_"),
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "unprefixed names leak into the header: {bad:?}"
+    );
+}
+
+#[test]
+fn negative_macros_are_parenthesised() {
+    let h = checked_in();
+    for line in h.lines().filter(|l| l.starts_with("#define ")) {
+        let value = line.splitn(3, ' ').nth(2).unwrap_or("").trim();
+        assert!(!value.starts_with('-'), "unparenthesised: {line}");
+    }
+    assert_eq!(define(&h, "CARTO_KEEP"), "(-1)");
+}

@@ -14,7 +14,7 @@ use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::{has_admin_token, App};
+use crate::context::{has_admin_token, App};
 use crate::errors::json_response;
 use crate::faults::FaultSpec;
 use crate::rate_limit::RateLimit;

@@ -3,19 +3,29 @@
 
 use base64::Engine;
 use hyper::header::{HeaderMap, AUTHORIZATION};
-use serde::Serialize;
 
 use crate::accounts::{ApiKey, User};
 use crate::form::Params;
 
 /// How the key reached the server (recorded in the request log instead of the key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Basic,
     Query,
     Body,
     None,
+}
+
+impl Transport {
+    /// Its name in the request log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Basic => "basic",
+            Transport::Query => "query",
+            Transport::Body => "body",
+            Transport::None => "none",
+        }
+    }
 }
 
 /// The credentials a request presented, before they are checked against a user.

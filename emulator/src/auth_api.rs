@@ -10,11 +10,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use hyper::{Method, StatusCode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
 use crate::accounts::{self, ApiKey, KeyType, SchemaGrant, TableGrant, User, TABLE_PERMISSIONS};
-use crate::app::{read_body, App, Ctx};
 use crate::auth::{self, Transport};
+use crate::context::{read_body, App, Ctx};
 use crate::errors::{auth_api_error, empty_unauthorized, json_response};
 use crate::form::{self, Params};
 use crate::provision;
@@ -46,17 +47,16 @@ pub fn key_json(user: &User, key: &ApiKey) -> Value {
     Value::Object(m)
 }
 
+/// Everything but RFC 3986's unreserved characters is escaped in a key name put in a path.
+const PATH_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a key name for a URL path.
 fn escape_path(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, PATH_ESCAPED).to_string()
 }
 
 pub async fn handle(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {

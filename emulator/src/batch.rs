@@ -1,149 +1,26 @@
 //! The Batch SQL API (`/api/v2/sql/job`): master key only; jobs run in the background, one at
 //! a time per user as on CARTO, through pending → running → done / failed / cancelled.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use hyper::{Method, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
-use tokio_postgres::{CancelToken, NoTls};
+use tokio_postgres::NoTls;
 
 use crate::accounts::KeyType;
-use crate::app::{read_body, App, Ctx};
+use crate::context::{read_body, App, Ctx};
 use crate::errors::{json_response, ApiError};
 use crate::form::{self, Params};
+use crate::jobs::{now, Job, QueryItem, Status};
 use crate::provision::pg_message;
 use crate::routes::Route;
 use crate::sql_api::{check_rate, find_key, find_user};
 
 /// CARTO refuses job payloads above 16 KiB.
 const MAX_PAYLOAD: usize = 16 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-    Skipped,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Running => "running",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-            Status::Skipped => "skipped",
-        }
-    }
-
-    /// CARTO's allowed transitions (job-status.js).
-    pub fn can_become(self, next: Status) -> bool {
-        match self {
-            Status::Pending => {
-                matches!(next, Status::Running | Status::Cancelled | Status::Skipped)
-            }
-            Status::Running => matches!(
-                next,
-                Status::Done | Status::Failed | Status::Cancelled | Status::Pending
-            ),
-            _ => false,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct QueryItem {
-    query: String,
-    status: Status,
-    failed_reason: Option<String>,
-}
-
-#[derive(Clone)]
-struct Job {
-    id: String,
-    user: String,
-    role: String,
-    /// A job created with a single string keeps `query` a string in its JSON.
-    single: bool,
-    queries: Vec<QueryItem>,
-    status: Status,
-    created_at: String,
-    updated_at: String,
-    failed_reason: Option<String>,
-    cancel: Option<CancelToken>,
-}
-
-fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
-}
-
-impl Job {
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("job_id".into(), json!(self.id));
-        m.insert("user".into(), json!(self.user));
-        let query = if self.single {
-            json!(self.queries[0].query)
-        } else {
-            Value::Array(
-                self.queries
-                    .iter()
-                    .map(|q| {
-                        let mut o = Map::new();
-                        o.insert("query".into(), json!(q.query));
-                        o.insert("status".into(), json!(q.status.as_str()));
-                        if let Some(r) = &q.failed_reason {
-                            o.insert("failed_reason".into(), json!(r));
-                        }
-                        Value::Object(o)
-                    })
-                    .collect(),
-            )
-        };
-        m.insert("query".into(), query);
-        m.insert("status".into(), json!(self.status.as_str()));
-        m.insert("created_at".into(), json!(self.created_at));
-        m.insert("updated_at".into(), json!(self.updated_at));
-        if let Some(r) = &self.failed_reason {
-            m.insert("failed_reason".into(), json!(r));
-        }
-        Value::Object(m)
-    }
-
-    fn set_status(&mut self, s: Status) {
-        self.status = s;
-        self.updated_at = now();
-    }
-}
-
-#[derive(Default)]
-pub struct Jobs {
-    jobs: Mutex<HashMap<String, Job>>,
-    queues: Mutex<HashMap<String, mpsc::UnboundedSender<String>>>,
-}
-
-impl Jobs {
-    /// Cancels everything still running (at shutdown).
-    pub fn cancel_all(&self) {
-        for job in self.jobs.lock().unwrap().values_mut() {
-            if let Some(t) = job.cancel.take() {
-                tokio::spawn(async move {
-                    let _ = t.cancel_query(NoTls).await;
-                });
-            }
-        }
-    }
-}
 
 /// Extracts the job's queries: a string, a list of strings, or a list of `{"query": ...}`.
 fn parse_queries(v: Option<&Value>) -> Option<(bool, Vec<String>)> {
@@ -370,15 +247,7 @@ fn finish_failed(app: &App, id: &str, index: usize, reason: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn transitions_follow_carto() {
-        assert!(Status::Pending.can_become(Status::Cancelled));
-        assert!(Status::Running.can_become(Status::Cancelled));
-        assert!(!Status::Done.can_become(Status::Cancelled));
-        assert!(!Status::Failed.can_become(Status::Cancelled));
-        assert!(!Status::Cancelled.can_become(Status::Cancelled));
-    }
+    use serde_json::json;
 
     #[test]
     fn queries_come_as_string_or_list() {
@@ -393,37 +262,5 @@ mod tests {
         assert_eq!(parse_queries(Some(&json!(""))), None);
         assert_eq!(parse_queries(Some(&json!([]))), None);
         assert_eq!(parse_queries(None), None);
-    }
-
-    #[test]
-    fn job_json_has_cartos_keys_in_order() {
-        let j = Job {
-            id: "i".into(),
-            user: "demo".into(),
-            role: "r".into(),
-            single: true,
-            queries: vec![QueryItem {
-                query: "select 1".into(),
-                status: Status::Pending,
-                failed_reason: None,
-            }],
-            status: Status::Pending,
-            created_at: "c".into(),
-            updated_at: "u".into(),
-            failed_reason: None,
-            cancel: None,
-        };
-        let keys: Vec<String> = j.to_json().as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "job_id",
-                "user",
-                "query",
-                "status",
-                "created_at",
-                "updated_at"
-            ]
-        );
     }
 }

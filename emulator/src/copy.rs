@@ -15,7 +15,7 @@ use hyper::{Method, StatusCode};
 use serde_json::json;
 use tokio_postgres::NoTls;
 
-use crate::app::{body_error, body_reader, App, Ctx};
+use crate::context::{body_error, body_reader, App, Ctx};
 use crate::db::PooledConn;
 use crate::errors::{json_response, ApiError};
 use crate::form::{self, Params};

@@ -64,32 +64,21 @@ pub fn decode_component(raw: &str) -> String {
     percent_decode_strict(&spaced).unwrap_or(spaced)
 }
 
+/// `decodeURIComponent`: `None` if any `%` does not start a two-hex-digit escape, or if the
+/// escapes do not form valid UTF-8.
 fn percent_decode_strict(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = hex_val(*bytes.get(i + 1)?)?;
-            let lo = hex_val(*bytes.get(i + 2)?)?;
-            out.push(hi * 16 + lo);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = s.match_indices('%').all(|(i, _)| {
+        s.as_bytes()
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    // decodeURIComponent also fails on escapes that do not form valid UTF-8.
-    String::from_utf8(out).ok()
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// Parses `a=1&b=2` leniently: raw spaces and `=` in values are kept, a key without `=` gets an

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// How to start an emulator. `Options::default()` is what [`Emulator::start`] uses.
@@ -166,27 +166,7 @@ impl Fault {
 }
 
 /// One entry of the emulator's request log (never contains a key).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct LoggedRequest {
-    pub id: u64,
-    pub ts: String,
-    pub method: String,
-    pub path: String,
-    /// The raw query string with `api_key`/`map_key` values replaced by `REDACTED`.
-    pub query: String,
-    pub user: Option<String>,
-    /// `basic`, `query`, `body` or `none`.
-    pub key_transport: String,
-    pub key_name: Option<String>,
-    pub key_type: Option<String>,
-    pub status: u16,
-    pub request_bytes: u64,
-    pub response_bytes: u64,
-    /// Whether the response body has been sent completely (byte counts are final).
-    pub complete: bool,
-    pub user_agent: Option<String>,
-    pub fault: Option<Value>,
-}
+pub use crate::log_entry::Entry as LoggedRequest;
 
 /// A running emulator; stopped (SIGTERM, then waited for) when dropped.
 pub struct Emulator {

@@ -3,11 +3,11 @@
 
 mod accounts;
 mod admin;
-mod app;
 mod auth;
 mod auth_api;
 mod batch;
 mod cluster;
+mod context;
 mod copy;
 mod db;
 mod errors;
@@ -15,11 +15,13 @@ mod faults;
 mod form;
 mod format;
 mod info;
+mod jobs;
 mod me;
 mod provision;
 mod query;
 mod rate_limit;
 mod request_log;
+mod router;
 mod routes;
 mod sql_api;
 mod tls;
@@ -33,8 +35,8 @@ use std::time::Instant;
 use clap::Parser;
 
 use crate::accounts::AccountsFile;
-use crate::app::App;
 use crate::cluster::{ClusterDir, FileLock, PgInstall, Postgres, RunAs};
+use crate::context::App;
 
 /// A local CARTO-compatible server (SQL, Batch, COPY, Auth APIs) on a private PostgreSQL/PostGIS
 /// cluster. Prints its root URL as the first line of stdout.
@@ -262,7 +264,7 @@ async fn serve(
         rate,
         faults: faults::Faults::default(),
         log,
-        jobs: batch::Jobs::default(),
+        jobs: jobs::Jobs::default(),
         admin_token: admin_token.clone(),
         scheme: if cli.tls { "https" } else { "http" },
         root_url: OnceLock::new(),
@@ -279,7 +281,7 @@ async fn serve(
     let _ = app.root_url.set(root_url.clone());
 
     let router = axum::Router::new()
-        .fallback(app::dispatch)
+        .fallback(router::dispatch)
         .with_state(app.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();

@@ -10,8 +10,8 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::accounts::{KeyType, User};
-use crate::app::{App, Ctx};
 use crate::auth::{self, Transport};
+use crate::context::{App, Ctx};
 use crate::errors::{auth_api_error, json_response};
 use crate::sql_api::request_params;
 

@@ -7,34 +7,10 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde::Serialize;
-
-use crate::auth::Transport;
+pub use carto_emulator::log_entry::Entry;
 
 /// Entries kept in memory (the oldest are dropped past this).
 const MAX_ENTRIES: usize = 10_000;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
-    pub id: u64,
-    /// RFC 3339, UTC, milliseconds.
-    pub ts: String,
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub user: Option<String>,
-    pub key_transport: Transport,
-    pub key_name: Option<String>,
-    pub key_type: Option<String>,
-    pub status: u16,
-    pub request_bytes: u64,
-    /// Final once `complete` is true; streamed bodies are counted as they are sent.
-    pub response_bytes: u64,
-    pub complete: bool,
-    pub user_agent: Option<String>,
-    /// The injected fault, if any (its JSON as given).
-    pub fault: Option<serde_json::Value>,
-}
 
 pub struct RequestLog {
     entries: Mutex<(u64, Vec<Entry>)>,
@@ -134,7 +110,7 @@ mod tests {
             path: "/p".into(),
             query: String::new(),
             user: None,
-            key_transport: Transport::None,
+            key_transport: "none".into(),
             key_name: None,
             key_type: None,
             status: 200,

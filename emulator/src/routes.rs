@@ -39,24 +39,12 @@ impl Route {
     }
 }
 
+/// Decodes a path segment: `%XX` escapes only (`+` is literal in paths); a malformed escape
+/// stays as it is, invalid UTF-8 becomes U+FFFD.
 fn percent_decode(s: &str) -> String {
-    // Path segments: %XX only ('+' is literal in paths).
-    let bytes = s.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Splits a path into (user from the path, route).

@@ -9,8 +9,8 @@ use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 
 use crate::accounts::{KeyType, User};
-use crate::app::{read_body, App, Ctx};
 use crate::auth::{self, AuthFailure};
+use crate::context::{read_body, App, Ctx};
 use crate::errors::ApiError;
 use crate::form::{self, Params};
 use crate::format::csv::CsvFormat;

@@ -11,10 +11,10 @@
 //! record keys.
 
 mod account;
+mod dns;
 mod options;
 mod progress;
 mod request;
-mod resolver;
 mod response;
 mod retry;
 mod sql;
@@ -23,7 +23,10 @@ mod wait;
 
 pub use account::{KeyValidity, Me};
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
-pub use request::{Body, Progress, ProgressFn, Request};
+pub use request::{
+    check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,
+    ReaderFactory, Request, WriterFactory,
+};
 pub use response::{RateLimit, Response};
 pub use sql::MAX_GET_QUERY_LEN;
 pub(crate) use transport::Abort;
@@ -116,13 +119,15 @@ impl Client {
     }
 
     /// Sends a request (retrying as the options allow) and returns the server's answer,
-    /// whatever its HTTP status. Errors are transport failures: timeout, connection, TLS,
-    /// cancellation, callbacks, protocol.
+    /// whatever its HTTP status. Errors are a malformed request (see [`Request::validate`])
+    /// and transport failures: timeout, connection, TLS, cancellation, callbacks, protocol.
     ///
     /// The progress callback runs on this thread, as bytes move and at least every 250 ms
     /// while the call waits (for the server, or between retries); the whole call ends within
     /// [`ClientOptions::total_timeout`].
     pub fn send(&self, mut request: Request) -> Result<Response> {
+        request.validate()?;
+        request.open_sources();
         let policy = self.inner.options.retry;
         let watch = wait::Watch::new(
             progress::Meter::new(request.progress.take()),
@@ -195,6 +200,12 @@ impl Client {
         }
     }
 
+    /// Sends a reusable request (see [`Request::try_clone`]): it stays with the caller, to be
+    /// sent again or from other threads at the same time.
+    pub fn send_shared(&self, request: &Request) -> Result<Response> {
+        self.send(request.try_clone()?)
+    }
+
     /// Runs a SQL API query and returns the answer, or the HTTP error with CARTO's message.
     pub fn sql(&self, query: &str, format: Option<&str>) -> Result<Response> {
         self.send(Request::sql(query, format))?.error_for_status()
@@ -228,7 +239,7 @@ fn build_agent(options: &ClientOptions) -> Result<Agent> {
         config,
         // Ticking cuts waits into slices for the progress callback and the total time limit.
         ureq::unversioned::transport::DefaultConnector::default().chain(wait::TickingConnector),
-        resolver::CachingResolver::default(),
+        dns::CachingResolver::default(),
     ))
 }
 

@@ -239,10 +239,10 @@ pub unsafe extern "C" fn carto_client_options_set_trust(
     trust: i32,
     ca_bundle_path: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let path = unsafe { optional_str_arg(ca_bundle_path, "ca_bundle_path") };
     update_options("carto_client_options_set_trust", options, |o| {
-        o.trust = match (trust, path?) {
+        // SAFETY: forwarded caller contract.
+        let path = unsafe { optional_str_arg(ca_bundle_path, "ca_bundle_path") }?;
+        o.trust = match (trust, path) {
             (CARTO_TRUST_WEBPKI, None) => Trust::WebPki,
             (CARTO_TRUST_SYSTEM, None) => Trust::System,
             (CARTO_TRUST_CA_BUNDLE, Some(path)) if !path.is_empty() => Trust::CaBundle(path.into()),
@@ -329,10 +329,9 @@ pub unsafe extern "C" fn carto_client_options_set_user_agent_suffix(
     options: *mut carto_client_options,
     suffix: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let suffix = unsafe { optional_str_arg(suffix, "suffix") };
     update_options("carto_client_options_set_user_agent_suffix", options, |o| {
-        let suffix = suffix?;
+        // SAFETY: forwarded caller contract.
+        let suffix = unsafe { optional_str_arg(suffix, "suffix") }?;
         if suffix.is_some_and(|s| s.chars().any(char::is_control)) {
             return Err(invalid(
                 "the User-Agent suffix contains control characters".into(),
@@ -462,7 +461,7 @@ pub unsafe extern "C" fn carto_client_send(
     call("carto_client_send", || {
         let out = raw::out(out, "out")?;
         let client = get(client)?;
-        let request = request::build(request)?;
+        let request = request::for_send(request)?;
         response::hand_out(client.send(request)?, out);
         Ok(())
     })
@@ -562,4 +561,25 @@ pub unsafe extern "C" fn carto_client_validate_key(
         });
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_reading_arguments_is_a_status_and_the_handle_survives() {
+        let mut options = std::ptr::null_mut();
+        // SAFETY: a writable out pointer.
+        let status = unsafe { carto_client_options_new(&mut options) };
+        assert_eq!(status, carto_status::CARTO_OK);
+        let status = update_options("carto_client_options_set_trust", options, |_| {
+            panic!("reading an argument failed")
+        });
+        assert_eq!(status, carto_status::CARTO_ERR_PANIC);
+        // SAFETY: NULL is allowed for the path.
+        let status = unsafe { carto_client_options_set_trust(options, 0, std::ptr::null()) };
+        assert_eq!(status, carto_status::CARTO_OK);
+        carto_client_options_free(options);
+    }
 }

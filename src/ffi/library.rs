@@ -3,8 +3,7 @@
 use super::boundary::{call_value, call_void, with_last_error};
 use super::raw;
 use super::status::carto_status;
-use std::ffi::{c_char, CString};
-use std::sync::LazyLock;
+use std::ffi::c_char;
 
 /// The ABI version. Incremented on every incompatible change of the C interface, so a
 /// binding built for one version can refuse a library of another at load time.
@@ -37,36 +36,22 @@ pub extern "C" fn carto_abi_version() -> u32 {
 /// Ownership: a static string; never free it. Thread safety: any thread. Never fails.
 #[no_mangle]
 pub extern "C" fn carto_status_str(status: i32) -> *const c_char {
-    let text = carto_status::from_raw(status)
-        .map(carto_status::description)
-        .unwrap_or("unknown status code\0");
-    text.as_ptr().cast()
+    carto_status::from_raw(status)
+        .map_or(c"unknown status code", carto_status::description)
+        .as_ptr()
 }
 
 /// The name of a status code as written in this header, e.g. "CARTO_ERR_FILE_NOT_FOUND" for
 /// 300 (for bindings that name their error classes after it). Unknown numbers give
-/// "CARTO_UNKNOWN_STATUS".
+/// "CARTO_UNKNOWN_STATUS". Every code lies in 0..=999, so a binding builds its table of names
+/// at load time by asking for each of those numbers, and can never miss a code of the library.
 ///
 /// Ownership: a static string; never free it. Thread safety: any thread. Never fails.
 #[no_mangle]
 pub extern "C" fn carto_status_name(status: i32) -> *const c_char {
-    static NAMES: LazyLock<Vec<(i32, CString)>> = LazyLock::new(|| {
-        carto_status::ALL
-            .iter()
-            .map(|s| {
-                (
-                    *s as i32,
-                    CString::new(format!("{s:?}")).unwrap_or_default(),
-                )
-            })
-            .collect()
-    });
-    call_value(c"CARTO_UNKNOWN_STATUS".as_ptr(), || {
-        NAMES
-            .iter()
-            .find(|(code, _)| *code == status)
-            .map_or(c"CARTO_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
-    })
+    carto_status::from_raw(status)
+        .map_or(c"CARTO_UNKNOWN_STATUS", carto_status::name)
+        .as_ptr()
 }
 
 /// The detailed message of the last failed cartoauth call on the calling thread (e.g.

@@ -8,9 +8,9 @@ use super::raw::{
     str_arg_required, Callback,
 };
 use super::status::{carto_status, FfiError};
-use crate::client::{Body, Request};
+use crate::client::{Body, ProgressFactory, Request, WriterFactory};
 use std::ffi::{c_char, c_void};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Opaque request: method, path, query, headers, body and callbacks. Created by
 /// carto_request_new / _new_sql / _new_copy_to / _new_copy_from, freed with carto_request_free.
@@ -21,115 +21,37 @@ pub struct carto_request {
 
 type WriteFn = unsafe extern "C" fn(*mut c_void, *const u8, usize) -> usize;
 type ReadFn = unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> i64;
-type ProgressCFn = unsafe extern "C" fn(*mut c_void, u64, i64, u64, i64) -> i32;
 
-/// The body as stored in the handle, turned into a core [`Body`] at each send.
-enum SpecBody {
-    Empty,
-    Bytes(Vec<u8>, String),
-    Form(Vec<(String, String)>),
-    Json(String),
-    Reader(Callback<ReadFn>, Option<u64>, String),
-}
-
-struct Spec {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: SpecBody,
-    gzip: bool,
-    writer: Option<Callback<WriteFn>>,
-    progress: Option<Callback<ProgressCFn>>,
-}
-
-pub(crate) struct RequestHandle(Mutex<Spec>);
+/// The core request; carto_client_send sends a copy, so the handle can be sent again.
+pub(crate) struct RequestHandle(Mutex<Request>);
 
 impl Handle for RequestHandle {
     type C = carto_request;
     const NAME: &'static str = "carto_request";
 }
 
-impl Spec {
-    fn from_core(request: Request) -> Self {
-        let Request {
-            method,
-            path,
-            query,
-            headers,
-            body,
-            ..
-        } = request;
-        Spec {
-            method,
-            path,
-            query,
-            headers,
-            body: match body {
-                Body::Form(fields) => SpecBody::Form(fields),
-                Body::Bytes { data, content_type } => SpecBody::Bytes(data, content_type),
-                Body::Json(text) => SpecBody::Json(text),
-                Body::Empty | Body::Reader { .. } => SpecBody::Empty,
-            },
-            gzip: false,
-            writer: None,
-            progress: None,
-        }
-    }
-}
-
-/// A core request built from the handle, for one send.
-pub(crate) fn build(request: *const carto_request) -> Result<Request, FfiError> {
+/// A copy of the request for one send, taken under the lock so setters on other threads
+/// (and callbacks of this send) never wait for the transfer.
+pub(crate) fn for_send(request: *const carto_request) -> Result<Request, FfiError> {
     let handle = handles::get::<RequestHandle>(request, "request")?;
-    let spec = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-    let body = match &spec.body {
-        SpecBody::Empty => Body::Empty,
-        SpecBody::Bytes(data, content_type) => Body::Bytes {
-            data: data.clone(),
-            content_type: content_type.clone(),
-        },
-        SpecBody::Form(fields) => Body::Form(fields.clone()),
-        SpecBody::Json(text) => Body::Json(text.clone()),
-        SpecBody::Reader(callback, length, content_type) => Body::Reader {
-            reader: Box::new(*callback),
-            length: *length,
-            content_type: content_type.clone(),
-        },
-    };
-    let mut request = Request::new(&spec.method, &spec.path)
-        .body(body)
-        .gzip(spec.gzip);
-    for (name, value) in &spec.query {
-        request = request.query(name, value);
-    }
-    for (name, value) in &spec.headers {
-        request = request.header(name, value);
-    }
-    if let Some(writer) = spec.writer {
-        request = request.write_response_to(Box::new(writer));
-    }
-    if let Some(progress) = spec.progress {
-        request = request.on_progress(raw::progress_fn(progress));
-    }
-    Ok(request)
+    let request = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
+    Ok(request.try_clone()?)
 }
 
 fn register(request: Request, out: raw::Out<*mut carto_request>) {
-    out.write(handles::register(RequestHandle(Mutex::new(
-        Spec::from_core(request),
-    ))));
+    out.write(handles::register(RequestHandle(Mutex::new(request))));
 }
 
-/// Shared body of the setters.
+/// Shared body of the setters: arguments are read inside `change`, within the panic boundary.
 fn update(
     name: &str,
     request: *mut carto_request,
-    change: impl FnOnce(&mut Spec) -> Result<(), FfiError>,
+    change: impl FnOnce(&mut Request) -> Result<(), FfiError>,
 ) -> carto_status {
     call(name, || {
         let handle = handles::get::<RequestHandle>(request, "request")?;
-        let mut spec = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-        change(&mut spec)
+        let mut request = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut request)
     })
 }
 
@@ -166,13 +88,7 @@ pub unsafe extern "C" fn carto_request_new(
                 str_arg_required(path, "path")?,
             )
         };
-        let method = method.trim();
-        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(invalid(format!(
-                "method {method:?} is not an HTTP method name"
-            )));
-        }
-        register(Request::new(method, path), out);
+        register(Request::try_new(method, path)?, out);
         Ok(())
     })
 }
@@ -299,11 +215,10 @@ pub unsafe extern "C" fn carto_request_add_query(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let pair = unsafe { pair(name, value) };
-    update("carto_request_add_query", request, |spec| {
-        let (name, value) = pair?;
-        spec.query.push((name.to_owned(), value.to_owned()));
+    update("carto_request_add_query", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let (name, value) = unsafe { pair(name, value) }?;
+        request.add_query(name, value);
         Ok(())
     })
 }
@@ -323,15 +238,10 @@ pub unsafe extern "C" fn carto_request_add_param(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let pair = unsafe { pair(name, value) };
-    update("carto_request_add_param", request, |spec| {
-        let (name, value) = pair?;
-        let entry = (name.to_owned(), value.to_owned());
-        match &mut spec.body {
-            SpecBody::Form(fields) => fields.push(entry),
-            _ => spec.query.push(entry),
-        }
+    update("carto_request_add_param", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let (name, value) = unsafe { pair(name, value) }?;
+        request.add_param(name, value);
         Ok(())
     })
 }
@@ -353,24 +263,10 @@ pub unsafe extern "C" fn carto_request_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let pair = unsafe { pair(name, value) };
-    update("carto_request_add_header", request, |spec| {
-        let (name, value) = pair?;
-        if name.trim().eq_ignore_ascii_case("authorization") {
-            return Err(invalid(
-                "the Authorization header is set by cartoauth from the credentials",
-            ));
-        }
-        let valid_name = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !valid_name || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(invalid(format!("{name:?} is not a valid header")));
-        }
-        spec.headers.push((name.to_owned(), value.to_owned()));
-        Ok(())
+    update("carto_request_add_header", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let (name, value) = unsafe { pair(name, value) }?;
+        Ok(request.add_header(name, value)?)
     })
 }
 
@@ -391,19 +287,20 @@ pub unsafe extern "C" fn carto_request_set_body(
     length: usize,
     content_type: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let args = unsafe {
-        bytes_arg(data, length, "data")
-            .and_then(|d| Ok((d, optional_str_arg(content_type, "content_type")?)))
-    };
-    update("carto_request_set_body", request, |spec| {
-        let (data, content_type) = args?;
-        spec.body = SpecBody::Bytes(
-            data.to_vec(),
-            content_type
+    update("carto_request_set_body", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let (data, content_type) = unsafe {
+            (
+                bytes_arg(data, length, "data")?,
+                optional_str_arg(content_type, "content_type")?,
+            )
+        };
+        request.set_body(Body::Bytes {
+            data: data.to_vec(),
+            content_type: content_type
                 .unwrap_or("application/octet-stream")
                 .to_owned(),
-        );
+        });
         Ok(())
     })
 }
@@ -423,16 +320,10 @@ pub unsafe extern "C" fn carto_request_add_form_field(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let pair = unsafe { pair(name, value) };
-    update("carto_request_add_form_field", request, |spec| {
-        let (name, value) = pair?;
-        if !matches!(spec.body, SpecBody::Form(_)) {
-            spec.body = SpecBody::Form(Vec::new());
-        }
-        if let SpecBody::Form(fields) = &mut spec.body {
-            fields.push((name.to_owned(), value.to_owned()));
-        }
+    update("carto_request_add_form_field", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let (name, value) = unsafe { pair(name, value) }?;
+        request.add_form_field(name, value);
         Ok(())
     })
 }
@@ -451,19 +342,10 @@ pub unsafe extern "C" fn carto_request_set_json_body(
     request: *mut carto_request,
     json: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let json = unsafe { str_arg_required(json, "json") };
-    update("carto_request_set_json_body", request, |spec| {
-        let json = json?;
-        serde_json::from_str::<serde_json::Value>(json).map_err(|e| {
-            invalid(format!(
-                "the JSON body is not valid JSON (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        spec.body = SpecBody::Json(json.to_owned());
-        Ok(())
+    update("carto_request_set_json_body", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let json = unsafe { str_arg_required(json, "json") }?;
+        Ok(request.set_json_body(json)?)
     })
 }
 
@@ -493,10 +375,9 @@ pub unsafe extern "C" fn carto_request_set_body_reader(
     content_length: i64,
     content_type: *const c_char,
 ) -> carto_status {
-    // SAFETY: forwarded caller contract.
-    let content_type = unsafe { optional_str_arg(content_type, "content_type") };
-    update("carto_request_set_body_reader", request, |spec| {
-        let content_type = content_type?;
+    update("carto_request_set_body_reader", request, |request| {
+        // SAFETY: forwarded caller contract.
+        let content_type = unsafe { optional_str_arg(content_type, "content_type") }?;
         let function = read.ok_or_else(|| {
             FfiError::new(
                 carto_status::CARTO_ERR_NULL_ARGUMENT,
@@ -512,15 +393,14 @@ pub unsafe extern "C" fn carto_request_set_body_reader(
                 )))
             }
         };
-        spec.body = SpecBody::Reader(
-            Callback {
-                function,
-                user_data,
-            },
+        let reader: Callback<ReadFn> = Callback {
+            function,
+            user_data,
+        };
+        request.set_body_source(
+            Arc::new(move || Box::new(reader)),
             length,
-            content_type
-                .unwrap_or("application/octet-stream")
-                .to_owned(),
+            content_type.unwrap_or("application/octet-stream"),
         );
         Ok(())
     })
@@ -537,8 +417,8 @@ pub extern "C" fn carto_request_set_gzip(
     request: *mut carto_request,
     enabled: bool,
 ) -> carto_status {
-    update("carto_request_set_gzip", request, |spec| {
-        spec.gzip = enabled;
+    update("carto_request_set_gzip", request, |request| {
+        request.set_gzip(enabled);
         Ok(())
     })
 }
@@ -564,11 +444,14 @@ pub unsafe extern "C" fn carto_request_set_response_writer(
     write: carto_write_fn,
     user_data: *mut c_void,
 ) -> carto_status {
-    update("carto_request_set_response_writer", request, |spec| {
-        spec.writer = write.map(|function| Callback {
-            function,
-            user_data,
-        });
+    update("carto_request_set_response_writer", request, |request| {
+        request.set_response_writer(write.map(|function| -> WriterFactory {
+            let writer: Callback<WriteFn> = Callback {
+                function,
+                user_data,
+            };
+            Arc::new(move || Box::new(writer))
+        }));
         Ok(())
     })
 }
@@ -595,11 +478,39 @@ pub unsafe extern "C" fn carto_request_set_progress(
     progress: carto_progress_fn,
     user_data: *mut c_void,
 ) -> carto_status {
-    update("carto_request_set_progress", request, |spec| {
-        spec.progress = progress.map(|function| Callback {
-            function,
-            user_data,
-        });
+    update("carto_request_set_progress", request, |request| {
+        request.set_progress(progress.map(|function| -> ProgressFactory {
+            let callback = Callback {
+                function,
+                user_data,
+            };
+            Arc::new(move || raw::progress_fn(callback))
+        }));
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_reading_arguments_is_a_status_and_the_handle_survives() {
+        let mut request = std::ptr::null_mut();
+        // SAFETY: valid NUL-terminated strings and a writable out pointer.
+        let status = unsafe { carto_request_new(c"GET".as_ptr(), c"p".as_ptr(), &mut request) };
+        assert_eq!(status, carto_status::CARTO_OK);
+        let status = update("carto_request_add_query", request, |_| {
+            panic!("reading an argument failed")
+        });
+        assert_eq!(status, carto_status::CARTO_ERR_PANIC);
+        // SAFETY: valid NUL-terminated strings.
+        let status = unsafe { carto_request_add_query(request, c"a".as_ptr(), c"1".as_ptr()) };
+        assert_eq!(status, carto_status::CARTO_OK);
+        assert_eq!(
+            for_send(request).unwrap().try_clone().unwrap().method(),
+            "GET"
+        );
+        carto_request_free(request);
+    }
 }

@@ -1,160 +1,69 @@
 //! The stable, numbered status codes of the C ABI, and how core errors map onto them.
 
+use std::ffi::CStr;
+
 use crate::error::{Error, ErrorKind};
 
-/// The result of every fallible cartoauth function. Numbers are stable forever: a code is
-/// never renumbered or reused. `CARTO_OK` is 0; errors are grouped by hundreds (1xx arguments
-/// and handles, 2xx credentials, 3xx files, 4xx-5xx HTTP answers named after the HTTP status,
-/// 6xx transport). `carto_status_str` describes a code; `carto_last_error` gives the detailed
-/// message of the last failure on the calling thread.
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum carto_status {
-    /// Success.
-    CARTO_OK = 0,
-    /// A required pointer argument was NULL.
-    CARTO_ERR_NULL_ARGUMENT = 100,
-    /// A string argument was not valid UTF-8.
-    CARTO_ERR_INVALID_UTF8 = 101,
-    /// An argument was out of range or malformed.
-    CARTO_ERR_INVALID_ARGUMENT = 102,
-    /// A handle was not created by cartoauth, was already freed, or is of another type.
-    CARTO_ERR_INVALID_HANDLE = 103,
-    /// An internal error (a Rust panic) was caught; nothing crossed into the caller.
-    CARTO_ERR_PANIC = 104,
-    /// Neither a username nor a base URL was given.
-    CARTO_ERR_MISSING_ACCOUNT = 200,
-    /// The username cannot be part of a CARTO URL.
-    CARTO_ERR_INVALID_USERNAME = 201,
-    /// The base URL is malformed or not a usable CARTO base URL.
-    CARTO_ERR_INVALID_BASE_URL = 202,
-    /// The base URL is http:// and allow_non_secure is not set.
-    CARTO_ERR_INSECURE_BASE_URL = 203,
-    /// No process-wide default credentials are set.
-    CARTO_ERR_NO_DEFAULT_CREDENTIALS = 204,
-    /// No source in the resolution order produced credentials.
-    CARTO_ERR_NOT_RESOLVED = 205,
-    /// An environment variable holds an unusable value.
-    CARTO_ERR_INVALID_ENVIRONMENT = 206,
-    /// The credentials file or profile does not exist.
-    CARTO_ERR_FILE_NOT_FOUND = 300,
-    /// Reading, writing, renaming or deleting a file failed.
-    CARTO_ERR_IO = 301,
-    /// The file is not valid JSON (the message gives line and column).
-    CARTO_ERR_FILE_SYNTAX = 302,
-    /// The file is JSON but not valid credentials (the message names the field).
-    CARTO_ERR_FILE_CONTENT = 303,
-    /// Another process held the file's lock for too long.
-    CARTO_ERR_LOCK_TIMEOUT = 304,
-    /// The server answered 400, or a 4xx without a code of its own.
-    CARTO_ERR_HTTP_CLIENT_ERROR = 400,
-    /// The server answered 401 (wrong API key).
-    CARTO_ERR_HTTP_UNAUTHORIZED = 401,
-    /// The server answered 403 (the key may not do this).
-    CARTO_ERR_HTTP_FORBIDDEN = 403,
-    /// The server answered 404 (unknown user or resource).
-    CARTO_ERR_HTTP_NOT_FOUND = 404,
-    /// The server answered 429 (rate limit or statement timeout).
-    CARTO_ERR_HTTP_RATE_LIMITED = 429,
-    /// The server answered 5xx.
-    CARTO_ERR_HTTP_SERVER_ERROR = 500,
-    /// The connect or overall timeout expired.
-    CARTO_ERR_TIMEOUT = 600,
-    /// Could not connect, or the connection broke (also a truncated body).
-    CARTO_ERR_CONNECTION = 601,
-    /// TLS failed (untrusted certificate, handshake, unreadable CA bundle).
-    CARTO_ERR_TLS = 602,
-    /// The progress callback cancelled the transfer.
-    CARTO_ERR_CANCELLED = 603,
-    /// A read or write callback reported a failure.
-    CARTO_ERR_CALLBACK = 604,
-    /// The server's answer broke the protocol (bad redirect, unparsable body).
-    CARTO_ERR_PROTOCOL = 605,
-    /// A response body to be kept in memory was larger than the client's max_body_size
-    /// (carto_client_options_set_max_body_size); stream it with a write callback instead.
-    CARTO_ERR_BODY_TOO_LARGE = 606,
+/// Expands the declaration in `status_table.rs` into the enum (with its doc comments), `ALL`,
+/// and each code's name and description as static C strings. build.rs expands the same
+/// declaration with a macro of its own, into the enum cbindgen writes to the header.
+macro_rules! status_table {
+    (
+        $(#[doc = $enum_doc:literal])*
+        pub enum $enum_name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $name:ident = $number:literal => $description:literal,
+            )*
+        }
+    ) => {
+        $(#[doc = $enum_doc])*
+        #[allow(non_camel_case_types)]
+        #[repr(i32)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $enum_name {
+            $(
+                $(#[doc = $doc])*
+                $name = $number,
+            )*
+        }
+
+        impl $enum_name {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [$enum_name] = &[$($enum_name::$name,)*];
+
+            /// The code's name as written in the header ("CARTO_ERR_FILE_NOT_FOUND").
+            pub(crate) const fn name(self) -> &'static CStr {
+                match self {
+                    $($enum_name::$name => const {
+                        c_str(concat!(stringify!($name), "\0"))
+                    },)*
+                }
+            }
+
+            /// A short static description ("HTTP 401: unauthorized (wrong API key)").
+            pub(crate) const fn description(self) -> &'static CStr {
+                match self {
+                    $($enum_name::$name => $description,)*
+                }
+            }
+        }
+    };
 }
+
+/// A NUL-terminated literal as a `CStr`, checked when compiled.
+const fn c_str(text: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(text.as_bytes()) {
+        Ok(c) => c,
+        Err(_) => panic!("a status name is a NUL-terminated identifier"),
+    }
+}
+
+include!("status_table.rs");
 
 use carto_status::*;
 
 impl carto_status {
-    /// Every code, for tests and `carto_status_str`.
-    pub const ALL: [carto_status; 31] = [
-        CARTO_OK,
-        CARTO_ERR_NULL_ARGUMENT,
-        CARTO_ERR_INVALID_UTF8,
-        CARTO_ERR_INVALID_ARGUMENT,
-        CARTO_ERR_INVALID_HANDLE,
-        CARTO_ERR_PANIC,
-        CARTO_ERR_MISSING_ACCOUNT,
-        CARTO_ERR_INVALID_USERNAME,
-        CARTO_ERR_INVALID_BASE_URL,
-        CARTO_ERR_INSECURE_BASE_URL,
-        CARTO_ERR_NO_DEFAULT_CREDENTIALS,
-        CARTO_ERR_NOT_RESOLVED,
-        CARTO_ERR_INVALID_ENVIRONMENT,
-        CARTO_ERR_FILE_NOT_FOUND,
-        CARTO_ERR_IO,
-        CARTO_ERR_FILE_SYNTAX,
-        CARTO_ERR_FILE_CONTENT,
-        CARTO_ERR_LOCK_TIMEOUT,
-        CARTO_ERR_HTTP_CLIENT_ERROR,
-        CARTO_ERR_HTTP_UNAUTHORIZED,
-        CARTO_ERR_HTTP_FORBIDDEN,
-        CARTO_ERR_HTTP_NOT_FOUND,
-        CARTO_ERR_HTTP_RATE_LIMITED,
-        CARTO_ERR_HTTP_SERVER_ERROR,
-        CARTO_ERR_TIMEOUT,
-        CARTO_ERR_CONNECTION,
-        CARTO_ERR_TLS,
-        CARTO_ERR_CANCELLED,
-        CARTO_ERR_CALLBACK,
-        CARTO_ERR_PROTOCOL,
-        CARTO_ERR_BODY_TOO_LARGE,
-    ];
-
-    /// A static, NUL-terminated description.
-    pub(crate) fn description(self) -> &'static str {
-        match self {
-            CARTO_OK => "success\0",
-            CARTO_ERR_NULL_ARGUMENT => "a required argument was NULL\0",
-            CARTO_ERR_INVALID_UTF8 => "a string argument was not valid UTF-8\0",
-            CARTO_ERR_INVALID_ARGUMENT => "an argument was invalid\0",
-            CARTO_ERR_INVALID_HANDLE => "invalid handle (freed, foreign, or of another type)\0",
-            CARTO_ERR_PANIC => "internal error (caught panic)\0",
-            CARTO_ERR_MISSING_ACCOUNT => "neither a username nor a base URL was given\0",
-            CARTO_ERR_INVALID_USERNAME => "invalid username\0",
-            CARTO_ERR_INVALID_BASE_URL => "invalid base URL\0",
-            CARTO_ERR_INSECURE_BASE_URL => {
-                "base URL is not https and allow_non_secure is not set\0"
-            }
-            CARTO_ERR_NO_DEFAULT_CREDENTIALS => "no default credentials are set\0",
-            CARTO_ERR_NOT_RESOLVED => "no credentials found\0",
-            CARTO_ERR_INVALID_ENVIRONMENT => "invalid environment variable\0",
-            CARTO_ERR_FILE_NOT_FOUND => "credentials file not found\0",
-            CARTO_ERR_IO => "file input/output error\0",
-            CARTO_ERR_FILE_SYNTAX => "credentials file is not valid JSON\0",
-            CARTO_ERR_FILE_CONTENT => "credentials file has invalid content\0",
-            CARTO_ERR_LOCK_TIMEOUT => "timed out waiting for a file lock\0",
-            CARTO_ERR_HTTP_CLIENT_ERROR => "HTTP 4xx: bad request\0",
-            CARTO_ERR_HTTP_UNAUTHORIZED => "HTTP 401: unauthorized (wrong API key)\0",
-            CARTO_ERR_HTTP_FORBIDDEN => "HTTP 403: forbidden\0",
-            CARTO_ERR_HTTP_NOT_FOUND => "HTTP 404: not found\0",
-            CARTO_ERR_HTTP_RATE_LIMITED => "HTTP 429: rate limited or over platform limits\0",
-            CARTO_ERR_HTTP_SERVER_ERROR => "HTTP 5xx: server error\0",
-            CARTO_ERR_TIMEOUT => "timed out\0",
-            CARTO_ERR_CONNECTION => "connection failed or broke\0",
-            CARTO_ERR_TLS => "TLS error\0",
-            CARTO_ERR_CANCELLED => "cancelled by the progress callback\0",
-            CARTO_ERR_CALLBACK => "a callback reported a failure\0",
-            CARTO_ERR_PROTOCOL => "the server's answer broke the protocol\0",
-            CARTO_ERR_BODY_TOO_LARGE => {
-                "the response body is larger than max_body_size; stream it with a write callback\0"
-            }
-        }
-    }
-
     /// The code for a raw number, if it is one.
     pub(crate) fn from_raw(code: i32) -> Option<carto_status> {
         Self::ALL.iter().copied().find(|s| *s as i32 == code)
@@ -222,13 +131,15 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn codes_are_unique_and_descriptions_nul_terminated() {
+    fn codes_are_unique_and_described() {
         let numbers: HashSet<i32> = carto_status::ALL.iter().map(|s| *s as i32).collect();
         assert_eq!(numbers.len(), carto_status::ALL.len());
-        for s in carto_status::ALL {
-            let d = s.description();
-            assert!(d.ends_with('\0') && !d[..d.len() - 1].contains('\0'));
+        for &s in carto_status::ALL {
+            assert!(!s.description().is_empty(), "{s:?}");
+            assert_eq!(s.name().to_str().unwrap(), format!("{s:?}"));
             assert_eq!(carto_status::from_raw(s as i32), Some(s));
+            // Bindings look names up over 0..=999 at load time.
+            assert!((0..1000).contains(&(s as i32)), "{s:?}");
         }
         assert_eq!(carto_status::from_raw(7), None);
     }

@@ -17,40 +17,11 @@
 
 # --- Constants (values checked against the header by tools/check_ccalls.py) ----------------
 
-"The name of every `carto_status` code of the header, by number."
-const STATUS_NAMES = Dict{Int32,Symbol}(
-    0 => :CARTO_OK,
-    100 => :CARTO_ERR_NULL_ARGUMENT,
-    101 => :CARTO_ERR_INVALID_UTF8,
-    102 => :CARTO_ERR_INVALID_ARGUMENT,
-    103 => :CARTO_ERR_INVALID_HANDLE,
-    104 => :CARTO_ERR_PANIC,
-    200 => :CARTO_ERR_MISSING_ACCOUNT,
-    201 => :CARTO_ERR_INVALID_USERNAME,
-    202 => :CARTO_ERR_INVALID_BASE_URL,
-    203 => :CARTO_ERR_INSECURE_BASE_URL,
-    204 => :CARTO_ERR_NO_DEFAULT_CREDENTIALS,
-    205 => :CARTO_ERR_NOT_RESOLVED,
-    206 => :CARTO_ERR_INVALID_ENVIRONMENT,
-    300 => :CARTO_ERR_FILE_NOT_FOUND,
-    301 => :CARTO_ERR_IO,
-    302 => :CARTO_ERR_FILE_SYNTAX,
-    303 => :CARTO_ERR_FILE_CONTENT,
-    304 => :CARTO_ERR_LOCK_TIMEOUT,
-    400 => :CARTO_ERR_HTTP_CLIENT_ERROR,
-    401 => :CARTO_ERR_HTTP_UNAUTHORIZED,
-    403 => :CARTO_ERR_HTTP_FORBIDDEN,
-    404 => :CARTO_ERR_HTTP_NOT_FOUND,
-    429 => :CARTO_ERR_HTTP_RATE_LIMITED,
-    500 => :CARTO_ERR_HTTP_SERVER_ERROR,
-    600 => :CARTO_ERR_TIMEOUT,
-    601 => :CARTO_ERR_CONNECTION,
-    602 => :CARTO_ERR_TLS,
-    603 => :CARTO_ERR_CANCELLED,
-    604 => :CARTO_ERR_CALLBACK,
-    605 => :CARTO_ERR_PROTOCOL,
-    606 => :CARTO_ERR_BODY_TOO_LARGE,
-)
+"""
+The name of every `carto_status` code of the loaded library, by number. Filled in by `load!`
+from `carto_status_name` (codes lie in 0..999), so a code the library returns always has a name.
+"""
+const STATUS_NAMES = Dict{Int32,Symbol}()
 
 # The statuses the Julia code tests for by value.
 const CARTO_OK = Int32(0)
@@ -96,6 +67,9 @@ carto_version() = @ccall $(_fp(:carto_version))()::Ptr{UInt8}
 
 # const char *carto_status_str(int32_t status): static, never freed
 carto_status_str(status) = @ccall $(_fp(:carto_status_str))(status::Int32)::Ptr{UInt8}
+
+# const char *carto_status_name(int32_t status): static, never freed
+carto_status_name(status) = @ccall $(_fp(:carto_status_name))(status::Int32)::Ptr{UInt8}
 
 # const char *carto_last_error(void): borrowed, per thread; copy at once
 carto_last_error() = @ccall $(_fp(:carto_last_error))()::Ptr{UInt8}

@@ -38,6 +38,7 @@ const C_FUNCTIONS = (
     :carto_abi_version,
     :carto_version,
     :carto_status_str,
+    :carto_status_name,
     :carto_last_error,
     :carto_string_free,
     :carto_handle_count,
@@ -250,7 +251,23 @@ function load!()
             "with `cargo build --release --lib`.",
         )
     end
+    load_status_names!()
     return path
+end
+
+"""
+    load_status_names!()
+
+Fills `STATUS_NAMES` from the loaded library: every number in 0..999 that `carto_status_name`
+knows (the header's promise is that every code lies in that range).
+"""
+function load_status_names!()
+    empty!(STATUS_NAMES)
+    for code in Int32(0):Int32(999)
+        name = unsafe_string(carto_status_name(code))
+        name == "CARTO_UNKNOWN_STATUS" || (STATUS_NAMES[code] = Symbol(name))
+    end
+    return STATUS_NAMES
 end
 
 """

@@ -3,41 +3,11 @@
 # fields `message` (the library's detailed text, read right after the failing call),
 # `status` (the integer carto_status) and `status_name` ("CARTO_ERR_FILE_NOT_FOUND").
 
-# Every carto_status of include/cartoauth.h (tests compare this table with the header the
-# package was compiled against). Codes are stable: never renumbered or reused.
-.carto_status <- c(
-  CARTO_OK = 0L,
-  CARTO_ERR_NULL_ARGUMENT = 100L,
-  CARTO_ERR_INVALID_UTF8 = 101L,
-  CARTO_ERR_INVALID_ARGUMENT = 102L,
-  CARTO_ERR_INVALID_HANDLE = 103L,
-  CARTO_ERR_PANIC = 104L,
-  CARTO_ERR_MISSING_ACCOUNT = 200L,
-  CARTO_ERR_INVALID_USERNAME = 201L,
-  CARTO_ERR_INVALID_BASE_URL = 202L,
-  CARTO_ERR_INSECURE_BASE_URL = 203L,
-  CARTO_ERR_NO_DEFAULT_CREDENTIALS = 204L,
-  CARTO_ERR_NOT_RESOLVED = 205L,
-  CARTO_ERR_INVALID_ENVIRONMENT = 206L,
-  CARTO_ERR_FILE_NOT_FOUND = 300L,
-  CARTO_ERR_IO = 301L,
-  CARTO_ERR_FILE_SYNTAX = 302L,
-  CARTO_ERR_FILE_CONTENT = 303L,
-  CARTO_ERR_LOCK_TIMEOUT = 304L,
-  CARTO_ERR_HTTP_CLIENT_ERROR = 400L,
-  CARTO_ERR_HTTP_UNAUTHORIZED = 401L,
-  CARTO_ERR_HTTP_FORBIDDEN = 403L,
-  CARTO_ERR_HTTP_NOT_FOUND = 404L,
-  CARTO_ERR_HTTP_RATE_LIMITED = 429L,
-  CARTO_ERR_HTTP_SERVER_ERROR = 500L,
-  CARTO_ERR_TIMEOUT = 600L,
-  CARTO_ERR_CONNECTION = 601L,
-  CARTO_ERR_TLS = 602L,
-  CARTO_ERR_CANCELLED = 603L,
-  CARTO_ERR_CALLBACK = 604L,
-  CARTO_ERR_PROTOCOL = 605L,
-  CARTO_ERR_BODY_TOO_LARGE = 606L
-)
+# Every carto_status code of the loaded library, named as in include/cartoauth.h
+# (c(CARTO_OK = 0L, CARTO_ERR_NULL_ARGUMENT = 100L, ...)). .onLoad fills it in from the
+# library's carto_status_name, so no code the library can return is ever missing here. Codes
+# are stable: never renumbered or reused.
+.carto_status <- integer()
 
 # The <kind> of each code: its name without CARTO_ERR_ (and HTTP_), in lower case, e.g.
 # CARTO_ERR_HTTP_UNAUTHORIZED -> "unauthorized", CARTO_ERR_FILE_NOT_FOUND -> "file_not_found".

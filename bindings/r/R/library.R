@@ -32,6 +32,7 @@ carto_handle_count <- function() {
 
 .onLoad <- function(libname, pkgname) {
   .check_abi(.Call(C_abi_version), .cartoauth_abi, .Call(C_library_path))
+  .carto_status <<- .Call(C_status_codes)
 }
 
 # The DLL is deliberately never unloaded: external pointers still alive (in a saved object,

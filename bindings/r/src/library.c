@@ -1,6 +1,6 @@
 /*
  * Library-wide facts: versions, where the shared library was loaded from, live handles,
- * and the status codes of the header this package was compiled against.
+ * and the status codes of the loaded library.
  */
 #if !defined(_WIN32) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* dladdr() on glibc */
@@ -8,6 +8,7 @@
 #if !defined(_WIN32)
 #include <dlfcn.h>
 #endif
+#include <string.h>
 
 #include "cartoauth_r.h"
 
@@ -49,15 +50,29 @@ SEXP C_status_str(SEXP status)
     return cr_string_or_null(carto_status_str(INTEGER(status)[0]));
 }
 
-/* Every code of the carto_status enum in the header, so the R table of condition classes
- * can be checked against it (tests/testthat/test-errors.R). */
+/* Every status code of the loaded library, named: codes lie in 0..999 (carto_status_name's
+ * contract), so asking for each number finds them all and the R table (.carto_status, filled
+ * in by .onLoad) can never lack one. */
 SEXP C_status_codes(void)
 {
-    static const int32_t all[] = carto_status_ALL;
-    size_t n = sizeof all / sizeof all[0];
-    SEXP out = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t)n));
-    for (size_t i = 0; i < n; i++)
-        INTEGER(out)[i] = all[i];
-    UNPROTECT(1);
+    int32_t codes[1000];
+    const char *names[1000];
+    R_xlen_t n = 0;
+    for (int32_t code = 0; code < 1000; code++) {
+        const char *name = carto_status_name(code);
+        if (name != NULL && strcmp(name, "CARTO_UNKNOWN_STATUS") != 0) {
+            codes[n] = code;
+            names[n] = name;
+            n++;
+        }
+    }
+    SEXP out = PROTECT(Rf_allocVector(INTSXP, n));
+    SEXP out_names = PROTECT(Rf_allocVector(STRSXP, n));
+    for (R_xlen_t i = 0; i < n; i++) {
+        INTEGER(out)[i] = codes[i];
+        SET_STRING_ELT(out_names, i, Rf_mkCharCE(names[i], CE_UTF8));
+    }
+    Rf_setAttrib(out, R_NamesSymbol, out_names);
+    UNPROTECT(2);
     return out;
 }

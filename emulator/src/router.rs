@@ -1,165 +1,28 @@
-//! The shared server state and the single entry point every request goes through: admin API,
-//! fault injection, routing to the CARTO APIs, common CARTO headers, and the request log.
+//! The single entry point every request goes through: admin API, fault injection, routing to
+//! the CARTO API handlers, common CARTO headers, and the request log. It sits on top of the
+//! handlers; the state they share lives in `context.rs`.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::TryStreamExt;
 use http_body::{Frame, SizeHint};
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, USER_AGENT};
-use hyper::{Method, StatusCode, Uri};
-use tokio::io::AsyncRead;
-use tokio::io::AsyncReadExt;
+use hyper::header::{HeaderName, HeaderValue, USER_AGENT};
+use hyper::{Method, StatusCode};
 
-use crate::accounts::{ApiKey, Registry};
 use crate::auth::Transport;
-use crate::batch::Jobs;
-use crate::db::Pool;
+use crate::context::{has_admin_token, header_str, App, Ctx, ReqInfo};
 use crate::errors::ApiError;
-use crate::faults::{self, FaultSpec, Faults};
-use crate::rate_limit::{Decision, RateLimiter};
-use crate::request_log::{self, Entry, RequestLog};
+use crate::faults::{self, FaultSpec};
+use crate::request_log::{self, Entry};
 use crate::routes::{self, Route};
 use crate::{admin, auth_api, batch, copy, me, sql_api};
-
-pub struct App {
-    pub registry: RwLock<Registry>,
-    pub pool: Arc<Pool>,
-    pub rate: RateLimiter,
-    pub faults: Faults,
-    pub log: RequestLog,
-    pub jobs: Jobs,
-    pub admin_token: String,
-    /// `http` or `https`.
-    pub scheme: &'static str,
-    pub root_url: OnceLock<String>,
-    /// The info document (also served at `/_emulator/info`).
-    pub info: OnceLock<serde_json::Value>,
-    pub shutdown: tokio::sync::Notify,
-    /// Serialises Auth API changes (role creation and removal).
-    pub keys_lock: tokio::sync::Mutex<()>,
-}
-
-/// What a handler learned about the request, for headers and the request log.
-#[derive(Debug, Default, Clone)]
-pub struct ReqInfo {
-    pub user: Option<String>,
-    pub user_id: Option<String>,
-    pub transport: Option<Transport>,
-    pub key_name: Option<String>,
-    pub key_type: Option<String>,
-    /// The `client` parameter, echoed as `Carto-Client`.
-    pub client: Option<String>,
-    pub rate: Option<Decision>,
-}
-
-/// One request as handlers see it.
-pub struct Ctx {
-    pub method: Method,
-    pub uri: Uri,
-    pub headers: HeaderMap,
-    pub route: Route,
-    pub path_user: Option<String>,
-    pub info: Mutex<ReqInfo>,
-}
-
-impl Ctx {
-    pub fn record_key(&self, transport: Transport, key: Option<&ApiKey>) {
-        let mut i = self.info.lock().unwrap();
-        i.transport = Some(transport);
-        i.key_name = key.map(|k| k.name.clone());
-        i.key_type = key.map(|k| k.key_type.as_str().to_string());
-    }
-
-    pub fn record_user(&self, user: &str, id: &str) {
-        let mut i = self.info.lock().unwrap();
-        i.user = Some(user.to_string());
-        i.user_id = Some(id.to_string());
-    }
-
-    pub fn record_client(&self, client: Option<String>) {
-        self.info.lock().unwrap().client = client;
-    }
-
-    pub fn record_rate(&self, d: Decision) {
-        self.info.lock().unwrap().rate = Some(d);
-    }
-
-    /// The user a request is for: from the path, else from the Host header.
-    pub fn user_name(&self) -> Option<String> {
-        self.path_user.clone().or_else(|| {
-            routes::request_host(&self.headers, &self.uri).and_then(|h| routes::host_user(&h))
-        })
-    }
-
-    /// The base URL of the user as this request addressed it (for links in responses).
-    pub fn user_base_url(&self, scheme: &str, user: &str) -> String {
-        let host = routes::request_host(&self.headers, &self.uri).unwrap_or_default();
-        if self.path_user.is_some() {
-            format!("{scheme}://{host}/user/{user}")
-        } else {
-            format!("{scheme}://{host}")
-        }
-    }
-
-    pub fn raw_query(&self) -> &[u8] {
-        self.uri.query().unwrap_or("").as_bytes()
-    }
-}
-
-/// Reads a whole request body (gunzipping `Content-Encoding: gzip`), up to `limit` bytes.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let mut reader = body_reader(headers, body);
-    let mut out = Vec::new();
-    let mut limited = (&mut reader).take(limit as u64 + 1);
-    limited
-        .read_to_end(&mut out)
-        .await
-        .map_err(|e| body_error(&e))?;
-    if out.len() > limit {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request entity too large (limit {limit} bytes)"),
-        ));
-    }
-    Ok(Bytes::from(out))
-}
-
-/// The error of reading a request body: a bad gzip stream, or the client going away.
-pub fn body_error(e: &std::io::Error) -> ApiError {
-    if e.kind() == std::io::ErrorKind::ConnectionAborted {
-        ApiError::bad_request(format!("error reading the request body: {e}"))
-    } else {
-        ApiError::bad_request(format!("Error while gunzipping: {e}"))
-    }
-}
-
-/// The request body as a byte reader, gunzipped when the client said so.
-pub fn body_reader(headers: &HeaderMap, body: Body) -> Pin<Box<dyn AsyncRead + Send>> {
-    let stream = body
-        .into_data_stream()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e));
-    let reader = tokio_util::io::StreamReader::new(stream);
-    let gzip = headers
-        .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
-    if gzip {
-        let mut dec =
-            async_compression::tokio::bufread::GzipDecoder::new(tokio::io::BufReader::new(reader));
-        dec.multiple_members(true);
-        Box::pin(dec)
-    } else {
-        Box::pin(reader)
-    }
-}
 
 /// A body that counts the bytes passing through and reports the total when it ends.
 struct Counted {
@@ -224,28 +87,6 @@ impl Drop for Counted {
     fn drop(&mut self) {
         self.finish();
     }
-}
-
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// Does the request carry the admin token (Bearer or X-Emulator-Token)?
-pub fn has_admin_token(app: &App, headers: &HeaderMap) -> bool {
-    let bearer = header_str(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
-    let header = header_str(headers, "x-emulator-token");
-    [bearer, header]
-        .into_iter()
-        .flatten()
-        .any(|t| constant_time_eq(t.as_bytes(), app.admin_token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn cors_headers(resp: &mut Response) {
@@ -406,7 +247,7 @@ pub async fn dispatch(
             &tokens,
         ),
         user: info.user.clone(),
-        key_transport: info.transport.unwrap_or(Transport::None),
+        key_transport: info.transport.unwrap_or(Transport::None).as_str().into(),
         key_name: info.key_name.clone(),
         key_type: info.key_type.clone(),
         status: resp.status().as_u16(),
