@@ -67,6 +67,12 @@ pub enum ErrorKind {
     Callback,
     /// The server's answer did not follow the protocol (bad redirect, unparsable body).
     Protocol,
+    /// A Batch SQL job failed (the message holds the server's reason).
+    BatchJobFailed,
+    /// A Batch SQL job was cancelled while it was being waited for.
+    BatchJobCancelled,
+    /// Waiting for a Batch SQL job took longer than allowed (the job goes on).
+    WaitTimeout,
 }
 
 /// An error with its kind and a message that is safe to show (no API key).

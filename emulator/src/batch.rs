@@ -59,11 +59,44 @@ impl Status {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Hooks {
+    onsuccess: Option<String>,
+    onerror: Option<String>,
+}
+
+impl Hooks {
+    fn of(o: &Map<String, Value>) -> Hooks {
+        let text = |k: &str| o.get(k).and_then(Value::as_str).map(String::from);
+        Hooks {
+            onsuccess: text("onsuccess"),
+            onerror: text("onerror"),
+        }
+    }
+
+    fn write(&self, o: &mut Map<String, Value>) {
+        if let Some(s) = &self.onsuccess {
+            o.insert("onsuccess".into(), json!(s));
+        }
+        if let Some(s) = &self.onerror {
+            o.insert("onerror".into(), json!(s));
+        }
+    }
+
+    /// CARTO's template variables in hook SQL.
+    fn sql(template: &str, job_id: &str, error: &str) -> String {
+        template
+            .replace("<%= job_id %>", job_id)
+            .replace("<%= error_message %>", &error.replace('\'', "''"))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct QueryItem {
     query: String,
     status: Status,
     failed_reason: Option<String>,
+    hooks: Hooks,
 }
 
 #[derive(Clone)]
@@ -79,6 +112,8 @@ struct Job {
     updated_at: String,
     failed_reason: Option<String>,
     cancel: Option<CancelToken>,
+    /// CARTO's "fallback" jobs (`{"query": {"query": [..], "onsuccess": .., "onerror": ..}}`).
+    fallback: Option<Hooks>,
 }
 
 fn now() -> String {
@@ -94,6 +129,25 @@ impl Job {
         m.insert("user".into(), json!(self.user));
         let query = if self.single {
             json!(self.queries[0].query)
+        } else if let Some(hooks) = &self.fallback {
+            let mut o = Map::new();
+            let items = self
+                .queries
+                .iter()
+                .map(|q| {
+                    let mut i = Map::new();
+                    i.insert("query".into(), json!(q.query));
+                    q.hooks.write(&mut i);
+                    i.insert("status".into(), json!(q.status.as_str()));
+                    if let Some(r) = &q.failed_reason {
+                        i.insert("failed_reason".into(), json!(r));
+                    }
+                    Value::Object(i)
+                })
+                .collect();
+            o.insert("query".into(), Value::Array(items));
+            hooks.write(&mut o);
+            Value::Object(o)
         } else {
             Value::Array(
                 self.queries
@@ -146,23 +200,38 @@ impl Jobs {
 }
 
 /// Extracts the job's queries: a string, a list of strings, or a list of `{"query": ...}`.
+#[cfg(test)]
 fn parse_queries(v: Option<&Value>) -> Option<(bool, Vec<String>)> {
+    let (single, items, _) = parse_job_queries(v)?;
+    Some((single, items.into_iter().map(|(q, _)| q).collect()))
+}
+
+/// As [`parse_queries`], plus CARTO's fallback form `{"query": [{"query", "onsuccess",
+/// "onerror"}, ..], "onsuccess", "onerror"}` with its hooks (the job's hooks are `Some`).
+#[allow(clippy::type_complexity)]
+fn parse_job_queries(v: Option<&Value>) -> Option<(bool, Vec<(String, Hooks)>, Option<Hooks>)> {
     match v? {
-        Value::String(s) if !s.trim().is_empty() => Some((true, vec![s.clone()])),
+        Value::String(s) if !s.trim().is_empty() => {
+            Some((true, vec![(s.clone(), Hooks::default())], None))
+        }
         Value::Array(items) if !items.is_empty() => {
-            let qs: Option<Vec<String>> = items
+            let qs: Option<Vec<(String, Hooks)>> = items
                 .iter()
                 .map(|i| match i {
-                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+                    Value::String(s) if !s.trim().is_empty() => Some((s.clone(), Hooks::default())),
                     Value::Object(o) => o
                         .get("query")
                         .and_then(Value::as_str)
                         .filter(|s| !s.trim().is_empty())
-                        .map(String::from),
+                        .map(|q| (q.to_string(), Hooks::of(o))),
                     _ => None,
                 })
                 .collect();
-            qs.map(|q| (false, q))
+            qs.map(|q| (false, q, None))
+        }
+        Value::Object(o) => {
+            let (_, items, _) = parse_job_queries(o.get("query").filter(|q| q.is_array()))?;
+            Some((false, items, Some(Hooks::of(o))))
         }
         _ => None,
     }
@@ -211,7 +280,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                     "Your payload is too large: {raw_len} bytes. Max size allowed is {MAX_PAYLOAD} bytes (16kb)."
                 )));
             }
-            let Some((single, queries)) = parse_queries(merged.0.get("query")) else {
+            let Some((single, queries, fallback)) = parse_job_queries(merged.0.get("query")) else {
                 return Err(ApiError::bad_request("You must indicate a valid SQL"));
             };
             let ts = now();
@@ -222,10 +291,11 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                 single,
                 queries: queries
                     .into_iter()
-                    .map(|q| QueryItem {
+                    .map(|(q, hooks)| QueryItem {
                         query: q,
                         status: Status::Pending,
                         failed_reason: None,
+                        hooks,
                     })
                     .collect(),
                 status: Status::Pending,
@@ -233,6 +303,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                 updated_at: ts,
                 failed_reason: None,
                 cancel: None,
+                fallback,
             };
             let body = job.to_json();
             let id = job.id.clone();
@@ -328,25 +399,55 @@ async fn run_job(app: &Arc<App>, id: &str) {
             job.queries[i].query.clone()
         };
         let result = conn.client.batch_execute(&sql).await;
-        let mut jobs = app.jobs.jobs.lock().unwrap();
-        let Some(job) = jobs.get_mut(id) else { return };
-        job.cancel = None;
-        if job.status == Status::Cancelled {
-            return;
-        }
-        match result {
-            Ok(()) => job.queries[i].status = Status::Done,
-            Err(e) => {
-                drop(jobs);
-                finish_failed(app, id, i, pg_message(&e));
+        // The lock is released before any hook runs (a guard must not live across an await).
+        let next = {
+            let mut jobs = app.jobs.jobs.lock().unwrap();
+            let Some(job) = jobs.get_mut(id) else { return };
+            job.cancel = None;
+            if job.status == Status::Cancelled {
+                return;
+            }
+            match result {
+                Ok(()) => {
+                    job.queries[i].status = Status::Done;
+                    Ok(job.queries[i].hooks.onsuccess.clone())
+                }
+                Err(e) => Err((
+                    pg_message(&e),
+                    job.queries[i].hooks.onerror.clone(),
+                    job.fallback.as_ref().and_then(|h| h.onerror.clone()),
+                )),
+            }
+        };
+        match next {
+            Ok(hook) => run_hook(&conn, id, hook, "").await,
+            Err((reason, query_hook, job_hook)) => {
+                finish_failed(app, id, i, reason.clone());
+                run_hook(&conn, id, query_hook, &reason).await;
+                run_hook(&conn, id, job_hook, &reason).await;
                 return;
             }
         }
     }
-    if let Some(job) = app.jobs.jobs.lock().unwrap().get_mut(id) {
-        if job.status == Status::Running {
-            job.set_status(Status::Done);
+    let job_hook = {
+        let mut jobs = app.jobs.jobs.lock().unwrap();
+        let Some(job) = jobs.get_mut(id) else { return };
+        if job.status != Status::Running {
+            return;
         }
+        job.set_status(Status::Done);
+        job.fallback.as_ref().and_then(|h| h.onsuccess.clone())
+    };
+    run_hook(&conn, id, job_hook, "").await;
+}
+
+/// Runs a fallback hook; like CARTO, its failure does not change the job's status.
+async fn run_hook(conn: &crate::db::Conn, id: &str, sql: Option<String>, error: &str) {
+    if let Some(sql) = sql {
+        let _ = conn
+            .client
+            .batch_execute(&Hooks::sql(&sql, id, error))
+            .await;
     }
 }
 
@@ -390,6 +491,13 @@ mod tests {
             parse_queries(Some(&json!(["a", {"query": "b"}]))),
             Some((false, vec!["a".to_string(), "b".to_string()]))
         );
+        let (single, items, hooks) = parse_job_queries(Some(&json!(
+            {"query": [{"query": "a", "onerror": "e"}], "onsuccess": "s"}
+        )))
+        .unwrap();
+        assert!(!single);
+        assert_eq!(items[0].1.onerror.as_deref(), Some("e"));
+        assert_eq!(hooks.unwrap().onsuccess.as_deref(), Some("s"));
         assert_eq!(parse_queries(Some(&json!(""))), None);
         assert_eq!(parse_queries(Some(&json!([]))), None);
         assert_eq!(parse_queries(None), None);
@@ -406,12 +514,14 @@ mod tests {
                 query: "select 1".into(),
                 status: Status::Pending,
                 failed_reason: None,
+                hooks: Hooks::default(),
             }],
             status: Status::Pending,
             created_at: "c".into(),
             updated_at: "u".into(),
             failed_reason: None,
             cancel: None,
+            fallback: None,
         };
         let keys: Vec<String> = j.to_json().as_object().unwrap().keys().cloned().collect();
         assert_eq!(

@@ -11,6 +11,9 @@
 //! record keys.
 
 mod account;
+mod api_keys;
+mod batch;
+mod do_token;
 mod options;
 mod request;
 mod resolver;
@@ -20,6 +23,9 @@ mod sql;
 mod transport;
 
 pub use account::{KeyValidity, Me};
+pub use api_keys::{ApiKeyInfo, ApiKeyType, Grants, NewApiKey, SchemaGrant, TableGrant};
+pub use batch::{BatchJob, BatchJobSpec, BatchQuery, JobStatus, QueryState, WaitFn, WaitOptions};
+pub use do_token::DoCredentials;
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
 pub use request::{Body, Progress, ProgressFn, Request};
 pub use response::{RateLimit, Response};

@@ -71,13 +71,19 @@ pub enum carto_status {
     CARTO_ERR_CALLBACK = 604,
     /// The server's answer broke the protocol (bad redirect, unparsable body).
     CARTO_ERR_PROTOCOL = 605,
+    /// A Batch SQL job failed; carto_last_error() gives the server's reason.
+    CARTO_ERR_BATCH_JOB_FAILED = 800,
+    /// A Batch SQL job was cancelled while it was being waited for.
+    CARTO_ERR_BATCH_JOB_CANCELLED = 801,
+    /// Waiting for a Batch SQL job took longer than allowed (the job goes on).
+    CARTO_ERR_WAIT_TIMEOUT = 802,
 }
 
 use carto_status::*;
 
 impl carto_status {
     /// Every code, for tests and `carto_status_str`.
-    pub const ALL: [carto_status; 30] = [
+    pub const ALL: [carto_status; 33] = [
         CARTO_OK,
         CARTO_ERR_NULL_ARGUMENT,
         CARTO_ERR_INVALID_UTF8,
@@ -108,6 +114,9 @@ impl carto_status {
         CARTO_ERR_CANCELLED,
         CARTO_ERR_CALLBACK,
         CARTO_ERR_PROTOCOL,
+        CARTO_ERR_BATCH_JOB_FAILED,
+        CARTO_ERR_BATCH_JOB_CANCELLED,
+        CARTO_ERR_WAIT_TIMEOUT,
     ];
 
     /// A static, NUL-terminated description.
@@ -145,6 +154,9 @@ impl carto_status {
             CARTO_ERR_CANCELLED => "cancelled by the progress callback\0",
             CARTO_ERR_CALLBACK => "a callback reported a failure\0",
             CARTO_ERR_PROTOCOL => "the server's answer broke the protocol\0",
+            CARTO_ERR_BATCH_JOB_FAILED => "the batch SQL job failed\0",
+            CARTO_ERR_BATCH_JOB_CANCELLED => "the batch SQL job was cancelled\0",
+            CARTO_ERR_WAIT_TIMEOUT => "timed out waiting for the batch SQL job\0",
         }
     }
 
@@ -182,6 +194,9 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::Cancelled => CARTO_ERR_CANCELLED,
             ErrorKind::Callback => CARTO_ERR_CALLBACK,
             ErrorKind::Protocol => CARTO_ERR_PROTOCOL,
+            ErrorKind::BatchJobFailed => CARTO_ERR_BATCH_JOB_FAILED,
+            ErrorKind::BatchJobCancelled => CARTO_ERR_BATCH_JOB_CANCELLED,
+            ErrorKind::WaitTimeout => CARTO_ERR_WAIT_TIMEOUT,
         }
     }
 }

@@ -49,6 +49,9 @@ const STATUS_NAMES = Dict{Int32,Symbol}(
     603 => :CARTO_ERR_CANCELLED,
     604 => :CARTO_ERR_CALLBACK,
     605 => :CARTO_ERR_PROTOCOL,
+    800 => :CARTO_ERR_BATCH_JOB_FAILED,
+    801 => :CARTO_ERR_BATCH_JOB_CANCELLED,
+    802 => :CARTO_ERR_WAIT_TIMEOUT,
 )
 
 # The statuses the Julia code tests for by value.
