@@ -375,7 +375,7 @@ impl Client {
                 return Err(Error::new(
                     ErrorKind::WaitTimeout,
                     format!(
-                        "batch job {} is still {} after waiting {:.1} s; it goes on (cancel it with batch_cancel)",
+                        "batch job {} is still {} after waiting {:.1} s; it goes on on the server until it ends or is cancelled",
                         job.id,
                         job.status.as_str(),
                         elapsed.as_secs_f64()
