@@ -840,7 +840,8 @@ carto_status carto_batch_cancel(const struct carto_client *client,
  * time, at most every 5 s, for at most `timeout_ms` (0: poll once). Stopping the wait never
  * cancels the job (use carto_batch_cancel).
  *
- * - `callback`: NULL, or called on this thread after each poll; returning non-zero stops.
+ * - `callback`: NULL, or called on this thread after each poll; returning non-zero stops
+ *   the wait while the job is pending or running (a finished job is still reported).
  * - `user_data`: passed to `callback` unchanged.
  * - `out`: receives the finished job (CARTO_JOB_DONE), owned by the caller; written only on
  *   success.

@@ -63,6 +63,16 @@ fn a_job_of_several_queries_runs_to_done_with_each_query_s_status() {
     assert!(done.queries.iter().all(|q| q.status == JobStatus::Done));
     let rows = c.sql("select count(*) as n from batch_t", None).unwrap();
     assert_eq!(rows.json().unwrap()["rows"][0]["n"], 2);
+    // A callback's "stop" does not hide that the job has finished.
+    let mut stop = |_: &cartoauth::client::BatchJob| false;
+    let again = c
+        .batch_wait(
+            &job.id,
+            &quick_wait(Duration::from_secs(30)),
+            Some(&mut stop),
+        )
+        .unwrap();
+    assert_eq!(again.status, JobStatus::Done);
     // A finished job cannot be cancelled; cancel reports it as it is.
     assert_eq!(c.batch_cancel(&job.id).unwrap().status, JobStatus::Done);
 }

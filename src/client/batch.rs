@@ -328,8 +328,9 @@ impl Client {
     /// time, up to `max_interval`. Returns the job when it is `done`. A job that failed is an
     /// [`ErrorKind::BatchJobFailed`] error with the server's reason; a cancelled one
     /// [`ErrorKind::BatchJobCancelled`]; running past `timeout` [`ErrorKind::WaitTimeout`];
-    /// `on_poll` returning `false` [`ErrorKind::Cancelled`]. Stopping waiting never cancels
-    /// the job itself (use [`Client::batch_cancel`]).
+    /// `on_poll` returning `false` while the job is pending or running
+    /// [`ErrorKind::Cancelled`]. Stopping waiting never cancels the job itself (use
+    /// [`Client::batch_cancel`]).
     pub fn batch_wait(
         &self,
         job_id: &str,
@@ -345,18 +346,9 @@ impl Client {
         let mut interval = options.initial_interval;
         loop {
             let job = self.batch_status(job_id)?;
-            if let Some(on_poll) = on_poll.as_mut() {
-                if !on_poll(&job) {
-                    return Err(Error::new(
-                        ErrorKind::Cancelled,
-                        format!(
-                            "stopped waiting for batch job {} (status {}) at the callback's request; the job goes on",
-                            job.id,
-                            job.status.as_str()
-                        ),
-                    ));
-                }
-            }
+            // The callback sees every poll, the last one too; its "stop" matters only while
+            // the job has not finished (a finished job is reported as such).
+            let keep_waiting = on_poll.as_mut().is_none_or(|on_poll| on_poll(&job));
             match job.status {
                 JobStatus::Done => return Ok(job),
                 JobStatus::Failed | JobStatus::Unknown | JobStatus::Skipped => {
@@ -369,6 +361,16 @@ impl Client {
                     ))
                 }
                 JobStatus::Pending | JobStatus::Running => {}
+            }
+            if !keep_waiting {
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    format!(
+                        "stopped waiting for batch job {} (status {}) at the callback's request; the job goes on",
+                        job.id,
+                        job.status.as_str()
+                    ),
+                ));
             }
             let elapsed = started.elapsed();
             if elapsed >= options.timeout {

@@ -147,7 +147,8 @@ function carto_batch_wait(
         interval = 0.25
         while true
             current = carto_batch_status(id; client = active)
-            if progress !== nothing && progress(current) === false
+            keep_waiting = progress === nothing || progress(current) !== false
+            if !keep_waiting && current.status in (:pending, :running)
                 throw(
                     CartoError(
                         C.CARTO_ERR_CANCELLED,

@@ -81,7 +81,8 @@ carto_batch_wait <- function(job, timeout = 3600, progress = NULL, credentials =
   interval <- 0.25
   repeat {
     current <- carto_batch_status(id, client = cl)
-    if (!is.null(progress) && isFALSE(progress(current)))
+    keep_waiting <- is.null(progress) || !isFALSE(progress(current))
+    if (!keep_waiting && current$status %in% c("pending", "running"))
       .carto_abort(.carto_status[["CARTO_ERR_CANCELLED"]], sprintf(
         "stopped waiting for batch job %s (status %s) at the progress function's request; the job goes on",
         id, current$status))

@@ -16,6 +16,7 @@ test_that("a batch job runs to done with each query's status", {
   expect_identical(done$queries$status, c("done", "done"))
   expect_identical(done$queries$query[[2]], "insert into r_batch values (1), (2)")
   expect_equal(carto_sql("select count(*) as n from r_batch", client = cl)$n, 2)
+  expect_identical(carto_batch_wait(job, client = cl, progress = function(j) FALSE)$status, "done")
   expect_identical(carto_batch_cancel(job$id, client = cl)$status, "done")
   expect_output(print(done), "done")
 })
