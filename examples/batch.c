@@ -107,8 +107,8 @@ int main(int argc, char **argv) {
         carto_client_free(client);
         return code;
     }
-    fprintf(stderr, "created job %s with %zu queries; waiting up to %lu s\n", id, query_count,
-            timeout_s);
+    fprintf(stderr, "created job %s with %zu quer%s; waiting up to %lu s\n", id, query_count,
+            query_count == 1 ? "y" : "ies", timeout_s);
 
     carto_job_status last = CARTO_JOB_UNKNOWN;
     carto_batch_job *finished = NULL;
