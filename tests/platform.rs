@@ -3,7 +3,7 @@
 //! Auth API (all pages, grants, the master-key-only calls, tokens only from create and
 //! regenerate) and the Data Observatory token.
 
-use carto_emulator::harness::Emulator;
+use carto_emulator::harness::{Emulator, Fault};
 use cartoauth::client::{
     ApiKeyType, BatchJobSpec, BatchQuery, Grants, JobStatus, TableGrant, WaitOptions,
 };
@@ -365,4 +365,66 @@ fn do_credentials_for_the_master_key_and_do_granted_keys_only() {
         .do_credentials()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::HttpUnauthorized);
+}
+
+#[test]
+fn lying_and_stalling_servers_give_errors_not_hangs_or_panics() {
+    let emu = Emulator::start();
+    let c = client(&emu, "master");
+    // A key list that is not JSON.
+    emu.arm_fault(
+        &Fault::on("/user/demo/api/v3/api_keys")
+            .malformed_json()
+            .times(1),
+    );
+    let e = c.api_keys().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    // A DO token answer that is not JSON.
+    emu.arm_fault(
+        &Fault::on("/user/demo/api/v4/do/token")
+            .malformed_json()
+            .times(1),
+    );
+    let e = c.do_credentials().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    // A status poll that stalls past the client's timeout ends the wait with a timeout.
+    let job = c.batch_create(&BatchJobSpec::query("select 1")).unwrap();
+    let impatient = Client::new(
+        Credentials::new(
+            None,
+            Some(&emu.key("demo", "master")),
+            Some(&emu.base_url("demo")),
+            true,
+        )
+        .unwrap(),
+        ClientOptions {
+            timeout: Some(Duration::from_millis(500)),
+            retry: cartoauth::client::RetryPolicy {
+                max_attempts: 1,
+                max_wait: Duration::ZERO,
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Without retries, a key list cut short is a connection error.
+    emu.arm_fault(
+        &Fault::on("/user/demo/api/v3/api_keys")
+            .abort_after(10)
+            .times(1),
+    );
+    let e = impatient.api_keys().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    emu.arm_fault(&Fault::on("/user/demo/api/v2/sql/job/").delay(Duration::from_secs(3)));
+    let e = impatient
+        .batch_wait(&job.id, &quick_wait(Duration::from_secs(30)), None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    emu.clear_faults();
+    // A server error on create keeps CARTO's status.
+    emu.arm_fault(&Fault::on("/user/demo/api/v2/sql/job").status(500).times(1));
+    let e = impatient
+        .batch_create(&BatchJobSpec::query("select 1"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpServerError, "{e}");
 }
