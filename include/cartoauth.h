@@ -9,7 +9,8 @@
  * Strings in are NUL-terminated UTF-8 and copied. Strings out are borrowed from a handle
  * (valid until it is freed) or owned and released with carto_string_free, never free().
  * No message, description or log ever contains an API key; carto_credentials_api_key is the
- * only way to read one.
+ * only way to read one, besides the new token that carto_api_key_create and
+ * carto_api_key_regenerate hand out.
  */
 
 #ifndef CARTOAUTH_H
@@ -225,12 +226,69 @@ enum carto_status
      * (carto_client_options_set_max_body_size); stream it with a write callback instead.
      */
     CARTO_ERR_BODY_TOO_LARGE = 606,
+    /**
+     * A Batch SQL job failed (carto_last_error holds the server's reason).
+     */
+    CARTO_ERR_BATCH_JOB_FAILED = 800,
+    /**
+     * A Batch SQL job was cancelled while it was being waited for.
+     */
+    CARTO_ERR_BATCH_JOB_CANCELLED = 801,
+    /**
+     * Waiting for a Batch SQL job took longer than allowed (the job goes on).
+     */
+    CARTO_ERR_WAIT_TIMEOUT = 802,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum carto_status carto_status;
 #else
 typedef int32_t carto_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The status of a job or of one of its queries.
+ */
+enum carto_job_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Queued, not started.
+     */
+    CARTO_JOB_PENDING = 0,
+    /**
+     * Running now.
+     */
+    CARTO_JOB_RUNNING = 1,
+    /**
+     * Finished successfully.
+     */
+    CARTO_JOB_DONE = 2,
+    /**
+     * A query failed (see carto_batch_job_failed_reason).
+     */
+    CARTO_JOB_FAILED = 3,
+    /**
+     * Cancelled.
+     */
+    CARTO_JOB_CANCELLED = 4,
+    /**
+     * A query that did not run because an earlier one failed.
+     */
+    CARTO_JOB_SKIPPED = 5,
+    /**
+     * CARTO lost track of the job, or sent a status this library does not know.
+     */
+    CARTO_JOB_UNKNOWN = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum carto_job_status carto_job_status;
+#else
+typedef int32_t carto_job_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -301,6 +359,23 @@ typedef int32_t carto_source;
 #endif // __cplusplus
 
 /**
+ * Opaque API key as the Auth API describes it: name, type, grants, times. It never holds the
+ * key's token. Immutable, so any thread may read it; freed with carto_api_key_free.
+ */
+typedef struct carto_api_key carto_api_key;
+
+/**
+ * Opaque list of API keys (every page). Immutable; freed with carto_api_key_list_free.
+ */
+typedef struct carto_api_key_list carto_api_key_list;
+
+/**
+ * Opaque Batch SQL job as the server last reported it (id, status, failure reason, each
+ * query's status). Immutable, so any thread may read it; freed with carto_batch_job_free.
+ */
+typedef struct carto_batch_job carto_batch_job;
+
+/**
  * Opaque client: credentials, options and a pool of kept-alive connections. Immutable once
  * created, so one client may send requests from any number of threads at once.
  */
@@ -322,6 +397,20 @@ typedef struct carto_client_options carto_client_options;
 typedef struct carto_credentials carto_credentials;
 
 /**
+ * Opaque Data Observatory credentials (api/v4/do/token): a Google Cloud access token, the
+ * BigQuery projects and dataset, the GCS bucket, and whether instant licensing is active.
+ * Immutable, so any thread may read it; freed with carto_do_credentials_free, which wipes
+ * the token from memory.
+ */
+typedef struct carto_do_credentials carto_do_credentials;
+
+/**
+ * Opaque builder of the grants of a new key (APIs, tables, schemas, data services). Not for
+ * use by two threads at once; freed with carto_grants_free.
+ */
+typedef struct carto_grants carto_grants;
+
+/**
  * Opaque request: method, path, query, headers, body and callbacks. Created by
  * carto_request_new / _new_sql / _new_copy_to / _new_copy_from, freed with carto_request_free.
  * The setters lock the handle, so any thread may use it; sending does not consume it.
@@ -333,6 +422,12 @@ typedef struct carto_request carto_request;
  * headers. Immutable, so any thread may read it; freed with carto_response_free.
  */
 typedef struct carto_response carto_response;
+
+/**
+ * Called by carto_batch_wait after each poll with the job's status and the number of polls
+ * so far; return 0 to keep waiting, anything else to stop (CARTO_ERR_CANCELLED).
+ */
+typedef int32_t (*carto_batch_wait_fn)(void *user_data, carto_job_status status, uint32_t polls);
 
 /**
  * Supplies request body bytes: `int64_t read(user_data, buffer, capacity)` returns the number
@@ -360,6 +455,497 @@ typedef int32_t (*carto_progress_fn)(void *user_data,
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates an empty grants builder.
+ *
+ * - `out`: receives a new builder owned by the caller (free with carto_grants_free).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_grants_new(struct carto_grants **out);
+
+/**
+ * Releases a grants builder. NULL, freed and foreign handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_grants_free(struct carto_grants *grants);
+
+/**
+ * Grants an API: "sql", "maps" or "do" (the server checks the name). A key needs at least
+ * one.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT (blank),
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: one thread at a time per builder.
+ *
+ * # Safety
+ * `api` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE carto_status carto_grants_add_api(struct carto_grants *grants, const char *api);
+
+/**
+ * Grants a data service: "geocoding", "routing", "isolines" or "observatory".
+ *
+ * Ownership: the name is copied. Errors: as carto_grants_add_api. Thread safety: one thread
+ * at a time per builder.
+ *
+ * # Safety
+ * `service` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_grants_add_service(struct carto_grants *grants,
+                                      const char *service);
+
+/**
+ * Grants access to a table.
+ *
+ * - `schema`: NULL or "" for the account's schema.
+ * - `table`: the table's name.
+ * - `permissions`: a comma-separated list of "select", "insert", "update", "delete".
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT (blank
+ * table or no permission), CARTO_ERR_INVALID_HANDLE. Thread safety: one thread at a time per
+ * builder.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_grants_add_table(struct carto_grants *grants,
+                                    const char *schema,
+                                    const char *table,
+                                    const char *permissions);
+
+/**
+ * Grants permissions on a schema (CARTO's schema permission is "create").
+ *
+ * - `permissions`: a comma-separated list.
+ *
+ * Errors: as carto_grants_add_table. Thread safety: one thread at a time per builder.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_grants_add_schema(struct carto_grants *grants,
+                                     const char *schema,
+                                     const char *permissions);
+
+/**
+ * Lists every key the client's key may see, fetching all pages: with the master key every
+ * key of the account (master, default, then regular keys), with another key only itself.
+ *
+ * - `out`: receives a new list owned by the caller (free with carto_api_key_list_free).
+ *
+ * Errors: CARTO_ERR_HTTP_UNAUTHORIZED (wrong key), the other HTTP and transport errors of
+ * carto_client_send, CARTO_ERR_PROTOCOL, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_keys_list(const struct carto_client *client,
+                                 struct carto_api_key_list **out);
+
+/**
+ * Releases a key list. NULL, freed and foreign handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_api_key_list_free(struct carto_api_key_list *list);
+
+/**
+ * The number of keys in a list.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_list_count(const struct carto_api_key_list *list,
+                                      size_t *out);
+
+/**
+ * Key `index` (0-based) of a list.
+ *
+ * - `out`: receives a new key owned by the caller (free with carto_api_key_free); it stays
+ *   valid after the list is freed.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_list_get(const struct carto_api_key_list *list,
+                                    size_t index,
+                                    struct carto_api_key **out);
+
+/**
+ * Reads one key by name. A key other than the master key may read only itself.
+ *
+ * - `out`: receives a new key owned by the caller (free with carto_api_key_free).
+ *
+ * Errors: CARTO_ERR_HTTP_NOT_FOUND ("API key not found: name"), CARTO_ERR_INVALID_ARGUMENT
+ * (blank name), CARTO_ERR_INVALID_UTF8, and those of carto_api_keys_list. Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_get(const struct carto_client *client,
+                               const char *name,
+                               struct carto_api_key **out);
+
+/**
+ * Creates a regular key called `name` with `grants` (master key only) and returns its token,
+ * the one time it is handed out.
+ *
+ * - `grants`: a builder with at least one API (carto_grants_add_api); it is copied.
+ * - `out_key`: NULL, or receives the new key owned by the caller (free with
+ *   carto_api_key_free).
+ * - `out_token`: receives the key's token, owned by the caller (free with
+ *   carto_string_free). It is a secret: do not log it.
+ *
+ * Errors: CARTO_ERR_HTTP_FORBIDDEN (the client's key is valid but not the master key),
+ * CARTO_ERR_HTTP_UNAUTHORIZED (wrong key), CARTO_ERR_HTTP_CLIENT_ERROR (422: "Validation
+ * failed: Name has already been taken", unknown API or permission), CARTO_ERR_INVALID_ARGUMENT
+ * (blank name, no API), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_INVALID_HANDLE, the transport errors. Outputs are written only on success. Thread
+ * safety: any thread (not while another thread changes the same builder).
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; the out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_create(const struct carto_client *client,
+                                  const char *name,
+                                  const struct carto_grants *grants,
+                                  struct carto_api_key **out_key,
+                                  char **out_token);
+
+/**
+ * Gives the key `name` a new token (master key only) and returns it; the old token stops
+ * working.
+ *
+ * - `out_key`: NULL, or receives the key owned by the caller (free with carto_api_key_free).
+ * - `out_token`: receives the new token, owned by the caller (free with carto_string_free).
+ *   It is a secret: do not log it.
+ *
+ * Errors: CARTO_ERR_HTTP_FORBIDDEN (not the master key), CARTO_ERR_HTTP_NOT_FOUND, and those
+ * of carto_api_key_create. Thread safety: any thread.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; the out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_regenerate(const struct carto_client *client,
+                                      const char *name,
+                                      struct carto_api_key **out_key,
+                                      char **out_token);
+
+/**
+ * Deletes the regular key `name` (master key only; the master and default keys cannot be
+ * deleted: CARTO_ERR_HTTP_FORBIDDEN).
+ *
+ * Errors: CARTO_ERR_HTTP_FORBIDDEN, CARTO_ERR_HTTP_NOT_FOUND, and those of
+ * carto_api_key_create. Thread safety: any thread.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_delete(const struct carto_client *client,
+                                  const char *name);
+
+/**
+ * Releases a key; pointers borrowed from it become invalid. NULL, freed and foreign handles
+ * are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_api_key_free(struct carto_api_key *key);
+
+/**
+ * The key's name, its type ("master", "default", "regular", or "unknown"), and when it was
+ * created and last changed (as the server wrote them; NULL when not sent).
+ *
+ * - Each out pointer: NULL (not wanted), or receives a string borrowed from the key (valid
+ *   until it is freed).
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (`key`). Outputs are written only
+ * on success. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_describe(const struct carto_api_key *key,
+                                    const char **out_name,
+                                    const char **out_type,
+                                    const char **out_created_at,
+                                    const char **out_updated_at);
+
+/**
+ * The key's granted APIs and data services, each as a comma-separated list ("sql,maps";
+ * "" when none).
+ *
+ * - Each out pointer: NULL, or receives a string borrowed from the key.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (`key`). Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_apis(const struct carto_api_key *key,
+                                const char **out_apis,
+                                const char **out_services);
+
+/**
+ * The number of table grants and of schema grants of the key.
+ *
+ * - Each out pointer: NULL, or caller-provided storage.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (`key`). Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_grant_counts(const struct carto_api_key *key,
+                                        size_t *out_tables,
+                                        size_t *out_schemas);
+
+/**
+ * Table grant `index` (0-based): schema, table and permissions (comma-separated, e.g.
+ * "insert,select").
+ *
+ * - Each out pointer: NULL, or receives a string borrowed from the key.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+ * CARTO_ERR_NULL_ARGUMENT (`key`). Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_table(const struct carto_api_key *key,
+                                 size_t index,
+                                 const char **out_schema,
+                                 const char **out_table,
+                                 const char **out_permissions);
+
+/**
+ * Schema grant `index` (0-based): schema and permissions (comma-separated).
+ *
+ * - Each out pointer: NULL, or receives a string borrowed from the key.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+ * CARTO_ERR_NULL_ARGUMENT (`key`). Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_schema(const struct carto_api_key *key,
+                                  size_t index,
+                                  const char **out_schema,
+                                  const char **out_permissions);
+
+/**
+ * Creates a Batch SQL job that runs `queries` in order on the server (CARTO allows this to
+ * the master key only: others get CARTO_ERR_HTTP_FORBIDDEN). The first failing query stops
+ * the job.
+ *
+ * - `queries`, `query_count`: an array of 1 to 4096 SQL strings (copied).
+ * - `onsuccess`, `onerror`: NULL, or SQL that CARTO runs after the whole job succeeded or
+ *   after a query failed (CARTO's "fallback" hooks; `<%= job_id %>` and
+ *   `<%= error_message %>` are replaced by the server).
+ * - `out`: receives a new job owned by the caller (free with carto_batch_job_free), usually
+ *   CARTO_JOB_PENDING; written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_ARGUMENT (no
+ * query, a blank query, too many), CARTO_ERR_INVALID_HANDLE, the HTTP errors (e.g. 400 "Your
+ * payload is too large"), the transport errors of carto_client_send. Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * `queries` is NULL or points to `query_count` pointers, each NULL or NUL-terminated;
+ * `onsuccess` and `onerror` are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_create(const struct carto_client *client,
+                                const char *const *queries,
+                                size_t query_count,
+                                const char *onsuccess,
+                                const char *onerror,
+                                struct carto_batch_job **out);
+
+/**
+ * Reads a job's current status from the server.
+ *
+ * - `job_id`: the id (carto_batch_job_id). An unknown id is CARTO_ERR_HTTP_CLIENT_ERROR
+ *   (CARTO answers 400 "Job with id ... not found"); a malformed one
+ *   CARTO_ERR_INVALID_ARGUMENT, without a request.
+ * - `out`: receives a new job owned by the caller (free with carto_batch_job_free).
+ *
+ * Errors: as carto_batch_create. Thread safety: any thread.
+ *
+ * # Safety
+ * `job_id` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_status(const struct carto_client *client,
+                                const char *job_id,
+                                struct carto_batch_job **out);
+
+/**
+ * Cancels a pending or running job and returns it (CARTO_JOB_CANCELLED). A job that already
+ * finished is returned as it is, not as an error.
+ *
+ * - `out`: NULL, or receives a new job owned by the caller (free with carto_batch_job_free).
+ *
+ * Errors: as carto_batch_status. Thread safety: any thread, also while another thread is in
+ * carto_batch_wait for the same job (which then returns CARTO_ERR_BATCH_JOB_CANCELLED).
+ *
+ * # Safety
+ * `job_id` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_cancel(const struct carto_client *client,
+                                const char *job_id,
+                                struct carto_batch_job **out);
+
+/**
+ * Waits for a job to finish, polling its status after 250 ms, then half as long again each
+ * time, at most every 5 s, for at most `timeout_ms` (0: poll once). Stopping the wait never
+ * cancels the job (use carto_batch_cancel).
+ *
+ * - `callback`: NULL, or called on this thread after each poll; returning non-zero stops
+ *   the wait while the job is pending or running (a finished job is still reported).
+ * - `user_data`: passed to `callback` unchanged.
+ * - `out`: receives the finished job (CARTO_JOB_DONE), owned by the caller; written only on
+ *   success.
+ *
+ * Errors: CARTO_ERR_BATCH_JOB_FAILED (the job failed or ended `unknown`; carto_last_error()
+ * holds the server's reason, carto_batch_status the per-query details),
+ * CARTO_ERR_BATCH_JOB_CANCELLED, CARTO_ERR_WAIT_TIMEOUT (the job is still pending or
+ * running), CARTO_ERR_CANCELLED (the callback stopped the wait), and those of
+ * carto_batch_status. Thread safety: any thread; blocks the calling thread.
+ *
+ * # Safety
+ * `job_id` is NULL or NUL-terminated; `callback` is NULL or a valid function that may be
+ * called with `user_data` on this thread; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_wait(const struct carto_client *client,
+                              const char *job_id,
+                              uint64_t timeout_ms,
+                              carto_batch_wait_fn callback,
+                              void *user_data,
+                              struct carto_batch_job **out);
+
+/**
+ * Releases a job; pointers borrowed from it become invalid. NULL, freed and foreign handles
+ * are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_batch_job_free(struct carto_batch_job *job);
+
+/**
+ * The job's id.
+ *
+ * Ownership: `*out` is borrowed from the job, valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_batch_job_id(const struct carto_batch_job *job, const char **out);
+
+/**
+ * The job's status when it was read.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_job_status(const struct carto_batch_job *job,
+                                    carto_job_status *out);
+
+/**
+ * The server's reason when the job failed, else NULL in `*out`.
+ *
+ * Ownership: borrowed from the job, valid until it is freed. Errors: CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_job_failed_reason(const struct carto_batch_job *job,
+                                           const char **out);
+
+/**
+ * The number of queries of the job.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_job_query_count(const struct carto_batch_job *job,
+                                         size_t *out);
+
+/**
+ * Query `index` of the job (0-based): its SQL, its status, and the server's reason when it
+ * failed (NULL otherwise). A one-query job reports the job's status for its query.
+ *
+ * - `out_sql`, `out_failed_reason`: NULL, or receive strings borrowed from the job (valid
+ *   until it is freed).
+ * - `out_status`: NULL, or receives the query's status.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Outputs are written only on success. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_job_query(const struct carto_batch_job *job,
+                                   size_t index,
+                                   const char **out_sql,
+                                   carto_job_status *out_status,
+                                   const char **out_failed_reason);
+
+/**
+ * CARTO's name of a job status ("pending", "running", "done", "failed", "cancelled",
+ * "skipped", "unknown"); "unknown" for a number that is no status.
+ *
+ * Ownership: a static string, never freed. Thread safety: any thread. Never fails.
+ */
+const char *carto_job_status_str(int32_t status);
 
 /**
  * Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
@@ -1061,6 +1647,89 @@ CARTO_MUST_USE carto_status carto_default_credentials_get(struct carto_credentia
  * safety: any thread.
  */
 void carto_default_credentials_unset(void);
+
+/**
+ * Asks api/v4/do/token for the account's Data Observatory credentials (what CARTOframes'
+ * get_gcloud_credentials() and is_instant_licensing_active() read). The master key, or a key
+ * granted the "do" API, may ask.
+ *
+ * - `out`: receives new credentials owned by the caller (free with
+ *   carto_do_credentials_free).
+ *
+ * Errors: CARTO_ERR_HTTP_FORBIDDEN (a key without the DO grant), CARTO_ERR_HTTP_UNAUTHORIZED
+ * (wrong key), CARTO_ERR_HTTP_SERVER_ERROR (e.g. "The user does not have Data Observatory
+ * enabled"), CARTO_ERR_PROTOCOL (no access token in the answer), the transport errors of
+ * carto_client_send, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any
+ * thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_do_credentials_get(const struct carto_client *client,
+                                      struct carto_do_credentials **out);
+
+/**
+ * Releases DO credentials (wiping the token); pointers borrowed from them become invalid.
+ * NULL, freed and foreign handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_do_credentials_free(struct carto_do_credentials *credentials);
+
+/**
+ * The Google Cloud access token. A secret: the only way to read it; do not log it.
+ *
+ * Ownership: `*out` is borrowed from the credentials, valid until they are freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_do_credentials_access_token(const struct carto_do_credentials *credentials,
+                                               const char **out);
+
+/**
+ * Where the account's Data Observatory data lives. Each value is NULL when the server did not
+ * send it.
+ *
+ * - `out_bq_public_project`: the public BigQuery project of DO data.
+ * - `out_gcp_execution_project`: the project queries run (and are billed) in.
+ * - `out_bq_project`: the account's BigQuery project (CARTOframes' get_gcloud_credentials()
+ *   returns it with the access token).
+ * - `out_bq_dataset`: the account's BigQuery dataset.
+ * - `out_gcs_bucket`: the account's Google Cloud Storage bucket.
+ * - Each out pointer: NULL (not wanted), or receives a string borrowed from the credentials.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT (`credentials`), CARTO_ERR_INVALID_HANDLE. Outputs are
+ * written only on success. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_do_credentials_places(const struct carto_do_credentials *credentials,
+                                         const char **out_bq_public_project,
+                                         const char **out_gcp_execution_project,
+                                         const char **out_bq_project,
+                                         const char **out_bq_dataset,
+                                         const char **out_gcs_bucket);
+
+/**
+ * Whether instant licensing of DO datasets is active (CARTOframes'
+ * is_instant_licensing_active()).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_do_credentials_instant_licensing(const struct carto_do_credentials *credentials,
+                                                    bool *out);
 
 /**
  * The library version, e.g. "0.1.0" (the same as the CARTO_VERSION macro of the header the

@@ -50,4 +50,11 @@ if CARTO_API_KEY=default_public "${run[@]}" examples/sql "select * from points_p
   echo "expected a 403" >&2
   exit 1
 fi
+echo "== examples/batch: two queries as one Batch SQL job, waited for"
+"${run[@]}" examples/batch "create table demo_batch as select 1 as n" "update demo_batch set n = 2"
+echo "== examples/batch with a failing query (the server's reason, exit status 1)"
+if "${run[@]}" examples/batch "select * from no_such_table"; then
+  echo "expected the job to fail" >&2
+  exit 1
+fi
 echo "== done"

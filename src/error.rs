@@ -70,6 +70,12 @@ pub enum ErrorKind {
     /// A response body to be kept in memory was larger than the client's limit
     /// ([`crate::ClientOptions::max_body_size`]); stream it to a writer instead.
     BodyTooLarge,
+    /// A Batch SQL job failed (the message holds the server's reason).
+    BatchJobFailed,
+    /// A Batch SQL job was cancelled while it was being waited for.
+    BatchJobCancelled,
+    /// Waiting for a Batch SQL job took longer than allowed (the job goes on).
+    WaitTimeout,
 }
 
 /// An error with its kind and a message that is safe to show (no API key).

@@ -172,3 +172,21 @@ fn c_waits() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn c_platform() {
+    let emu = carto_emulator::harness::Emulator::start();
+    let exe = build("test_platform.c", &["-pthread"]);
+    let master = emu.key("demo", "master");
+    let regular = emu.key("demo", "regular");
+    let base = emu.base_url("demo");
+    let stdout = run(
+        &exe,
+        &[
+            ("CARTO_TEST_BASE_URL", base.as_str()),
+            ("CARTO_TEST_MASTER_KEY", master.as_str()),
+            ("CARTO_TEST_REGULAR_KEY", regular.as_str()),
+        ],
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}

@@ -14,7 +14,7 @@ use crate::accounts::KeyType;
 use crate::context::{read_body, App, Ctx};
 use crate::errors::{json_response, ApiError};
 use crate::form::{self, Params};
-use crate::jobs::{now, Job, QueryItem, Status};
+use crate::jobs::{now, Hooks, Job, QueryItem, Status};
 use crate::provision::pg_message;
 use crate::routes::Route;
 use crate::sql_api::{check_rate, find_key, find_user};
@@ -23,23 +23,38 @@ use crate::sql_api::{check_rate, find_key, find_user};
 const MAX_PAYLOAD: usize = 16 * 1024;
 
 /// Extracts the job's queries: a string, a list of strings, or a list of `{"query": ...}`.
+#[cfg(test)]
 fn parse_queries(v: Option<&Value>) -> Option<(bool, Vec<String>)> {
+    let (single, items, _) = parse_job_queries(v)?;
+    Some((single, items.into_iter().map(|(q, _)| q).collect()))
+}
+
+/// As [`parse_queries`], plus CARTO's fallback form `{"query": [{"query", "onsuccess",
+/// "onerror"}, ..], "onsuccess", "onerror"}` with its hooks (the job's hooks are `Some`).
+#[allow(clippy::type_complexity)]
+fn parse_job_queries(v: Option<&Value>) -> Option<(bool, Vec<(String, Hooks)>, Option<Hooks>)> {
     match v? {
-        Value::String(s) if !s.trim().is_empty() => Some((true, vec![s.clone()])),
+        Value::String(s) if !s.trim().is_empty() => {
+            Some((true, vec![(s.clone(), Hooks::default())], None))
+        }
         Value::Array(items) if !items.is_empty() => {
-            let qs: Option<Vec<String>> = items
+            let qs: Option<Vec<(String, Hooks)>> = items
                 .iter()
                 .map(|i| match i {
-                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+                    Value::String(s) if !s.trim().is_empty() => Some((s.clone(), Hooks::default())),
                     Value::Object(o) => o
                         .get("query")
                         .and_then(Value::as_str)
                         .filter(|s| !s.trim().is_empty())
-                        .map(String::from),
+                        .map(|q| (q.to_string(), Hooks::of(o))),
                     _ => None,
                 })
                 .collect();
-            qs.map(|q| (false, q))
+            qs.map(|q| (false, q, None))
+        }
+        Value::Object(o) => {
+            let (_, items, _) = parse_job_queries(o.get("query").filter(|q| q.is_array()))?;
+            Some((false, items, Some(Hooks::of(o))))
         }
         _ => None,
     }
@@ -88,7 +103,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                     "Your payload is too large: {raw_len} bytes. Max size allowed is {MAX_PAYLOAD} bytes (16kb)."
                 )));
             }
-            let Some((single, queries)) = parse_queries(merged.0.get("query")) else {
+            let Some((single, queries, fallback)) = parse_job_queries(merged.0.get("query")) else {
                 return Err(ApiError::bad_request("You must indicate a valid SQL"));
             };
             let ts = now();
@@ -99,10 +114,11 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                 single,
                 queries: queries
                     .into_iter()
-                    .map(|q| QueryItem {
+                    .map(|(q, hooks)| QueryItem {
                         query: q,
                         status: Status::Pending,
                         failed_reason: None,
+                        hooks,
                     })
                     .collect(),
                 status: Status::Pending,
@@ -110,6 +126,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                 updated_at: ts,
                 failed_reason: None,
                 cancel: None,
+                fallback,
             };
             let body = job.to_json();
             let id = job.id.clone();
@@ -205,25 +222,55 @@ async fn run_job(app: &Arc<App>, id: &str) {
             job.queries[i].query.clone()
         };
         let result = conn.client.batch_execute(&sql).await;
-        let mut jobs = app.jobs.jobs.lock().unwrap();
-        let Some(job) = jobs.get_mut(id) else { return };
-        job.cancel = None;
-        if job.status == Status::Cancelled {
-            return;
-        }
-        match result {
-            Ok(()) => job.queries[i].status = Status::Done,
-            Err(e) => {
-                drop(jobs);
-                finish_failed(app, id, i, pg_message(&e));
+        // The lock is released before any hook runs (a guard must not live across an await).
+        let next = {
+            let mut jobs = app.jobs.jobs.lock().unwrap();
+            let Some(job) = jobs.get_mut(id) else { return };
+            job.cancel = None;
+            if job.status == Status::Cancelled {
+                return;
+            }
+            match result {
+                Ok(()) => {
+                    job.queries[i].status = Status::Done;
+                    Ok(job.queries[i].hooks.onsuccess.clone())
+                }
+                Err(e) => Err((
+                    pg_message(&e),
+                    job.queries[i].hooks.onerror.clone(),
+                    job.fallback.as_ref().and_then(|h| h.onerror.clone()),
+                )),
+            }
+        };
+        match next {
+            Ok(hook) => run_hook(&conn, id, hook, "").await,
+            Err((reason, query_hook, job_hook)) => {
+                finish_failed(app, id, i, reason.clone());
+                run_hook(&conn, id, query_hook, &reason).await;
+                run_hook(&conn, id, job_hook, &reason).await;
                 return;
             }
         }
     }
-    if let Some(job) = app.jobs.jobs.lock().unwrap().get_mut(id) {
-        if job.status == Status::Running {
-            job.set_status(Status::Done);
+    let job_hook = {
+        let mut jobs = app.jobs.jobs.lock().unwrap();
+        let Some(job) = jobs.get_mut(id) else { return };
+        if job.status != Status::Running {
+            return;
         }
+        job.set_status(Status::Done);
+        job.fallback.as_ref().and_then(|h| h.onsuccess.clone())
+    };
+    run_hook(&conn, id, job_hook, "").await;
+}
+
+/// Runs a fallback hook; like CARTO, its failure does not change the job's status.
+async fn run_hook(conn: &crate::db::Conn, id: &str, sql: Option<String>, error: &str) {
+    if let Some(sql) = sql {
+        let _ = conn
+            .client
+            .batch_execute(&Hooks::sql(&sql, id, error))
+            .await;
     }
 }
 
@@ -259,6 +306,13 @@ mod tests {
             parse_queries(Some(&json!(["a", {"query": "b"}]))),
             Some((false, vec!["a".to_string(), "b".to_string()]))
         );
+        let (single, items, hooks) = parse_job_queries(Some(&json!(
+            {"query": [{"query": "a", "onerror": "e"}], "onsuccess": "s"}
+        )))
+        .unwrap();
+        assert!(!single);
+        assert_eq!(items[0].1.onerror.as_deref(), Some("e"));
+        assert_eq!(hooks.unwrap().onsuccess.as_deref(), Some("s"));
         assert_eq!(parse_queries(Some(&json!(""))), None);
         assert_eq!(parse_queries(Some(&json!([]))), None);
         assert_eq!(parse_queries(None), None);

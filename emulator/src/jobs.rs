@@ -45,11 +45,45 @@ impl Status {
     }
 }
 
+/// A query's or a job's fallback hooks: SQL CARTO runs after success or failure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Hooks {
+    pub(crate) onsuccess: Option<String>,
+    pub(crate) onerror: Option<String>,
+}
+
+impl Hooks {
+    pub(crate) fn of(o: &Map<String, Value>) -> Hooks {
+        let text = |k: &str| o.get(k).and_then(Value::as_str).map(String::from);
+        Hooks {
+            onsuccess: text("onsuccess"),
+            onerror: text("onerror"),
+        }
+    }
+
+    fn write(&self, o: &mut Map<String, Value>) {
+        if let Some(s) = &self.onsuccess {
+            o.insert("onsuccess".into(), json!(s));
+        }
+        if let Some(s) = &self.onerror {
+            o.insert("onerror".into(), json!(s));
+        }
+    }
+
+    /// CARTO's template variables in hook SQL.
+    pub(crate) fn sql(template: &str, job_id: &str, error: &str) -> String {
+        template
+            .replace("<%= job_id %>", job_id)
+            .replace("<%= error_message %>", &error.replace('\'', "''"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct QueryItem {
     pub(crate) query: String,
     pub(crate) status: Status,
     pub(crate) failed_reason: Option<String>,
+    pub(crate) hooks: Hooks,
 }
 
 #[derive(Clone)]
@@ -65,6 +99,8 @@ pub(crate) struct Job {
     pub(crate) updated_at: String,
     pub(crate) failed_reason: Option<String>,
     pub(crate) cancel: Option<CancelToken>,
+    /// CARTO's "fallback" jobs (`{"query": {"query": [..], "onsuccess": .., "onerror": ..}}`).
+    pub(crate) fallback: Option<Hooks>,
 }
 
 pub(crate) fn now() -> String {
@@ -80,6 +116,25 @@ impl Job {
         m.insert("user".into(), json!(self.user));
         let query = if self.single {
             json!(self.queries[0].query)
+        } else if let Some(hooks) = &self.fallback {
+            let mut o = Map::new();
+            let items = self
+                .queries
+                .iter()
+                .map(|q| {
+                    let mut i = Map::new();
+                    i.insert("query".into(), json!(q.query));
+                    q.hooks.write(&mut i);
+                    i.insert("status".into(), json!(q.status.as_str()));
+                    if let Some(r) = &q.failed_reason {
+                        i.insert("failed_reason".into(), json!(r));
+                    }
+                    Value::Object(i)
+                })
+                .collect();
+            o.insert("query".into(), Value::Array(items));
+            hooks.write(&mut o);
+            Value::Object(o)
         } else {
             Value::Array(
                 self.queries
@@ -155,12 +210,14 @@ mod tests {
                 query: "select 1".into(),
                 status: Status::Pending,
                 failed_reason: None,
+                hooks: Hooks::default(),
             }],
             status: Status::Pending,
             created_at: "c".into(),
             updated_at: "u".into(),
             failed_reason: None,
             cancel: None,
+            fallback: None,
         };
         let keys: Vec<String> = j.to_json().as_object().unwrap().keys().cloned().collect();
         assert_eq!(

@@ -218,3 +218,66 @@ fn job_errors() {
         .unwrap()
         .starts_with("Your payload is too large: "));
 }
+
+#[test]
+fn fallback_jobs_run_their_hooks_and_echo_them() {
+    let emu = shared();
+    let setup = create(emu, json!("CREATE TABLE batch_hooks (what text)"));
+    assert_eq!(setup.status, 201, "{}", setup.text());
+    assert_eq!(
+        wait_final(emu, setup.json()["job_id"].as_str().unwrap())["status"],
+        "done"
+    );
+    let r = create(
+        emu,
+        json!({
+            "query": [
+                {"query": "SELECT 1", "onsuccess": "INSERT INTO batch_hooks VALUES ('q0 ok')"},
+                {"query": "SELECT * FROM batch_hooks_missing",
+                 "onerror": "INSERT INTO batch_hooks VALUES ('q1 <%= error_message %>')"}
+            ],
+            "onerror": "INSERT INTO batch_hooks VALUES ('job <%= job_id %>')",
+            "onsuccess": "INSERT INTO batch_hooks VALUES ('never')"
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let created = r.json();
+    assert_eq!(
+        created["query"]["onerror"],
+        "INSERT INTO batch_hooks VALUES ('job <%= job_id %>')"
+    );
+    assert_eq!(created["query"]["query"][0]["status"], "pending");
+    let id = created["job_id"].as_str().unwrap().to_string();
+    let j = wait_final(emu, &id);
+    assert_eq!(j["status"], "failed", "{j}");
+    assert_eq!(j["query"]["query"][1]["status"], "failed", "{j}");
+    // The hooks ran after the job's state was recorded: poll the table briefly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let rows = loop {
+        let done = create(emu, json!("SELECT 1"));
+        let _ = wait_final(emu, done.json()["job_id"].as_str().unwrap());
+        let r = get(
+            emu,
+            &format!(
+                "{}/api/v2/sql?q=SELECT%20what%20FROM%20batch_hooks%20ORDER%20BY%201&api_key={}",
+                emu.base_url("demo"),
+                emu.key("demo", "master")
+            ),
+            &[],
+        );
+        let rows: Vec<String> = r.json()["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["what"].as_str().unwrap().to_string())
+            .collect();
+        if rows.len() >= 3 || Instant::now() > deadline {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0], format!("job {id}"));
+    assert!(rows[1].starts_with("q0 ok"), "{rows:?}");
+    assert!(rows[2].contains("batch_hooks_missing"), "{rows:?}");
+}

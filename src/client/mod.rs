@@ -11,7 +11,10 @@
 //! record keys.
 
 mod account;
+mod api_keys;
+mod batch;
 mod dns;
+mod do_token;
 mod options;
 mod progress;
 mod request;
@@ -22,6 +25,9 @@ mod transport;
 mod wait;
 
 pub use account::{KeyValidity, Me};
+pub use api_keys::{ApiKeyInfo, ApiKeyType, Grants, NewApiKey, SchemaGrant, TableGrant};
+pub use batch::{BatchJob, BatchJobSpec, BatchQuery, JobStatus, QueryState, WaitFn, WaitOptions};
+pub use do_token::DoCredentials;
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
 pub use request::{
     check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,

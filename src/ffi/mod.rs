@@ -15,11 +15,14 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod api_keys;
+pub mod batch;
 mod boundary;
 pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod defaults;
+pub mod do_token;
 mod handles;
 pub mod library;
 mod raw;
@@ -28,6 +31,7 @@ pub mod resolve;
 pub mod response;
 pub mod status;
 
+pub use batch::carto_batch_wait_fn;
 pub use raw::{carto_progress_fn, carto_read_fn, carto_write_fn};
 pub use status::carto_status;
 

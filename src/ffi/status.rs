@@ -99,6 +99,9 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::Callback => CARTO_ERR_CALLBACK,
             ErrorKind::Protocol => CARTO_ERR_PROTOCOL,
             ErrorKind::BodyTooLarge => CARTO_ERR_BODY_TOO_LARGE,
+            ErrorKind::BatchJobFailed => CARTO_ERR_BATCH_JOB_FAILED,
+            ErrorKind::BatchJobCancelled => CARTO_ERR_BATCH_JOB_CANCELLED,
+            ErrorKind::WaitTimeout => CARTO_ERR_WAIT_TIMEOUT,
         }
     }
 }

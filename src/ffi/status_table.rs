@@ -73,5 +73,11 @@ status_table! {
         /// A response body to be kept in memory was larger than the client's max_body_size
         /// (carto_client_options_set_max_body_size); stream it with a write callback instead.
         CARTO_ERR_BODY_TOO_LARGE = 606 => c"the response body is larger than max_body_size; stream it with a write callback",
+        /// A Batch SQL job failed (carto_last_error holds the server's reason).
+        CARTO_ERR_BATCH_JOB_FAILED = 800 => c"the batch SQL job failed",
+        /// A Batch SQL job was cancelled while it was being waited for.
+        CARTO_ERR_BATCH_JOB_CANCELLED = 801 => c"the batch SQL job was cancelled",
+        /// Waiting for a Batch SQL job took longer than allowed (the job goes on).
+        CARTO_ERR_WAIT_TIMEOUT = 802 => c"timed out waiting for the batch SQL job",
     }
 }

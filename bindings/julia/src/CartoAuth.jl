@@ -36,7 +36,20 @@ export Credentials,
     carto_me,
     validate_key,
     carto_copyto,
-    carto_copyfrom
+    carto_copyfrom,
+    BatchJob,
+    carto_batch_create,
+    carto_batch_status,
+    carto_batch_cancel,
+    carto_batch_wait,
+    ApiKey,
+    carto_api_keys,
+    carto_api_key,
+    carto_api_key_create,
+    carto_api_key_regenerate,
+    carto_api_key_delete,
+    DoCredentials,
+    carto_do_credentials
 
 import JSON
 
@@ -56,6 +69,7 @@ include("client.jl")
 include("response.jl")
 include("request.jl")
 include("api.jl")
+include("platform.jl")
 
 """
     library_path() -> String

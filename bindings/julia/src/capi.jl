@@ -29,6 +29,10 @@ const CARTO_ERR_INVALID_ARGUMENT = Int32(102)
 const CARTO_ERR_INVALID_HANDLE = Int32(103)
 const CARTO_ERR_NO_DEFAULT_CREDENTIALS = Int32(204)
 const CARTO_ERR_PROTOCOL = Int32(605)
+const CARTO_ERR_CANCELLED = Int32(603)
+const CARTO_ERR_BATCH_JOB_FAILED = Int32(800)
+const CARTO_ERR_BATCH_JOB_CANCELLED = Int32(801)
+const CARTO_ERR_WAIT_TIMEOUT = Int32(802)
 
 # carto_source
 const CARTO_SOURCE_EXPLICIT = Int32(0)
@@ -606,5 +610,278 @@ function carto_response_streamed_bytes(response, out)
     return @ccall $(_fp(:carto_response_streamed_bytes))(
         response::Ptr{Cvoid},
         out::Ref{UInt64},
+    )::Int32
+end
+
+# --- Platform APIs: Batch SQL, API keys, Data Observatory ---------------------------------
+
+function carto_grants_new(out)
+    return @ccall $(_fp(:carto_grants_new))(
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_grants_free(grants)
+    return @ccall $(_fp(:carto_grants_free))(
+        grants::Ptr{Cvoid},
+    )::Cvoid
+end
+
+function carto_grants_add_api(grants, api)
+    return @ccall $(_fp(:carto_grants_add_api))(
+        grants::Ptr{Cvoid},
+        api::Cstring,
+    )::Int32
+end
+
+function carto_grants_add_service(grants, service)
+    return @ccall $(_fp(:carto_grants_add_service))(
+        grants::Ptr{Cvoid},
+        service::Cstring,
+    )::Int32
+end
+
+function carto_grants_add_table(grants, schema, table, permissions)
+    return @ccall $(_fp(:carto_grants_add_table))(
+        grants::Ptr{Cvoid},
+        schema::Cstring,
+        table::Cstring,
+        permissions::Cstring,
+    )::Int32
+end
+
+function carto_grants_add_schema(grants, schema, permissions)
+    return @ccall $(_fp(:carto_grants_add_schema))(
+        grants::Ptr{Cvoid},
+        schema::Cstring,
+        permissions::Cstring,
+    )::Int32
+end
+
+function carto_api_keys_list(client, out)
+    return @ccall $(_fp(:carto_api_keys_list))(
+        client::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_api_key_list_free(list)
+    return @ccall $(_fp(:carto_api_key_list_free))(
+        list::Ptr{Cvoid},
+    )::Cvoid
+end
+
+function carto_api_key_list_count(list, out)
+    return @ccall $(_fp(:carto_api_key_list_count))(
+        list::Ptr{Cvoid},
+        out::Ref{Csize_t},
+    )::Int32
+end
+
+function carto_api_key_list_get(list, index, out)
+    return @ccall $(_fp(:carto_api_key_list_get))(
+        list::Ptr{Cvoid},
+        index::Csize_t,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_api_key_get(client, name, out)
+    return @ccall $(_fp(:carto_api_key_get))(
+        client::Ptr{Cvoid},
+        name::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_api_key_create(client, name, grants, out_key, out_token)
+    return @ccall $(_fp(:carto_api_key_create))(
+        client::Ptr{Cvoid},
+        name::Cstring,
+        grants::Ptr{Cvoid},
+        out_key::Ref{Ptr{Cvoid}},
+        out_token::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_api_key_regenerate(client, name, out_key, out_token)
+    return @ccall $(_fp(:carto_api_key_regenerate))(
+        client::Ptr{Cvoid},
+        name::Cstring,
+        out_key::Ref{Ptr{Cvoid}},
+        out_token::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_api_key_delete(client, name)
+    return @ccall $(_fp(:carto_api_key_delete))(
+        client::Ptr{Cvoid},
+        name::Cstring,
+    )::Int32
+end
+
+function carto_api_key_free(key)
+    return @ccall $(_fp(:carto_api_key_free))(
+        key::Ptr{Cvoid},
+    )::Cvoid
+end
+
+function carto_api_key_describe(key, out_name, out_type, out_created_at, out_updated_at)
+    return @ccall $(_fp(:carto_api_key_describe))(
+        key::Ptr{Cvoid},
+        out_name::Ref{Ptr{UInt8}},
+        out_type::Ref{Ptr{UInt8}},
+        out_created_at::Ref{Ptr{UInt8}},
+        out_updated_at::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_api_key_apis(key, out_apis, out_services)
+    return @ccall $(_fp(:carto_api_key_apis))(
+        key::Ptr{Cvoid},
+        out_apis::Ref{Ptr{UInt8}},
+        out_services::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_api_key_grant_counts(key, out_tables, out_schemas)
+    return @ccall $(_fp(:carto_api_key_grant_counts))(
+        key::Ptr{Cvoid},
+        out_tables::Ref{Csize_t},
+        out_schemas::Ref{Csize_t},
+    )::Int32
+end
+
+function carto_api_key_table(key, index, out_schema, out_table, out_permissions)
+    return @ccall $(_fp(:carto_api_key_table))(
+        key::Ptr{Cvoid},
+        index::Csize_t,
+        out_schema::Ref{Ptr{UInt8}},
+        out_table::Ref{Ptr{UInt8}},
+        out_permissions::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_api_key_schema(key, index, out_schema, out_permissions)
+    return @ccall $(_fp(:carto_api_key_schema))(
+        key::Ptr{Cvoid},
+        index::Csize_t,
+        out_schema::Ref{Ptr{UInt8}},
+        out_permissions::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_batch_create(client, queries, query_count, onsuccess, onerror, out)
+    return @ccall $(_fp(:carto_batch_create))(
+        client::Ptr{Cvoid},
+        queries::Ptr{Ptr{UInt8}},
+        query_count::Csize_t,
+        onsuccess::Cstring,
+        onerror::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_batch_status(client, job_id, out)
+    return @ccall $(_fp(:carto_batch_status))(
+        client::Ptr{Cvoid},
+        job_id::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_batch_cancel(client, job_id, out)
+    return @ccall $(_fp(:carto_batch_cancel))(
+        client::Ptr{Cvoid},
+        job_id::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_batch_job_free(job)
+    return @ccall $(_fp(:carto_batch_job_free))(
+        job::Ptr{Cvoid},
+    )::Cvoid
+end
+
+function carto_batch_job_id(job, out)
+    return @ccall $(_fp(:carto_batch_job_id))(
+        job::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_batch_job_status(job, out)
+    return @ccall $(_fp(:carto_batch_job_status))(
+        job::Ptr{Cvoid},
+        out::Ref{Int32},
+    )::Int32
+end
+
+function carto_batch_job_failed_reason(job, out)
+    return @ccall $(_fp(:carto_batch_job_failed_reason))(
+        job::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_batch_job_query_count(job, out)
+    return @ccall $(_fp(:carto_batch_job_query_count))(
+        job::Ptr{Cvoid},
+        out::Ref{Csize_t},
+    )::Int32
+end
+
+function carto_batch_job_query(job, index, out_sql, out_status, out_failed_reason)
+    return @ccall $(_fp(:carto_batch_job_query))(
+        job::Ptr{Cvoid},
+        index::Csize_t,
+        out_sql::Ref{Ptr{UInt8}},
+        out_status::Ref{Int32},
+        out_failed_reason::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_job_status_str(status)
+    return @ccall $(_fp(:carto_job_status_str))(
+        status::Int32,
+    )::Ptr{UInt8}
+end
+
+function carto_do_credentials_get(client, out)
+    return @ccall $(_fp(:carto_do_credentials_get))(
+        client::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_do_credentials_free(credentials)
+    return @ccall $(_fp(:carto_do_credentials_free))(
+        credentials::Ptr{Cvoid},
+    )::Cvoid
+end
+
+function carto_do_credentials_access_token(credentials, out)
+    return @ccall $(_fp(:carto_do_credentials_access_token))(
+        credentials::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_do_credentials_places(credentials, out_bq_public_project, out_gcp_execution_project, out_bq_project, out_bq_dataset, out_gcs_bucket)
+    return @ccall $(_fp(:carto_do_credentials_places))(
+        credentials::Ptr{Cvoid},
+        out_bq_public_project::Ref{Ptr{UInt8}},
+        out_gcp_execution_project::Ref{Ptr{UInt8}},
+        out_bq_project::Ref{Ptr{UInt8}},
+        out_bq_dataset::Ref{Ptr{UInt8}},
+        out_gcs_bucket::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_do_credentials_instant_licensing(credentials, out)
+    return @ccall $(_fp(:carto_do_credentials_instant_licensing))(
+        credentials::Ptr{Cvoid},
+        out::Ref{Bool},
     )::Int32
 end

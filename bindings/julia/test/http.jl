@@ -592,5 +592,6 @@ function http_tests(server)
         @test close(master) === nothing # twice
         @test collect_until(baseline) <= baseline
     end
+    platform_tests(server)
     return nothing
 end

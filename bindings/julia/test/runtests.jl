@@ -11,6 +11,7 @@ include("emulator.jl")
 # test/http.jl defines http_tests(server::Emulator), the tests of the HTTP functions.
 const HTTP_TESTS = joinpath(@__DIR__, "http.jl")
 isfile(HTTP_TESTS) && include(HTTP_TESTS)
+include("platform.jl")
 
 @testset "CartoAuth" begin
     @testset "the library" begin

@@ -165,5 +165,15 @@ SEXP C_response_body(SEXP, SEXP);
 SEXP C_response_free(SEXP);
 /* transfer.c */
 SEXP C_client_send(SEXP, SEXP, SEXP, SEXP, SEXP);
+/* platform.c */
+SEXP C_batch_create(SEXP, SEXP, SEXP, SEXP);
+SEXP C_batch_status(SEXP, SEXP);
+SEXP C_batch_cancel(SEXP, SEXP);
+SEXP C_api_keys_list(SEXP);
+SEXP C_api_key_get(SEXP, SEXP);
+SEXP C_api_key_create(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_api_key_regenerate(SEXP, SEXP);
+SEXP C_api_key_delete(SEXP, SEXP);
+SEXP C_do_credentials(SEXP);
 
 #endif

@@ -54,6 +54,15 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(C_response_body, 2),
     ENTRY(C_response_free, 1),
     ENTRY(C_client_send, 5),
+    ENTRY(C_batch_create, 4),
+    ENTRY(C_batch_status, 2),
+    ENTRY(C_batch_cancel, 2),
+    ENTRY(C_api_keys_list, 1),
+    ENTRY(C_api_key_get, 2),
+    ENTRY(C_api_key_create, 6),
+    ENTRY(C_api_key_regenerate, 2),
+    ENTRY(C_api_key_delete, 2),
+    ENTRY(C_do_credentials, 1),
     {NULL, NULL, 0},
 };
 

@@ -43,7 +43,8 @@ test_that("each status maps to the documented class", {
     `400` = "client_error", `401` = "unauthorized", `403` = "forbidden",
     `404` = "not_found", `429` = "rate_limited", `500` = "server_error",
     `600` = "timeout", `601` = "connection", `602` = "tls", `603` = "cancelled",
-    `604` = "callback", `605` = "protocol"
+    `604` = "callback", `605` = "protocol", `800` = "batch_job_failed",
+    `801` = "batch_job_cancelled", `802` = "wait_timeout"
   )
   for (code in names(expected)) {
     e <- cartoauth:::.carto_error_condition(as.integer(code), "a message")
