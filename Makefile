@@ -4,6 +4,7 @@
 #
 #   make                                   # cargo build --release (the libraries)
 #   make install PREFIX=/usr/local         # or PREFIX=$HOME/.local, LIBDIR=/usr/lib/x86_64-linux-gnu
+#   make install-strip PREFIX=/usr/local   # the same, shared library stripped of its symbol table
 #   make uninstall PREFIX=/usr/local       # removes exactly the files install wrote
 #
 # A Makefile rather than cargo-c's `cargo cinstall`: Debian's cargo-c cannot read this lock
@@ -18,6 +19,7 @@ DESTDIR ?=
 
 CARGO ?= cargo
 INSTALL ?= install
+STRIP ?= strip
 CARGO_TARGET_DIR ?= target
 CARGOFLAGS ?=
 
@@ -53,7 +55,7 @@ relative_to_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
 
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
-.PHONY: all build install-files install uninstall
+.PHONY: all build install-files install install-strip uninstall
 all: build
 
 # `cargo rustc` builds the same artifacts as `cargo build` (cdylib, staticlib, rlib) and also
@@ -92,6 +94,10 @@ install: install-files
 	$(INSTALL) -m 0644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/cartoauth.h
 	$(INSTALL) -m 0644 $(GEN_DIR)/cartoauth.pc $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc
 	$(INSTALL) -m 0644 $(GEN_DIR)/cartoauthConfig.cmake $(GEN_DIR)/cartoauthConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+
+# Distribution packagers strip themselves (dh_strip keeps the symbols in -dbgsym packages).
+install-strip: install
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SHARED_REAL)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(SHARED_REAL) $(SHARED_LINKS) libcartoauth.a)

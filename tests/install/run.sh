@@ -178,6 +178,18 @@ check "staged CMake package finds the header four levels up" \
 check "make uninstall DESTDIR=… leaves no file" \
   bash -c "make -s uninstall DESTDIR='$stage' PREFIX=/usr LIBDIR='$multiarch' && [ -z \"\$(find '$stage' ! -type d)\" ]"
 
+echo "== make install-strip"
+stripped=$work/stripped
+strip_check() {
+  make -s install-strip PREFIX="$stripped" >/dev/null &&
+    ! readelf -S "$stripped/lib/libcartoauth.so.$version" | grep -q '\.symtab' &&
+    diff <(nm -D --defined-only "$stripped/lib/libcartoauth.so.$version" | wc -l) \
+      <(nm -D --defined-only "$lib/libcartoauth.so.$version" | wc -l) &&
+    echo "     stripped libcartoauth.so.$version: $(stat -c %s "$stripped/lib/libcartoauth.so.$version") bytes" >&2 &&
+    make -s uninstall PREFIX="$stripped" && [ -z "$(find "$stripped" ! -type d)" ]
+}
+check "make install-strip: no symbol table, the same dynamic exports; uninstall" strip_check
+
 echo "== make uninstall PREFIX=$prefix"
 check "make uninstall leaves no file in the prefix" \
   bash -c "make -s uninstall PREFIX='$prefix' && [ -z \"\$(find '$prefix' ! -type d)\" ]"
