@@ -1,19 +1,20 @@
-//! Generates the C header with cbindgen and gives the shared library a SONAME.
+//! Generates the C header with cbindgen and gives the shared library its versioned SONAME.
 //!
 //! The header goes to `$OUT_DIR/cartoauth.h`; a test compares it with the checked-in
 //! `include/cartoauth.h`. Set `CARTOAUTH_WRITE_HEADER=1` to also write the checked-in copy
 //! (the one time a build script writes outside OUT_DIR, and only when asked).
 
 use std::env;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CARTOAUTH_WRITE_HEADER");
-    set_soname();
 
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    set_soname(&crate_dir);
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable and valid");
     config.after_includes = Some(version_macros());
@@ -38,8 +39,8 @@ fn main() {
 
 /// Rewrites the header only when it changed, so its timestamp does not trigger rebuilds.
 fn write_if_changed(path: &Path, text: &str) {
-    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
-        std::fs::write(path, text).expect("the header's directory is writable");
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        fs::write(path, text).expect("the header's directory is writable");
     }
 }
 
@@ -66,15 +67,59 @@ fn parenthesise_negative_macros(header: &str) -> String {
     out
 }
 
-/// Without a SONAME, a library loaded by absolute path cannot later be found by name (the
-/// trick JLL packages and dlopen users rely on); the R package links against it by name.
-fn set_soname() {
+/// The C ABI version, read from `src/ffi/library.rs` so the SONAME can never disagree with
+/// `carto_abi_version()` and the header's CARTO_ABI_VERSION.
+fn abi_version(crate_dir: &Path) -> u32 {
+    let path = crate_dir.join("src").join("ffi").join("library.rs");
+    let source = fs::read_to_string(&path).expect("src/ffi/library.rs is readable");
+    source
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pub const CARTO_ABI_VERSION: u32 = "))
+        .and_then(|rest| rest.trim_end_matches(';').trim().parse().ok())
+        .expect("src/ffi/library.rs defines `pub const CARTO_ABI_VERSION: u32 = N;`")
+}
+
+/// The versioned SONAME (`libcartoauth.so.<ABI>`) that distribution packages and installed
+/// consumers rely on: programs record it (NEEDED) and keep working across compatible updates.
+/// On macOS the install name plays that role; `@rpath` keeps the library relocatable.
+fn set_soname(crate_dir: &Path) {
+    let abi = abi_version(crate_dir);
     match env::var("CARGO_CFG_TARGET_OS").as_deref() {
         Ok("macos") | Ok("ios") => {
-            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libcartoauth.dylib")
+            let version = env::var("CARGO_PKG_VERSION").expect("set by cargo");
+            println!(
+                "cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libcartoauth.{abi}.dylib,\
+                 -compatibility_version,{abi},-current_version,{version}"
+            );
         }
         Ok("windows") => {}
-        _ => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcartoauth.so"),
+        _ => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcartoauth.so.{abi}");
+            link_soname_in_target_dir(abi);
+        }
+    }
+}
+
+/// Programs linked against `target/<profile>/libcartoauth.so` (examples/, the R package,
+/// benches/) or `target/<profile>/deps/libcartoauth.so` (the C tests: `cargo test` builds there
+/// only) look for the SONAME at run time, so it must exist next to the library: a relative
+/// symlink `libcartoauth.so.<ABI> -> libcartoauth.so`, as an installed library has.
+fn link_soname_in_target_dir(abi: u32) {
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    // OUT_DIR is target/<profile>/build/cartoauth-<hash>/out.
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    for dir in [profile_dir.to_path_buf(), profile_dir.join("deps")] {
+        let link = dir.join(format!("libcartoauth.so.{abi}"));
+        if fs::read_link(&link).is_ok_and(|target| target == Path::new("libcartoauth.so")) {
+            continue;
+        }
+        let _ = fs::create_dir_all(&dir);
+        let _ = fs::remove_file(&link);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("libcartoauth.so", &link)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", link.display()));
     }
 }
 

@@ -34,9 +34,11 @@ if ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("ca
   "$venv/bin/pip" install -q --disable-pip-version-check 'carto==1.11.3' >&2
 fi
 
-echo "== building libcartoauth (release) and the benchmark programs" >&2
-cargo build --release --lib -p cartoauth -q
-make -s -C benches/c OUT="$bench_dir/bin" CARTOAUTH_LIB_DIR="$target/release" >&2
+# BENCH_PROFILE=profiling: the same optimised code with line tables, for perf and callgrind.
+profile=${BENCH_PROFILE:-release}
+echo "== building libcartoauth ($profile) and the benchmark programs" >&2
+cargo build --profile "$profile" --lib -p cartoauth -q
+make -s -C benches/c OUT="$bench_dir/bin" CARTOAUTH_LIB_DIR="$target/$profile" >&2
 
-export BENCH_BIN=$bench_dir/bin BENCH_VENV_PYTHON=$venv/bin/python BENCH_LIB_DIR=$target/release
+export BENCH_BIN=$bench_dir/bin BENCH_VENV_PYTHON=$venv/bin/python BENCH_LIB_DIR=$target/$profile
 exec /usr/bin/python3 benches/bench.py

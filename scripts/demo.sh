@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 query=${1:-"select cartodb_id, name, round(score::numeric, 2) as score, ST_AsText(the_geom) as wkt from points_public order by cartodb_id"}
 
 scripts/install-deps.sh demo
-echo "== building libcartoauth, carto-emulator and the examples (release)"
-cargo build --release --lib -p cartoauth -q
-cargo build --release -p carto-emulator -q
+echo "== building libcartoauth, carto-emulator and the examples (release; a few minutes the first time)"
+cargo build --release --lib -p cartoauth
+cargo build --release -p carto-emulator
 make -s -C examples
 
 workdir=$(mktemp -d)

@@ -7,6 +7,8 @@ profile=${1:-all}
 packages=(gcc g++ make ca-certificates postgresql postgresql-postgis valgrind)
 if [ "$profile" = all ]; then
   packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip gdal-bin)
+  # tests/install/run.sh: pkg-config and CMake consumers, examples/gdal (GDAL's C++ API)
+  packages+=(pkg-config cmake libgdal-dev binutils)
 fi
 
 missing=()

@@ -39,6 +39,9 @@ CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth --test c_api -- --nocapture
 section "examples end to end under valgrind (the main job)"
 CARTOAUTH_DEMO_VALGRIND=1 scripts/demo.sh
 
+section "install into a prefix; pkg-config, CMake, static and GDAL consumers built from it alone"
+tests/install/run.sh
+
 section "interoperability with Python CARTOframes 1.2.4 (files both ways, default paths)"
 tests/interop/run.sh
 

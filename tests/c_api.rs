@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `target/<profile>`, where cargo put `libcartoauth.so` next to this test's `deps/`.
+/// `target/<profile>/deps`, where `cargo test` builds the cdylib of this very run (cargo
+/// copies it up to `target/<profile>` only on `cargo build`, so that copy may be stale or absent).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
+    exe.parent().unwrap().to_path_buf()
 }
 
 fn checker() -> String {
