@@ -15,6 +15,7 @@ mod credentials;
 mod defaults;
 pub mod env;
 mod error;
+mod excerpt;
 pub mod ffi;
 mod origin;
 mod redact;
