@@ -34,7 +34,8 @@ pub(crate) fn validate_username(username: &str) -> Result<()> {
         return Err(Error::new(
             ErrorKind::InvalidUsername,
             format!(
-                "username {username:?} contains {c:?}, which cannot appear in a CARTO username"
+                "username {} contains {c:?}, which cannot appear in a CARTO username",
+                excerpt::quoted(username)
             ),
         ));
     }
@@ -123,6 +124,16 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
         check_host_length(domain, &shown)?;
     }
     let username = username_from_path(&url).or_else(|| username_from_host(&host));
+    if let Some(user) = &username {
+        // The username is saved next to the URL; the file loader checks it with this rule, so
+        // a URL whose username it would refuse must be refused now, not after it was saved.
+        validate_username(user).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidBaseUrl,
+                format!("base_url {shown} names a username that cannot be saved: {e}"),
+            )
+        })?;
+    }
     Ok(BaseUrl {
         normalized: url.as_str().trim_end_matches('/').to_owned(),
         username,
@@ -306,5 +317,20 @@ mod tests {
             );
         }
         validate_username("john-smith_2").unwrap();
+    }
+
+    #[test]
+    fn urls_whose_username_the_loader_would_refuse_are_refused() {
+        for bad in [
+            "https://h.com/user/a b",
+            "https://h.com/user/x%2Fy",
+            "https://h.com/user/%00",
+            "https://h.com/user/{username}",
+            "https://h.com/u/a%40b",
+        ] {
+            let err = parse(bad, false).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{bad}");
+            assert!(err.message().contains("username"), "{}", err.message());
+        }
     }
 }
