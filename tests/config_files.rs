@@ -386,3 +386,33 @@ fn every_accepted_base_url_round_trips_through_every_format() {
         }
     }
 }
+
+#[test]
+fn blank_paths_and_profiles_are_errors_not_the_default_files() {
+    for (path, profile) in [
+        (Some(""), None),
+        (Some("  "), None),
+        (None, Some("")),
+        (None, Some("\t")),
+        (Some(""), Some("")),
+    ] {
+        let err = Location::from_parts(path, profile).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidArgument,
+            "{path:?} {profile:?}"
+        );
+    }
+    assert_eq!(Location::from_parts(None, None).unwrap(), Location::Default);
+    let huge = "p".repeat(10 * 1024 * 1024);
+    let err = Location::from_parts(None, Some(&huge)).unwrap_err();
+    assert!(err.message().len() < 1000, "{}", err.message().len());
+    assert!(
+        err.message().contains("10485760 bytes"),
+        "{}",
+        err.message()
+    );
+    let f = fixture();
+    let err = config::load_with(&Location::Path(f.root.join(&huge)), &f.env, false).unwrap_err();
+    assert!(err.message().len() < 1000, "{}", err.message().len());
+}

@@ -29,10 +29,16 @@ pub enum Location {
 
 impl Location {
     /// From the optional path and profile of the C and binding APIs (a leading `~/` in the path
-    /// is the home directory); both given is an error.
+    /// is the home directory). `None` means "not given"; an empty or blank string is an error
+    /// (it must not silently mean the default files), and so is giving both.
     pub fn from_parts(path: Option<&str>, profile: Option<&str>) -> Result<Self> {
-        let path = crate::credentials::given(path);
-        let profile = crate::credentials::given(profile);
+        for (name, value) in [("path", path), ("profile", profile)] {
+            if value.is_some_and(|v| v.trim().is_empty()) {
+                return Err(Error::invalid_argument(format!(
+                    "{name} is empty or blank; give none (NULL) for the default files"
+                )));
+            }
+        }
         match (path, profile) {
             (Some(_), Some(_)) => Err(Error::invalid_argument(
                 "give a file path or a profile name, not both",

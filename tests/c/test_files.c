@@ -66,6 +66,19 @@ static void default_files_round_trip(void) {
     CHECK_STATUS(carto_credentials_file_update(NULL, NULL, NULL, NULL, NULL, 5, NULL),
                  CARTO_ERR_INVALID_ARGUMENT);
 
+    /* An empty or blank path or profile is an error, never "the default files". */
+    CHECK_STATUS(carto_credentials_save(c, "", NULL, CARTO_FILE_FORMAT_AUTO, NULL),
+                 CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("path is empty");
+    CHECK_STATUS(carto_credentials_save(c, NULL, " ", CARTO_FILE_FORMAT_AUTO, NULL),
+                 CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete("", NULL), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete(" \t", NULL), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete(NULL, ""), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_load("", NULL, &loaded), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_OK(carto_credentials_load(NULL, NULL, &loaded)); /* both default files still there */
+    carto_credentials_free(loaded);
+
     /* Deleting the default removes both files; a second delete is "not found". */
     CHECK_OK(carto_credentials_file_delete(NULL, NULL));
     CHECK_STATUS(carto_credentials_file_delete(NULL, NULL), CARTO_ERR_FILE_NOT_FOUND);
