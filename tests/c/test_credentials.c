@@ -1,5 +1,6 @@
 /* Credentials handles through the C ABI: creation rules, accessors, masking, equality,
  * NULL / invalid UTF-8 / freed-handle misuse, status strings, the last error, versions. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -125,6 +126,23 @@ static void misuse_never_crashes(void) {
     CHECK(carto_last_error_copy(NULL, 0) == full);
 }
 
+/* A stale string pointer freed again must never free the live string that took its memory
+ * (ASan reports a use-after-free or double free if it does). */
+static void stale_strings_never_free_live_ones(void) {
+    for (int i = 0; i < 5000; i++) {
+        char *old = NULL, *live = NULL;
+        CHECK_OK(carto_config_dir(&old));
+        carto_string_free(old);
+        CHECK_OK(carto_config_dir(&live));
+        CHECK(live != old);
+        carto_string_free(old);
+        carto_string_free(old);
+        CHECK(strlen(live) > 0 && live[0] == '/');
+        carto_string_free(live);
+        carto_string_free(live);
+    }
+}
+
 static void library_information(void) {
     CHECK_STR(carto_version(), CARTO_VERSION);
     CHECK(carto_abi_version() == CARTO_ABI_VERSION);
@@ -152,6 +170,7 @@ int main(void) {
     masking_and_equality();
     misuse_never_crashes();
     library_information();
+    stale_strings_never_free_live_ones();
     CHECK(carto_handle_count() == baseline); /* every handle created here was freed */
     return finish("c-credentials");
 }
