@@ -143,6 +143,26 @@ static void stale_strings_never_free_live_ones(void) {
     }
 }
 
+/* Small integers and the neighbours of a live handle are not handles. */
+static void handles_cannot_be_guessed(void) {
+    carto_credentials *c = NULL;
+    const char *s = NULL;
+    CHECK_OK(carto_credentials_new("johnsmith", KEY, NULL, false, &c));
+    int reached = 0;
+    for (uintptr_t i = 1; i <= 4096; i++) {
+        if (carto_credentials_api_key((carto_credentials *)(i * 16), &s) != CARTO_ERR_INVALID_HANDLE)
+            reached++;
+        if (carto_credentials_api_key((carto_credentials *)((uintptr_t)c + i * 16), &s) !=
+            CARTO_ERR_INVALID_HANDLE)
+            reached++;
+        if (carto_credentials_api_key((carto_credentials *)((uintptr_t)c - i * 16), &s) !=
+            CARTO_ERR_INVALID_HANDLE)
+            reached++;
+    }
+    CHECK(reached == 0);
+    carto_credentials_free(c);
+}
+
 static void library_information(void) {
     CHECK_STR(carto_version(), CARTO_VERSION);
     CHECK(carto_abi_version() == CARTO_ABI_VERSION);
@@ -171,6 +191,7 @@ int main(void) {
     misuse_never_crashes();
     library_information();
     stale_strings_never_free_live_ones();
+    handles_cannot_be_guessed();
     CHECK(carto_handle_count() == baseline); /* every handle created here was freed */
     return finish("c-credentials");
 }
