@@ -5,7 +5,7 @@
 
 #include "check.h"
 
-#define KEY "c0ffee00deadbeef1234567890abcdef"
+#define KEY "c0ffSEKRIT00deadbeef1234567890ab"
 
 static void creation_rules(void) {
     carto_credentials *c = NULL;
@@ -126,6 +126,24 @@ static void misuse_never_crashes(void) {
     CHECK(carto_last_error_copy(NULL, 0) == full);
 }
 
+/* Passwords in a base URL's userinfo are never echoed, however the URL is spelled. */
+static void passwords_in_base_urls_are_never_echoed(void) {
+    const char *urls[] = {
+        "https://alice:p@PASSW0RD-SEKRIT@host/",    "https://alice:pa/PASSW0RD-SEKRIT@host/",
+        "https:alice:PASSW0RD-SEKRIT@host/",        "https:/alice:PASSW0RD-SEKRIT@host/",
+        "https:\\\\alice:PASSW0RD-SEKRIT@host/",       "http://alice:PASSW0RD-SEKRIT@host/",
+        "https://alice:PASSW0RD-SEKRIT@host:99999/", "https://alice:PASSW0RD-SEKRIT@[::1/",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        carto_credentials *c = (carto_credentials *)0x1;
+        carto_status st = carto_credentials_new(NULL, NULL, urls[i], false, &c);
+        echo_last_error(st);
+        CHECK(st == CARTO_ERR_INVALID_BASE_URL || st == CARTO_ERR_INSECURE_BASE_URL);
+        CHECK(strstr(carto_last_error(), "SEKRIT") == NULL);
+        CHECK(c == (carto_credentials *)0x1);
+    }
+}
+
 /* A stale string pointer freed again must never free the live string that took its memory
  * (ASan reports a use-after-free or double free if it does). */
 static void stale_strings_never_free_live_ones(void) {
@@ -191,6 +209,7 @@ int main(void) {
     misuse_never_crashes();
     library_information();
     stale_strings_never_free_live_ones();
+    passwords_in_base_urls_are_never_echoed();
     handles_cannot_be_guessed();
     CHECK(carto_handle_count() == baseline); /* every handle created here was freed */
     return finish("c-credentials");
