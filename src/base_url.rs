@@ -93,11 +93,13 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
         other => {
             return Err(Error::new(
                 ErrorKind::InvalidBaseUrl,
+                // Only the scheme: the rest of a URL of another scheme is not parsed as an
+                // authority, so a password in it would be shown.
                 format!(
-                    "base_url {shown} has scheme {}; only https (or http with allow_non_secure) is supported",
+                    "base_url has scheme {}; only https (or http with allow_non_secure) is supported",
                     excerpt::quoted(other)
                 ),
-            ))
+            ));
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -278,6 +280,8 @@ mod tests {
             "https://alice:ssw0rd@host:99999/",
             "http://alice:ssw0rd@host/",
             "ftp://alice:ssw0rd@host/",
+            "h:\\\\r:ssw0rd@x@y/",
+            "mailto:alice:ssw0rd@host",
             "https://alice:ssw0rd@host/?api_key=1",
             "https://alice:ssw0rd@[::1/",
         ] {

@@ -217,14 +217,18 @@ pub fn userinfo(text: &str) -> String {
     out
 }
 
-/// Whether the `:` at `colon` ends a URL scheme: at least two scheme characters, starting with
-/// a letter, not preceded by another word character.
+/// Whether the `:` at `colon` ends a URL scheme: scheme characters from the first letter of the
+/// run before it (so `x1https:` still counts, as a lenient reader would see it). One letter is
+/// enough (`h:` is a valid scheme); a Windows path like `C:\a@b` is cut too, which is safe.
 fn scheme_ends_at(bytes: &[u8], colon: usize) -> bool {
-    let start = bytes[..colon]
+    let run_start = bytes[..colon]
         .iter()
         .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
         .map_or(0, |p| p + 1);
-    colon - start >= 2 && bytes[start].is_ascii_alphabetic()
+    bytes[run_start..colon]
+        .iter()
+        .position(u8::is_ascii_alphabetic)
+        .is_some()
 }
 
 /// What messages show of a parsed URL: scheme, host, port and path; never userinfo, query
@@ -316,10 +320,13 @@ mod tests {
                 "see \"http://***@h:1/p?x=a@b\" now",
             ),
             ("ftp://u:PW@h", "ftp://***@h"),
+            ("1https://u:PW@h", "1https://***@h"),
+            ("h::PW@h", "h:***@h"),
+            ("h:\\\\r:PW@x@y", "h:\\\\***@y"),
         ] {
             assert_eq!(userinfo(text), shown, "{text}");
         }
-        for text in ["mail alice@example.com", "C:\\a@b", "x: y@z", "https://h/p"] {
+        for text in ["mail alice@example.com", "x: y@z", "https://h/p"] {
             assert_eq!(userinfo(text), text);
         }
     }
