@@ -48,6 +48,9 @@ pub(crate) fn validate_username(username: &str) -> Result<()> {
     Ok(())
 }
 
+/// What credentials files replace by the username in a stored base URL.
+pub(crate) const USERNAME_PLACEHOLDER: &str = "{username}";
+
 /// Longest base URL accepted, in bytes (CARTO's are far shorter; browsers stop near 2 KB).
 const MAX_URL_BYTES: usize = 2048;
 /// DNS limits: a label has at most 63 bytes, a name at most 253.
@@ -125,6 +128,14 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
     if let Host::Domain(domain) = &host {
         check_host_length(domain, &shown)?;
     }
+    let normalized = url.as_str().trim_end_matches('/').to_owned();
+    if normalized.contains(USERNAME_PLACEHOLDER) {
+        // Credentials files expand it when they are loaded: the URL would not come back.
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!("base_url {shown} contains {USERNAME_PLACEHOLDER:?}, which credentials files replace by the username; write the username itself"),
+        ));
+    }
     let username = username_from_path(&url).or_else(|| username_from_host(&host));
     if let Some(user) = &username {
         // The username is saved next to the URL; the file loader checks it with this rule, so
@@ -137,7 +148,7 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
         })?;
     }
     Ok(BaseUrl {
-        normalized: url.as_str().trim_end_matches('/').to_owned(),
+        normalized,
         username,
     })
 }
@@ -331,6 +342,8 @@ mod tests {
             "https://h.com/user/%00",
             "https://h.com/user/{username}",
             "https://h.com/u/a%40b",
+            "https://alli{username}e.localhost:9000/",
+            "https://{usernam\u{feff}e}.carto.com/",
         ] {
             let err = parse(bad, false).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{bad}");
