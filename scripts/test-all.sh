@@ -48,4 +48,7 @@ bindings/r/check.sh
 section "Julia package: static checks (fatou lint, @ccall vs header)"
 bindings/julia/tools/static-checks.sh
 
+section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
+fuzz/run.sh 3
+
 section "all suites passed in $(( $(date +%s) - started )) s"

@@ -17,6 +17,8 @@ pub mod env;
 mod error;
 mod excerpt;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 mod origin;
 mod redact;
 mod resolve;

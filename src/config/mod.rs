@@ -155,10 +155,24 @@ fn profile_not_found(env: &dyn Environment, name: &str, path: &Path) -> Error {
 /// Reads and checks one file; never modifies it.
 pub(crate) fn load_file(path: &Path, allow_non_secure: bool) -> Result<Credentials> {
     let file = store::read(path)?;
-    let (layout, doc) = parse(path, &file.text)?;
-    let fields = format::read_fields(path, layout, &doc)?;
-    let credentials = format::credentials_from_fields(path, layout, &fields, allow_non_secure)?;
+    let credentials = credentials_from_text(path, &file.text, allow_non_secure)?;
     Ok(credentials.with_origin(Origin::file(path, file.warnings)))
+}
+
+/// The credentials in a file's text (`path` is only named in messages).
+pub(crate) fn credentials_from_text(
+    path: &Path,
+    text: &str,
+    allow_non_secure: bool,
+) -> Result<Credentials> {
+    let (layout, doc) = parse(path, text)?;
+    let fields = format::read_fields(path, layout, &doc)?;
+    format::credentials_from_fields(path, layout, &fields, allow_non_secure)
+}
+
+/// The text `save` writes for `credentials` in `format`.
+pub(crate) fn text_of(credentials: &Credentials, format: FileFormat) -> Vec<u8> {
+    format::to_bytes(&format::render(credentials, format))
 }
 
 fn parse(
