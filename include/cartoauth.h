@@ -1806,8 +1806,10 @@ size_t carto_last_error_copy(char *buffer, size_t capacity);
  * Frees a string that cartoauth returned as owned (`char **` out-parameters).
  *
  * NULL, strings not returned by cartoauth, and strings already freed are ignored (never a
- * crash). Never pass such a string to free(). Thread safety: any thread. Does not change the
- * last error.
+ * crash): cartoauth hands out each address at most once per process, so a stale pointer
+ * freed again never names a newer string, even one whose memory took its place (the price
+ * is about 16 bytes of bookkeeping per string ever freed). Never pass such a string to
+ * free(). Thread safety: any thread. Does not change the last error.
  */
 void carto_string_free(char *string);
 

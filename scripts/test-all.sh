@@ -53,5 +53,7 @@ bindings/julia/tools/static-checks.sh
 
 section "no import circles between the emulator's modules"
 python3 scripts/import-cycles.py emulator/src
+section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
+fuzz/run.sh 3
 
 section "all suites passed in $(( $(date +%s) - started )) s"

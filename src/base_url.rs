@@ -6,6 +6,7 @@
 //! refuse what could leak or mislead (userinfo, query strings, fragments, other schemes).
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::{excerpt, redact};
 use url::{Host, Url};
 
 /// A validated base URL and the username it names, if it names one.
@@ -33,7 +34,8 @@ pub(crate) fn validate_username(username: &str) -> Result<()> {
         return Err(Error::new(
             ErrorKind::InvalidUsername,
             format!(
-                "username {username:?} contains {c:?}, which cannot appear in a CARTO username"
+                "username {} contains {c:?}, which cannot appear in a CARTO username",
+                excerpt::quoted(username)
             ),
         ));
     }
@@ -46,65 +48,123 @@ pub(crate) fn validate_username(username: &str) -> Result<()> {
     Ok(())
 }
 
+/// What credentials files replace by the username in a stored base URL.
+pub(crate) const USERNAME_PLACEHOLDER: &str = "{username}";
+
+/// Longest base URL accepted, in bytes (CARTO's are far shorter; browsers stop near 2 KB).
+const MAX_URL_BYTES: usize = 2048;
+/// DNS limits: a label has at most 63 bytes, a name at most 253.
+const MAX_LABEL_BYTES: usize = 63;
+const MAX_HOST_BYTES: usize = 253;
+
 /// Validates and normalises a base URL given by a user, file or environment variable.
 ///
-/// The URL is echoed in error messages only after userinfo is removed, so a pasted
-/// `https://user:key@host` never lands in a log.
+/// Messages show a parsed URL rebuilt from its parts without userinfo, and an unparsable one
+/// only through [`crate::redact::message`] and cut to a bounded excerpt, so neither a pasted
+/// `https://user:password@host` nor a 10 MB argument lands in a log.
 pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
     let trimmed = raw.trim().trim_end_matches('/');
+    let unparsed = || excerpt::quoted(&redact::message(trimmed));
+    if trimmed.len() > MAX_URL_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!(
+                "base_url {} is longer than {MAX_URL_BYTES} bytes",
+                unparsed()
+            ),
+        ));
+    }
     let url = Url::parse(trimmed).map_err(|e| {
         Error::new(
             ErrorKind::InvalidBaseUrl,
             format!(
-                "base_url {:?} is not a valid URL ({e}); expected e.g. https://{{username}}.carto.com",
-                without_userinfo(trimmed)
+                "base_url {} is not a valid URL ({e}); expected e.g. https://{{username}}.carto.com",
+                unparsed()
             ),
         )
     })?;
-    let shown = without_userinfo(trimmed);
+    let shown = excerpt::quoted(&redact::url(&url));
     match url.scheme() {
         "https" => {}
         "http" if allow_non_secure => {}
         "http" => {
             return Err(Error::new(
                 ErrorKind::InsecureBaseUrl,
-                format!(
-                    "base_url {shown:?} is not https; use an https URL or set allow_non_secure"
-                ),
+                format!("base_url {shown} is not https; use an https URL or set allow_non_secure"),
             ))
         }
         other => {
             return Err(Error::new(
                 ErrorKind::InvalidBaseUrl,
-                format!("base_url {shown:?} has scheme {other:?}; only https (or http with allow_non_secure) is supported"),
-            ))
+                // Only the scheme: the rest of a URL of another scheme is not parsed as an
+                // authority, so a password in it would be shown.
+                format!(
+                    "base_url has scheme {}; only https (or http with allow_non_secure) is supported",
+                    excerpt::quoted(other)
+                ),
+            ));
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::new(
             ErrorKind::InvalidBaseUrl,
             format!(
-                "base_url {shown:?} contains a user name or password; pass the API key separately"
+                "base_url {shown} contains a user name or password; pass the API key separately"
             ),
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::new(
             ErrorKind::InvalidBaseUrl,
-            format!("base_url {shown:?} must not contain a query string or fragment"),
+            format!("base_url {shown} must not contain a query string or fragment"),
         ));
     }
     let Some(host) = url.host() else {
         return Err(Error::new(
             ErrorKind::InvalidBaseUrl,
-            format!("base_url {shown:?} has no host"),
+            format!("base_url {shown} has no host"),
         ));
     };
+    if let Host::Domain(domain) = &host {
+        check_host_length(domain, &shown)?;
+    }
+    let normalized = url.as_str().trim_end_matches('/').to_owned();
+    if normalized.contains(USERNAME_PLACEHOLDER) {
+        // Credentials files expand it when they are loaded: the URL would not come back.
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!("base_url {shown} contains {USERNAME_PLACEHOLDER:?}, which credentials files replace by the username; write the username itself"),
+        ));
+    }
     let username = username_from_path(&url).or_else(|| username_from_host(&host));
+    if let Some(user) = &username {
+        // The username is saved next to the URL; the file loader checks it with this rule, so
+        // a URL whose username it would refuse must be refused now, not after it was saved.
+        validate_username(user).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidBaseUrl,
+                format!("base_url {shown} names a username that cannot be saved: {e}"),
+            )
+        })?;
+    }
     Ok(BaseUrl {
-        normalized: url.as_str().trim_end_matches('/').to_owned(),
+        normalized,
         username,
     })
+}
+
+fn check_host_length(domain: &str, shown: &str) -> Result<()> {
+    let longest_label = domain.split('.').map(str::len).max().unwrap_or(0);
+    if domain.len() > MAX_HOST_BYTES || longest_label > MAX_LABEL_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!(
+                "base_url {shown} has a host name of {} bytes (label of {longest_label}); DNS allows at most {MAX_HOST_BYTES} ({MAX_LABEL_BYTES} per label)",
+                domain.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `/user/{u}/...` or `/u/{u}/...`.
@@ -124,22 +184,6 @@ fn username_from_host(host: &Host<&str>) -> Option<String> {
     let domain = domain.strip_prefix("www.").unwrap_or(domain);
     let (first, rest) = domain.split_once('.')?;
     (!first.is_empty() && !rest.is_empty()).then(|| first.to_owned())
-}
-
-/// The URL with any `user:password@` part removed, for messages.
-fn without_userinfo(raw: &str) -> String {
-    match (raw.find("://"), raw.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let authority_end = raw[scheme_end + 3..]
-                .find('/')
-                .map_or(raw.len(), |i| i + scheme_end + 3);
-            if at < authority_end {
-                return format!("{}***@{}", &raw[..scheme_end + 3], &raw[at + 1..]);
-            }
-            raw.to_owned()
-        }
-        _ => raw.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -237,6 +281,48 @@ mod tests {
     }
 
     #[test]
+    fn no_spelling_of_a_password_in_userinfo_is_echoed() {
+        for url in [
+            "https://alice:p@ssw0rd@host/",
+            "https://alice:pa/ssw0rd@host/",
+            "https:alice:ssw0rd@host/",
+            "https:/alice:ssw0rd@host/",
+            "https:\\\\alice:ssw0rd@host/",
+            "https://alice:ssw0rd@host:99999/",
+            "http://alice:ssw0rd@host/",
+            "ftp://alice:ssw0rd@host/",
+            "h:\\\\r:ssw0rd@x@y/",
+            "mailto:alice:ssw0rd@host",
+            "https://alice:ssw0rd@host/?api_key=1",
+            "https://alice:ssw0rd@[::1/",
+        ] {
+            let err = parse(url, false).unwrap_err();
+            assert!(
+                !err.message().contains("ssw0rd"),
+                "{url}: {}",
+                err.message()
+            );
+            assert!(!format!("{err:?}").contains("ssw0rd"), "{url}");
+        }
+    }
+
+    #[test]
+    fn huge_urls_and_hosts_are_refused_with_a_bounded_message() {
+        let label = "a".repeat(10 * 1024 * 1024);
+        for url in [
+            format!("https://{label}.carto.com"),
+            format!("https://{}.carto.com", "a".repeat(64)),
+            format!("https://{}carto.com", "abcdefgh.".repeat(30)),
+            format!("https://h.carto.com/{}", "p".repeat(5000)),
+        ] {
+            let err = parse(&url, false).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl);
+            assert!(err.message().len() < 600, "{}", err.message().len());
+        }
+        assert!(parse(&format!("https://{}.carto.com", "a".repeat(63)), false).is_ok());
+    }
+
+    #[test]
     fn usernames_that_would_break_urls_are_refused() {
         for bad in ["a b", "a/b", "a@b", "a:b", "a?b", "a#b"] {
             assert_eq!(
@@ -246,5 +332,22 @@ mod tests {
             );
         }
         validate_username("john-smith_2").unwrap();
+    }
+
+    #[test]
+    fn urls_whose_username_the_loader_would_refuse_are_refused() {
+        for bad in [
+            "https://h.com/user/a b",
+            "https://h.com/user/x%2Fy",
+            "https://h.com/user/%00",
+            "https://h.com/user/{username}",
+            "https://h.com/u/a%40b",
+            "https://alli{username}e.localhost:9000/",
+            "https://{usernam\u{feff}e}.carto.com/",
+        ] {
+            let err = parse(bad, false).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{bad}");
+            assert!(err.message().contains("username"), "{}", err.message());
+        }
     }
 }

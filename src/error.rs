@@ -1,9 +1,9 @@
 //! The crate's one error type.
 //!
 //! Every message names what was wrong and where (argument, environment variable, file path and
-//! line/column or field). No message ever contains an API key: URLs pass through
-//! [`crate::redact::url`] before they are stored here, and credentials are never formatted
-//! with their key.
+//! line/column or field). No message ever contains an API key or a password: every message
+//! passes through [`crate::redact::message`] when it is stored here (URL userinfo and secret
+//! query parameters removed), and credentials are never formatted with their key.
 
 use std::fmt;
 use std::io;
@@ -87,11 +87,12 @@ pub struct Error {
 }
 
 impl Error {
-    /// An error of `kind` with a message. Callers make sure the message holds no key.
+    /// An error of `kind` with a message; URL userinfo and secret query parameters in it are
+    /// redacted. Callers still never format a key into it.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: crate::redact::message(&message.into()),
             http_status: None,
         }
     }
@@ -127,28 +128,34 @@ impl Error {
         }
         Error::new(
             ErrorKind::Io,
-            format!("cannot {action} {}: {source}", path.display()),
+            format!("cannot {action} {}: {source}", crate::excerpt::path(path)),
         )
     }
 
     pub(crate) fn file_not_found(path: &Path) -> Self {
         Error::new(
             ErrorKind::FileNotFound,
-            format!("there is no credentials file at {}", path.display()),
+            format!(
+                "there is no credentials file at {}",
+                crate::excerpt::path(path)
+            ),
         )
     }
 
     pub(crate) fn file_content(path: &Path, field: Option<&str>, reason: &str) -> Self {
         let message = match field {
-            Some(field) => format!("{}: field \"{field}\": {reason}", path.display()),
-            None => format!("{}: {reason}", path.display()),
+            Some(field) => format!(
+                "{}: field \"{field}\": {reason}",
+                crate::excerpt::path(path)
+            ),
+            None => format!("{}: {reason}", crate::excerpt::path(path)),
         };
         Error::new(ErrorKind::FileContent, message)
     }
 
     /// Prefixes the message with context ("while loading profile x: ...").
     pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.message = crate::redact::message(&format!("{context}: {}", self.message));
         self
     }
 }
@@ -170,3 +177,21 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_never_keep_secret_parameters_or_passwords() {
+        let e = Error::new(
+            ErrorKind::Connection,
+            "GET https://u:PASSW0RD@h/api?apikey=S3CRET&api%5Fkey=S3CRET failed",
+        );
+        assert!(!e.message().contains("S3CRET"), "{}", e.message());
+        assert!(!e.message().contains("PASSW0RD"), "{}", e.message());
+        let e = Error::new(ErrorKind::Io, "x").context("https://u:PASSW0RD@h/?key=S3CRET");
+        assert!(!e.message().contains("S3CRET") && !e.message().contains("PASSW0RD"));
+        assert!(!format!("{e:?}").contains("S3CRET"));
+    }
+}

@@ -15,7 +15,10 @@ mod credentials;
 mod defaults;
 pub mod env;
 mod error;
+mod excerpt;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 mod origin;
 mod redact;
 mod resolve;

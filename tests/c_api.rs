@@ -2,6 +2,10 @@
 //! `-Wall -Wextra -Werror -pedantic` and runs them, by default under AddressSanitizer and
 //! UndefinedBehaviorSanitizer (leak checking on). `CARTOAUTH_C_CHECKER=valgrind` runs them
 //! under valgrind instead; `none` runs them bare.
+//!
+//! Every program runs with `CARTOAUTH_TEST_ECHO_ERRORS=1`, which makes `tests/c/check.h` print
+//! the message of every failing call; its keys and passwords all contain [`SECRET_MARKER`],
+//! and no output (stdout, stderr, echoed messages) may contain it or a key given to it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,8 +66,21 @@ pub fn build(source: &str, extra_flags: &[&str]) -> PathBuf {
     exe
 }
 
+/// Every key and password in `tests/c` contains this, never in its first 4 characters (which a
+/// masked key may show).
+const SECRET_MARKER: &str = "SEKRIT";
+
+/// Panics if `output` holds the marker or any secret.
+fn assert_no_secret(exe: &Path, output: &str, secrets: &[&str]) {
+    for secret in std::iter::once(&SECRET_MARKER).chain(secrets) {
+        if let Some(line) = output.lines().find(|l| l.contains(secret)) {
+            panic!("{} printed a secret ({secret:?}):\n{line}", exe.display());
+        }
+    }
+}
+
 /// Runs a built program under the configured checker and returns its stdout; panics with its
-/// output when it fails or the checker reports anything.
+/// output when it fails, the checker reports anything, or any output holds a secret.
 pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
     let mut cmd = match checker().as_str() {
         "valgrind" => {
@@ -83,7 +100,8 @@ pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
         "ASAN_OPTIONS",
         "detect_leaks=1:halt_on_error=1:abort_on_error=0",
     )
-    .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+    .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    .env("CARTOAUTH_TEST_ECHO_ERRORS", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -91,6 +109,13 @@ pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     print!("{stdout}");
+    let secrets: Vec<&str> = env
+        .iter()
+        .filter(|(name, _)| name.contains("KEY") || name.contains("TOKEN"))
+        .map(|(_, value)| *value)
+        .collect();
+    assert_no_secret(exe, &stdout, &secrets);
+    assert_no_secret(exe, &stderr, &secrets);
     assert!(
         output.status.success(),
         "{} failed ({}):\n{stdout}\n{stderr}",
@@ -110,6 +135,12 @@ fn build_and_run(source: &str) {
     let exe = build(source, &[]);
     let stdout = run(&exe, &[]);
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    if !source.ends_with(".cpp") {
+        assert!(
+            stdout.contains("last error "),
+            "no message was echoed:\n{stdout}"
+        );
+    }
 }
 
 #[test]
@@ -143,6 +174,10 @@ fn c_client() {
         ],
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("last error "),
+        "no message was echoed:\n{stdout}"
+    );
     // In the default (Basic) mode the key never reached a URL; the query-mode client's
     // requests show it redacted in the log, never in clear.
     for entry in emu.requests() {

@@ -515,3 +515,26 @@ fn generic_requests_reach_the_auth_and_batch_apis() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
+
+#[test]
+fn passwords_in_request_urls_are_never_echoed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("http://127.0.0.1:{port}/user/demo");
+    let creds = Credentials::new(None, None, Some(&base), true).unwrap();
+    let c = Client::new(creds, no_retry()).unwrap();
+    for url in [
+        format!("http://alice:PASSW0RD@127.0.0.1:{port}/user/demo/api/v3/me"),
+        "https://alice:PASSW0RD@example.org/api/v3/me".to_owned(),
+        "https://alice:pa/PASSW0RD@example.org/api".to_owned(),
+        format!(
+            "api/v2/sql?api%5Fkey=PASSW0RD&apikey=PASSW0RD{}",
+            "x".repeat(100_000)
+        ),
+    ] {
+        let err = c.send(Request::get(&url)).unwrap_err();
+        assert!(!err.message().contains("PASSW0RD"), "{url}: {err}");
+        assert!(err.message().len() < 1000, "{}", err.message().len());
+    }
+}

@@ -353,3 +353,66 @@ fn the_key_never_appears_in_messages_or_descriptions() {
         assert!(text.contains("c0ff…"), "{text}");
     }
 }
+
+#[test]
+fn every_accepted_base_url_round_trips_through_every_format() {
+    let f = fixture();
+    for url in [
+        "https://h.example.com/user/a b",
+        "https://h.example.com/user/x%2Fy",
+        "https://h.example.com/user/%00",
+        "https://h.example.com/user/{username}",
+    ] {
+        let err = Credentials::new(None, Some(KEY), Some(url), false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{url}");
+    }
+    for url in [
+        "https://h.example.com/user/john-smith_2",
+        "https://org.example.com/u/bob",
+        "https://alice.carto.com",
+        "https://10.0.0.1:8443/user/x.y",
+    ] {
+        let creds = Credentials::new(None, Some(KEY), Some(url), false).unwrap();
+        for (name, format) in [
+            ("a.json", FileFormat::CartoCreds),
+            ("b.json", FileFormat::CartoFrames),
+        ] {
+            let location = Location::Path(f.root.join(name));
+            config::save_with(&creds, &location, Some(format), &f.env).unwrap();
+            let loaded = config::load_with(&location, &f.env, false)
+                .unwrap_or_else(|e| panic!("{url} in {format:?}: {e}"));
+            assert_eq!(loaded.base_url(), creds.base_url(), "{url}");
+            assert_eq!(loaded.username(), creds.username(), "{url}");
+        }
+    }
+}
+
+#[test]
+fn blank_paths_and_profiles_are_errors_not_the_default_files() {
+    for (path, profile) in [
+        (Some(""), None),
+        (Some("  "), None),
+        (None, Some("")),
+        (None, Some("\t")),
+        (Some(""), Some("")),
+    ] {
+        let err = Location::from_parts(path, profile).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidArgument,
+            "{path:?} {profile:?}"
+        );
+    }
+    assert_eq!(Location::from_parts(None, None).unwrap(), Location::Default);
+    let huge = "p".repeat(10 * 1024 * 1024);
+    let err = Location::from_parts(None, Some(&huge)).unwrap_err();
+    assert!(err.message().len() < 1000, "{}", err.message().len());
+    assert!(
+        err.message().contains("10485760 bytes"),
+        "{}",
+        err.message()
+    );
+    let f = fixture();
+    let err = config::load_with(&Location::Path(f.root.join(&huge)), &f.env, false).unwrap_err();
+    assert!(err.message().len() < 1000, "{}", err.message().len());
+}

@@ -4,9 +4,11 @@ use super::request::Request;
 use super::Client;
 use crate::error::Result;
 use serde_json::Value;
+use std::fmt;
+use zeroize::Zeroizing;
 
-/// The answer of `api/v3/me`.
-#[derive(Debug, Clone, PartialEq)]
+/// The answer of `api/v3/me`. `Debug` leaves out `raw`, which may hold the master key.
+#[derive(Clone, PartialEq)]
 pub struct Me {
     /// `config.user_name`, which CARTO always returns.
     pub username: Option<String>,
@@ -14,6 +16,19 @@ pub struct Me {
     pub user_id: Option<String>,
     /// The whole JSON document (with a master key it contains the key itself: do not log it).
     pub raw: Value,
+}
+
+impl fmt::Debug for Me {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Me")
+            .field("username", &self.username)
+            .field("user_id", &self.user_id)
+            .field(
+                "raw",
+                &format_args!("<JSON document, not shown: it may hold keys>"),
+            )
+            .finish()
+    }
 }
 
 /// The result of checking an API key.
@@ -48,13 +63,13 @@ impl Client {
     /// lists the keys a key can see, which always includes itself. Servers without the Auth
     /// API are asked a trivial SQL query instead.
     pub fn validate_key(&self) -> KeyValidity {
-        let key = self.credentials().api_key().expose().to_owned();
+        let key = Zeroizing::new(self.credentials().api_key().expose().to_owned());
         match self.send(Request::get("api/v3/api_keys")) {
             Ok(r) if r.status() == 200 => {
                 let listed = r.json().ok().and_then(|doc| {
                     doc.get("result")?.as_array().map(|keys| {
                         keys.iter()
-                            .any(|k| k.get("token").and_then(Value::as_str) == Some(&key))
+                            .any(|k| k.get("token").and_then(Value::as_str) == Some(key.as_str()))
                     })
                 });
                 match listed {
@@ -75,5 +90,24 @@ impl Client {
             Ok(r) if r.status() == 401 => KeyValidity::Invalid,
             _ => KeyValidity::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_out_the_raw_document() {
+        let me = Me {
+            username: Some("alice".into()),
+            user_id: None,
+            raw: serde_json::json!({"user_data": {"api_key": "MASTER-SECRET"}}),
+        };
+        let shown = format!("{me:?}");
+        assert!(
+            !shown.contains("MASTER-SECRET") && shown.contains("alice"),
+            "{shown}"
+        );
     }
 }

@@ -62,13 +62,10 @@ impl Failure {
     }
 }
 
-/// `METHOD scheme://host[:port]/path`: what messages show of a request (no query string, where
-/// a key could be).
+/// `METHOD scheme://host[:port]/path`: what messages show of a request (no userinfo or query
+/// string, where a password or key could be).
 fn describe(method: &str, url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    format!("{method} {shown}")
+    format!("{method} {}", crate::redact::url(url))
 }
 
 /// The URL of `path`, relative to the base URL so that `/user/{u}` is kept.
@@ -93,7 +90,10 @@ pub(crate) fn target_url(base: &Url, path: &str) -> Result<Url> {
             trimmed.trim_start_matches('/')
         );
         Url::parse(&joined).map_err(|e| {
-            Error::invalid_argument(format!("invalid request path {trimmed:?}: {e}"))
+            Error::invalid_argument(format!(
+                "invalid request path {}: {e}",
+                crate::excerpt::quoted(trimmed)
+            ))
         })?
     };
     Ok(url)

@@ -10,8 +10,11 @@
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::secret::ApiKey;
 use serde_json::{Map, Value};
+use std::fmt;
 use std::path::Path;
+use zeroize::Zeroize;
 
 /// The layout to write when saving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,8 +71,9 @@ const CARTOCREDS_KEYS: [&str; 3] = ["APIKEY", "USERNAME", "USERURL"];
 const LOWERCASE_KEYS: [&str; 5] = ["username", "api_key", "base_url", "allow_non_secure", "key"];
 const USERNAME_PLACEHOLDER: &str = "{username}";
 
-/// The credential fields read from a file, before CARTOframes' rules are applied.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The credential fields read from a file, before CARTOframes' rules are applied. `Debug`
+/// masks the key; the key is wiped when the fields are dropped.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct Fields {
     pub username: Option<String>,
     pub api_key: Option<String>,
@@ -77,8 +81,10 @@ pub(crate) struct Fields {
     pub allow_non_secure: bool,
 }
 
-/// Changes to apply to a stored file; `None` keeps the stored value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Changes to apply to a stored file; `None` keeps the stored value. `Debug` masks the key
+/// (as [`crate::ApiKey`] does). The fields stay plain so that `..Default::default()` works;
+/// a caller that cares wipes `api_key` itself (`zeroize::Zeroize`), as the C boundary does.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct FileUpdate {
     /// New username.
     pub username: Option<String>,
@@ -88,6 +94,38 @@ pub struct FileUpdate {
     pub base_url: Option<String>,
     /// New `allow_non_secure` flag.
     pub allow_non_secure: Option<bool>,
+}
+
+fn masked(key: &Option<String>) -> Option<String> {
+    key.as_ref().map(|k| ApiKey::new(k.as_str()).masked())
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields")
+            .field("username", &self.username)
+            .field("api_key", &masked(&self.api_key))
+            .field("base_url", &self.base_url)
+            .field("allow_non_secure", &self.allow_non_secure)
+            .finish()
+    }
+}
+
+impl Drop for Fields {
+    fn drop(&mut self) {
+        self.api_key.zeroize();
+    }
+}
+
+impl fmt::Debug for FileUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileUpdate")
+            .field("username", &self.username)
+            .field("api_key", &masked(&self.api_key))
+            .field("base_url", &self.base_url)
+            .field("allow_non_secure", &self.allow_non_secure)
+            .finish()
+    }
 }
 
 /// Parses a whole file; syntax errors name the path, line and column.
@@ -481,6 +519,29 @@ mod tests {
             Value::Object(d),
             json!({"username": "jo", "api_key": "k", "base_url": "https://jo.carto.com", "allow_non_secure": false})
         );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let secret = "0123456789abcdef-SECRET";
+        let update = FileUpdate {
+            api_key: Some(secret.into()),
+            ..Default::default()
+        };
+        let fields = Fields {
+            username: None,
+            api_key: Some(secret.into()),
+            base_url: None,
+            allow_non_secure: false,
+        };
+        for shown in [
+            format!("{update:?}"),
+            format!("{fields:?}"),
+            format!("{update:#?}"),
+        ] {
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert!(shown.contains("0123…"), "{shown}");
+        }
     }
 
     #[test]

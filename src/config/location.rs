@@ -117,7 +117,8 @@ pub(crate) fn validate_profile_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > MAX_PROFILE_NAME_LEN || !valid_chars || name.starts_with('.')
     {
         return Err(Error::invalid_argument(format!(
-            "profile name {name:?} is not valid: use 1 to {MAX_PROFILE_NAME_LEN} letters, digits, '.', '_' or '-', not starting with '.'"
+            "profile name {} is not valid: use 1 to {MAX_PROFILE_NAME_LEN} letters, digits, '.', '_' or '-', not starting with '.'",
+            crate::excerpt::quoted(name)
         )));
     }
     Ok(())

@@ -29,10 +29,16 @@ pub enum Location {
 
 impl Location {
     /// From the optional path and profile of the C and binding APIs (a leading `~/` in the path
-    /// is the home directory); both given is an error.
+    /// is the home directory). `None` means "not given"; an empty or blank string is an error
+    /// (it must not silently mean the default files), and so is giving both.
     pub fn from_parts(path: Option<&str>, profile: Option<&str>) -> Result<Self> {
-        let path = crate::credentials::given(path);
-        let profile = crate::credentials::given(profile);
+        for (name, value) in [("path", path), ("profile", profile)] {
+            if value.is_some_and(|v| v.trim().is_empty()) {
+                return Err(Error::invalid_argument(format!(
+                    "{name} is empty or blank; give none (NULL) for the default files"
+                )));
+            }
+        }
         match (path, profile) {
             (Some(_), Some(_)) => Err(Error::invalid_argument(
                 "give a file path or a profile name, not both",
@@ -149,10 +155,24 @@ fn profile_not_found(env: &dyn Environment, name: &str, path: &Path) -> Error {
 /// Reads and checks one file; never modifies it.
 pub(crate) fn load_file(path: &Path, allow_non_secure: bool) -> Result<Credentials> {
     let file = store::read(path)?;
-    let (layout, doc) = parse(path, &file.text)?;
-    let fields = format::read_fields(path, layout, &doc)?;
-    let credentials = format::credentials_from_fields(path, layout, &fields, allow_non_secure)?;
+    let credentials = credentials_from_text(path, &file.text, allow_non_secure)?;
     Ok(credentials.with_origin(Origin::file(path, file.warnings)))
+}
+
+/// The credentials in a file's text (`path` is only named in messages).
+pub(crate) fn credentials_from_text(
+    path: &Path,
+    text: &str,
+    allow_non_secure: bool,
+) -> Result<Credentials> {
+    let (layout, doc) = parse(path, text)?;
+    let fields = format::read_fields(path, layout, &doc)?;
+    format::credentials_from_fields(path, layout, &fields, allow_non_secure)
+}
+
+/// The text `save` writes for `credentials` in `format`.
+pub(crate) fn text_of(credentials: &Credentials, format: FileFormat) -> Vec<u8> {
+    format::to_bytes(&format::render(credentials, format))
 }
 
 fn parse(

@@ -32,7 +32,8 @@ const LOCK_POLL: Duration = Duration::from_millis(5);
 
 /// A file's text and any warnings about it.
 pub(crate) struct FileText {
-    pub text: String,
+    /// Wiped when dropped: it holds the key.
+    pub text: zeroize::Zeroizing<String>,
     pub warnings: Vec<String>,
 }
 
@@ -51,7 +52,7 @@ pub(crate) fn read(path: &Path) -> Result<FileText> {
             ),
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(meta.len() as usize));
     Read::by_ref(&mut file)
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -69,7 +70,10 @@ pub(crate) fn read(path: &Path) -> Result<FileText> {
     })?;
     let mut warnings = permission_warnings(path, &meta);
     warnings.extend(directory_warning(&parent_dir(path)));
-    Ok(FileText { text, warnings })
+    Ok(FileText {
+        text: zeroize::Zeroizing::new(text),
+        warnings,
+    })
 }
 
 /// How [`open_regular`] treats a symbolic link at the path itself.
@@ -438,6 +442,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
         fs::write(&path, b"\xEF\xBB\xBF{}").unwrap();
-        assert_eq!(read(&path).unwrap().text, "{}");
+        assert_eq!(*read(&path).unwrap().text, "{}");
     }
 }

@@ -10,6 +10,7 @@ use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
 use crate::config::{self, FileFormat, FileUpdate, Location};
 use std::ffi::c_char;
+use zeroize::Zeroize;
 
 /// Let the library choose: cartocreds layout for files, CARTOframes 1.x layout for profiles.
 pub const CARTO_FILE_FORMAT_AUTO: i32 = 0;
@@ -173,13 +174,15 @@ pub unsafe extern "C" fn carto_credentials_file_update(
                 ))
             }
         };
-        let update = FileUpdate {
+        let mut update = FileUpdate {
             username: username.map(str::to_owned),
             api_key: api_key.map(str::to_owned),
             base_url: base_url.map(str::to_owned),
             allow_non_secure,
         };
-        let written = config::update(&location, &update)?;
+        let written = config::update(&location, &update);
+        update.api_key.zeroize();
+        let written = written?;
         if let Some(out) = out_path {
             out.write(raw::owned_string(&written.display().to_string()));
         }

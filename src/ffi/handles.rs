@@ -1,6 +1,7 @@
 //! Handles: the opaque pointers C callers hold.
 //!
-//! A handle is not a memory address but a token that is never reused: the registry maps it to
+//! A handle is not a memory address but a token that is never reused and hard to guess (see
+//! [`Sequence`]): the registry maps it to
 //! an `Arc` of the Rust object and its type. So a freed, foreign or wrong-type handle is
 //! reported as `CARTO_ERR_INVALID_HANDLE` instead of crashing the host (R, Julia, a GIS
 //! desktop), and a call that is using a handle keeps its object alive even if another thread
@@ -9,7 +10,7 @@
 use super::status::{carto_status, FfiError};
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 /// A Rust type that C holds through handles of type `C`.
@@ -23,23 +24,67 @@ pub(crate) trait Handle: Any + Send + Sync {
 type Registry = HashMap<usize, Arc<dyn Any + Send + Sync>>;
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(Default::default);
-/// Handles are multiples of 16 so they look like aligned pointers to tools that care.
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-const ID_STRIDE: usize = 16;
+
+/// How many handles were ever issued; the n-th handle's value comes from `n` alone.
+static ISSUED: AtomicU64 = AtomicU64::new(0);
+
+/// Handle values are `base + n * stride` (wrapping), with a base and an odd stride, both
+/// multiples of 16 so handles look like aligned pointers, drawn at random once per process:
+/// a small integer, or a value seen in another process, is not a live handle. Because the
+/// stride / 16 is odd, `n -> value` visits every multiple of 16 once before repeating, so a
+/// value is never issued twice (on 32-bit: for the first 2^28 handles; registering more is a
+/// caught panic, CARTO_ERR_PANIC, rather than a reuse).
+struct Sequence {
+    base: u64,
+    stride: u64,
+}
+
+const ALIGN: u64 = 16;
+
+static SEQUENCE: LazyLock<Sequence> = LazyLock::new(|| {
+    // If the OS has no randomness to give, handles are still never reused, only guessable.
+    let random = || getrandom::u64().unwrap_or(0x9e37_79b9_7f4a_7c15);
+    Sequence {
+        base: random() & !(ALIGN - 1),
+        stride: (random() | 1).wrapping_mul(ALIGN),
+    }
+});
+
+/// The value of the `n`-th handle on a target whose pointers have `bits` bits; `None` once
+/// every value has been used.
+fn handle_value(sequence: &Sequence, n: u64, bits: u32) -> Option<u64> {
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let distinct_values = 1u128 << (bits.min(64) - ALIGN.trailing_zeros());
+    if u128::from(n) >= distinct_values {
+        return None;
+    }
+    Some(sequence.base.wrapping_add(n.wrapping_mul(sequence.stride)) & mask)
+}
+
+/// A fresh, never-issued, non-NULL handle value.
+fn next_handle() -> usize {
+    loop {
+        let n = ISSUED.fetch_add(1, Ordering::Relaxed);
+        let value = handle_value(&SEQUENCE, n, usize::BITS)
+            .expect("every handle value of this address width has been issued once");
+        if value != 0 {
+            return usize::try_from(value).expect("masked to the pointer width");
+        }
+    }
+}
 
 /// Registers `value` and returns its new handle.
 pub(crate) fn register<T: Handle>(value: T) -> *mut T::C {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) * ID_STRIDE;
-    REGISTRY
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(id, Arc::new(value));
-    id as *mut T::C
+    register_shared(Arc::new(value))
 }
 
 /// Registers an object that is already shared (e.g. a second handle to the same credentials).
 pub(crate) fn register_shared<T: Handle>(value: Arc<T>) -> *mut T::C {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) * ID_STRIDE;
+    let id = next_handle();
     REGISTRY
         .write()
         .unwrap_or_else(PoisonError::into_inner)
@@ -164,6 +209,37 @@ mod tests {
         let in_use = get::<Apple>(h, "a").unwrap();
         release::<Apple>(h);
         assert_eq!(in_use.0, 3);
+    }
+
+    #[test]
+    fn small_integers_and_neighbours_of_a_live_handle_are_not_handles() {
+        let live = register(Apple(16));
+        for i in 1..=4096usize {
+            assert!(get::<Apple>((i * 16) as *const AppleC, "a").is_err(), "{i}");
+            let near = (live as usize).wrapping_add(i * 16) as *const AppleC;
+            assert!(get::<Apple>(near, "a").is_err(), "live + {i} * 16");
+        }
+        release::<Apple>(live);
+    }
+
+    #[test]
+    fn values_never_repeat_until_the_address_space_is_used_up_also_on_32_bit() {
+        let sequence = Sequence {
+            base: 0xffff_fff0,
+            stride: 0x1234_5670 | 16,
+        };
+        // An 8-bit "address space" holds 16 distinct multiples of 16: all are issued once.
+        let values: std::collections::HashSet<u64> = (0..16)
+            .map(|n| handle_value(&sequence, n, 8).unwrap())
+            .collect();
+        assert_eq!(values.len(), 16);
+        assert!(values.iter().all(|v| v % 16 == 0 && *v < 256));
+        assert_eq!(handle_value(&sequence, 16, 8), None);
+        // On 32-bit the counter does not wrap into old values.
+        let first = handle_value(&sequence, 0, 32).unwrap();
+        assert_eq!(handle_value(&sequence, 1 << 28, 32), None);
+        assert_ne!(handle_value(&sequence, (1 << 28) - 1, 32), Some(first));
+        assert!(handle_value(&sequence, (1 << 60) - 1, 64).is_some());
     }
 
     #[test]

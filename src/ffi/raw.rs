@@ -4,8 +4,8 @@
 
 use super::status::{carto_status, FfiError};
 use crate::client::{Abort, Progress, ProgressFn};
-use std::collections::HashSet;
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::collections::{HashMap, HashSet};
+use std::ffi::{c_char, c_void, CStr};
 use std::io::{self, Read, Write};
 use std::ptr::NonNull;
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -77,33 +77,61 @@ impl<T> Out<T> {
     }
 }
 
-/// Strings handed out to the caller, so `carto_string_free` can refuse anything else.
-static OWNED_STRINGS: LazyLock<Mutex<HashSet<usize>>> = LazyLock::new(Default::default);
+/// Strings handed out to the caller, by the address handed out, and every address ever
+/// handed out and freed since.
+///
+/// malloc reuses memory, so a string freed twice could otherwise name a newer, live string
+/// at the same address and free it. An address is therefore handed out at most once per
+/// process: a new string whose buffer starts at a retired address is placed a few bytes
+/// further into its (slightly larger) buffer, and a buffer with no fresh position left is kept
+/// aside as a spacer and another one taken. The cost is the retired set: 8 bytes (plus hash
+/// set overhead) per string ever freed, and rarely a spacer buffer.
+#[derive(Default)]
+struct OwnedStrings {
+    live: HashMap<usize, Vec<u8>>,
+    retired: HashSet<usize>,
+    spacers: Vec<Vec<u8>>,
+}
+
+/// How many start positions inside one buffer are tried before it becomes a spacer.
+const START_POSITIONS: usize = 16;
+
+static OWNED_STRINGS: LazyLock<Mutex<OwnedStrings>> = LazyLock::new(Default::default);
 
 /// Hands `text` to the caller as an owned `char *` (interior NULs replaced).
 pub(crate) fn owned_string(text: &str) -> *mut c_char {
-    let text = CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default();
-    let ptr = text.into_raw();
-    OWNED_STRINGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(ptr as usize);
-    ptr
+    let text = text.replace('\0', "\u{FFFD}");
+    let mut strings = OWNED_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let mut buffer = vec![0u8; START_POSITIONS + text.len() + 1];
+        let base = buffer.as_ptr() as usize;
+        let fresh = (0..START_POSITIONS).find(|offset| {
+            !strings.retired.contains(&(base + offset))
+                && !strings.live.contains_key(&(base + offset))
+        });
+        let Some(offset) = fresh else {
+            strings.spacers.push(buffer);
+            continue;
+        };
+        buffer[offset..offset + text.len()].copy_from_slice(text.as_bytes());
+        let ptr = buffer[offset..].as_mut_ptr().cast::<c_char>();
+        strings.live.insert(ptr as usize, buffer);
+        return ptr;
+    }
 }
 
 /// Takes back a string from [`owned_string`]; anything else (NULL, foreign, already freed) is
 /// ignored. Returns whether it was freed.
 pub(crate) fn free_owned_string(ptr: *mut c_char) -> bool {
-    let known = OWNED_STRINGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&(ptr as usize));
-    if known {
-        // SAFETY: `ptr` came from `CString::into_raw` in `owned_string` and was not freed
-        // before (it was still in the set, and removal happened under the lock).
-        drop(unsafe { CString::from_raw(ptr) });
-    }
-    known
+    let mut strings = OWNED_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    let address = ptr as usize;
+    let Some(buffer) = strings.live.remove(&address) else {
+        return false;
+    };
+    strings.retired.insert(address);
+    drop(strings);
+    drop(buffer);
+    true
 }
 
 /// Copies `text` into the caller's buffer `dst` of `capacity` bytes, truncating and always
@@ -247,6 +275,7 @@ pub(crate) fn progress_fn(callback: Callback<ProgressCFn>) -> ProgressFn {
 #[allow(clippy::undocumented_unsafe_blocks)] // local, valid pointers only
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     #[test]
     fn invalid_utf8_is_an_error_naming_the_argument() {
@@ -273,6 +302,30 @@ mod tests {
         assert!(!free_owned_string(std::ptr::null_mut()));
         let foreign = CString::new("x").unwrap();
         assert!(!free_owned_string(foreign.as_ptr() as *mut c_char));
+    }
+
+    #[test]
+    fn a_stale_pointer_never_names_a_live_string() {
+        let mut stale = Vec::new();
+        for i in 0..500 {
+            let p = owned_string(&format!("string {i}"));
+            assert_eq!(
+                unsafe { CStr::from_ptr(p) }.to_str().unwrap(),
+                format!("string {i}")
+            );
+            for old in &stale {
+                assert_ne!(*old, p as usize, "address handed out twice");
+            }
+            assert!(free_owned_string(p));
+            stale.push(p as usize);
+            let live = owned_string("live");
+            for old in &stale {
+                assert!(!free_owned_string(*old as *mut c_char));
+            }
+            assert_eq!(unsafe { CStr::from_ptr(live) }.to_str().unwrap(), "live");
+            assert!(free_owned_string(live));
+            stale.push(live as usize);
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #define CARTOAUTH_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cartoauth.h"
@@ -21,9 +22,17 @@ static int checks_failed = 0;
         }                                                                             \
     } while (0)
 
+/* With CARTOAUTH_TEST_ECHO_ERRORS set, every failing call's message is printed, so that
+ * tests/c_api.rs can check that no message holds a test key or password. */
+static inline void echo_last_error(carto_status status) {
+    if (status != CARTO_OK && getenv("CARTOAUTH_TEST_ECHO_ERRORS") != NULL)
+        printf("last error %d: %s\n", (int)status, carto_last_error());
+}
+
 #define CHECK_STATUS(call, expected)                                                  \
     do {                                                                              \
         carto_status got_ = (call);                                                   \
+        echo_last_error(got_);                                                        \
         if (got_ == (expected)) {                                                     \
             checks_passed++;                                                          \
         } else {                                                                      \

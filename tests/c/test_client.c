@@ -98,7 +98,7 @@ static void sql_and_formats(carto_client *client) {
 
 static void error_classes(carto_client *master) {
     carto_response *response = NULL;
-    carto_client *wrong = make_client("wrong-key-0123456789", CARTO_KEY_TRANSPORT_BASIC, 1);
+    carto_client *wrong = make_client("wronSEKRIT-0123456789", CARTO_KEY_TRANSPORT_BASIC, 1);
     CHECK_OK(carto_client_sql(wrong, "select 1", NULL, &response));
     CHECK_STATUS(carto_response_check(response), CARTO_ERR_HTTP_UNAUTHORIZED);
     CHECK_ERROR_MENTIONS("HTTP 401");
@@ -131,6 +131,23 @@ static void error_classes(carto_client *master) {
     CHECK(retry_after == 7);
     CHECK_OK(carto_response_rate_limit(response, NULL, NULL, NULL, &retry_after));
     carto_response_free(response);
+
+    /* Passwords and keys in a request URL never come back in a message. */
+    const char *paths[] = {"https://u:PASSW0RD-SEKRIT@elsewhere.example.org/api/v3/me",
+                           "https://u:pa/PASSW0RD-SEKRIT@elsewhere.example.org/api",
+                           "api/v3/me?api%5Fkey=PASSW0RD-SEKRIT&apikey=PASSW0RD-SEKRIT&x=%zz"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        carto_request *request = NULL;
+        CHECK_OK(carto_request_new("GET", paths[i], &request));
+        carto_status st = carto_client_send(master, request, &response);
+        echo_last_error(st);
+        if (st == CARTO_OK) {
+            carto_response_free(response);
+        } else {
+            CHECK(strstr(carto_last_error(), "SEKRIT") == NULL);
+        }
+        carto_request_free(request);
+    }
 
     /* Unknown user: 404. */
     char unknown[512];
@@ -344,7 +361,7 @@ static void account(carto_client *master) {
     carto_key_validity validity = CARTO_KEY_UNKNOWN;
     CHECK_OK(carto_client_validate_key(master, &validity));
     CHECK(validity == CARTO_KEY_VALID);
-    carto_client *wrong = make_client("wadus", CARTO_KEY_TRANSPORT_QUERY, 1);
+    carto_client *wrong = make_client("wadusSEKRIT", CARTO_KEY_TRANSPORT_QUERY, 1);
     CHECK_OK(carto_client_validate_key(wrong, &validity));
     CHECK(validity == CARTO_KEY_INVALID);
     /* api/v3/me answers 200 to any key, but only the master key gets user_data. */

@@ -1,10 +1,11 @@
 /* Credentials handles through the C ABI: creation rules, accessors, masking, equality,
  * NULL / invalid UTF-8 / freed-handle misuse, status strings, the last error, versions. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
 
-#define KEY "c0ffee00deadbeef1234567890abcdef"
+#define KEY "c0ffSEKRIT00deadbeef1234567890ab"
 
 static void creation_rules(void) {
     carto_credentials *c = NULL;
@@ -125,6 +126,61 @@ static void misuse_never_crashes(void) {
     CHECK(carto_last_error_copy(NULL, 0) == full);
 }
 
+/* Passwords in a base URL's userinfo are never echoed, however the URL is spelled. */
+static void passwords_in_base_urls_are_never_echoed(void) {
+    const char *urls[] = {
+        "https://alice:p@PASSW0RD-SEKRIT@host/",    "https://alice:pa/PASSW0RD-SEKRIT@host/",
+        "https:alice:PASSW0RD-SEKRIT@host/",        "https:/alice:PASSW0RD-SEKRIT@host/",
+        "https:\\\\alice:PASSW0RD-SEKRIT@host/",       "http://alice:PASSW0RD-SEKRIT@host/",
+        "https://alice:PASSW0RD-SEKRIT@host:99999/", "https://alice:PASSW0RD-SEKRIT@[::1/",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        carto_credentials *c = (carto_credentials *)0x1;
+        carto_status st = carto_credentials_new(NULL, NULL, urls[i], false, &c);
+        echo_last_error(st);
+        CHECK(st == CARTO_ERR_INVALID_BASE_URL || st == CARTO_ERR_INSECURE_BASE_URL);
+        CHECK(strstr(carto_last_error(), "SEKRIT") == NULL);
+        CHECK(c == (carto_credentials *)0x1);
+    }
+}
+
+/* A stale string pointer freed again must never free the live string that took its memory
+ * (ASan reports a use-after-free or double free if it does). */
+static void stale_strings_never_free_live_ones(void) {
+    for (int i = 0; i < 5000; i++) {
+        char *old = NULL, *live = NULL;
+        CHECK_OK(carto_config_dir(&old));
+        carto_string_free(old);
+        CHECK_OK(carto_config_dir(&live));
+        CHECK(live != old);
+        carto_string_free(old);
+        carto_string_free(old);
+        CHECK(strlen(live) > 0 && live[0] == '/');
+        carto_string_free(live);
+        carto_string_free(live);
+    }
+}
+
+/* Small integers and the neighbours of a live handle are not handles. */
+static void handles_cannot_be_guessed(void) {
+    carto_credentials *c = NULL;
+    const char *s = NULL;
+    CHECK_OK(carto_credentials_new("johnsmith", KEY, NULL, false, &c));
+    int reached = 0;
+    for (uintptr_t i = 1; i <= 4096; i++) {
+        if (carto_credentials_api_key((carto_credentials *)(i * 16), &s) != CARTO_ERR_INVALID_HANDLE)
+            reached++;
+        if (carto_credentials_api_key((carto_credentials *)((uintptr_t)c + i * 16), &s) !=
+            CARTO_ERR_INVALID_HANDLE)
+            reached++;
+        if (carto_credentials_api_key((carto_credentials *)((uintptr_t)c - i * 16), &s) !=
+            CARTO_ERR_INVALID_HANDLE)
+            reached++;
+    }
+    CHECK(reached == 0);
+    carto_credentials_free(c);
+}
+
 static void library_information(void) {
     CHECK_STR(carto_version(), CARTO_VERSION);
     CHECK(carto_abi_version() == CARTO_ABI_VERSION);
@@ -152,6 +208,9 @@ int main(void) {
     masking_and_equality();
     misuse_never_crashes();
     library_information();
+    stale_strings_never_free_live_ones();
+    passwords_in_base_urls_are_never_echoed();
+    handles_cannot_be_guessed();
     CHECK(carto_handle_count() == baseline); /* every handle created here was freed */
     return finish("c-credentials");
 }

@@ -22,7 +22,7 @@ static void default_files_round_trip(void) {
     char expected[512];
 
     CHECK_STATUS(carto_credentials_load(NULL, NULL, &loaded), CARTO_ERR_FILE_NOT_FOUND);
-    CHECK_OK(carto_credentials_new("johnsmith", "abcdefabcdefabcdef", NULL, false, &c));
+    CHECK_OK(carto_credentials_new("johnsmith", "abcdSEKRITabcdef", NULL, false, &c));
     CHECK_OK(carto_credentials_save(c, NULL, NULL, CARTO_FILE_FORMAT_AUTO, &written));
     snprintf(expected, sizeof expected, "%s/cartocreds.json", dir);
     CHECK_STR(written, expected);
@@ -58,13 +58,26 @@ static void default_files_round_trip(void) {
     CHECK_STATUS(carto_credentials_save(c, NULL, NULL, 7, NULL), CARTO_ERR_INVALID_ARGUMENT);
 
     /* Rotate the key in place. */
-    CHECK_OK(carto_credentials_file_update(NULL, NULL, NULL, "rotated-key", NULL, CARTO_KEEP, NULL));
+    CHECK_OK(carto_credentials_file_update(NULL, NULL, NULL, "rotaSEKRIT-key", NULL, CARTO_KEEP, NULL));
     CHECK_OK(carto_credentials_load(NULL, NULL, &loaded));
     CHECK_OK(carto_credentials_api_key(loaded, &s));
-    CHECK_STR(s, "rotated-key");
+    CHECK_STR(s, "rotaSEKRIT-key");
     carto_credentials_free(loaded);
     CHECK_STATUS(carto_credentials_file_update(NULL, NULL, NULL, NULL, NULL, 5, NULL),
                  CARTO_ERR_INVALID_ARGUMENT);
+
+    /* An empty or blank path or profile is an error, never "the default files". */
+    CHECK_STATUS(carto_credentials_save(c, "", NULL, CARTO_FILE_FORMAT_AUTO, NULL),
+                 CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("path is empty");
+    CHECK_STATUS(carto_credentials_save(c, NULL, " ", CARTO_FILE_FORMAT_AUTO, NULL),
+                 CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete("", NULL), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete(" \t", NULL), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_file_delete(NULL, ""), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_credentials_load("", NULL, &loaded), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_OK(carto_credentials_load(NULL, NULL, &loaded)); /* both default files still there */
+    carto_credentials_free(loaded);
 
     /* Deleting the default removes both files; a second delete is "not found". */
     CHECK_OK(carto_credentials_file_delete(NULL, NULL));
@@ -78,7 +91,7 @@ static void profiles(void) {
     char *list = NULL, *path = NULL;
     const char *s = NULL;
 
-    CHECK_OK(carto_credentials_new("work-user", "workkey-0123456789", NULL, false, &work));
+    CHECK_OK(carto_credentials_new("work-user", "workSEKRIT-0123456789", NULL, false, &work));
     CHECK_OK(carto_credentials_save(work, NULL, "work", CARTO_FILE_FORMAT_AUTO, NULL));
     CHECK_OK(carto_credentials_save(work, NULL, "backup", CARTO_FILE_FORMAT_AUTO, NULL));
     CHECK_OK(carto_profiles_list(&list));

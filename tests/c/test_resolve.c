@@ -24,7 +24,7 @@ static void order(void) {
     CHECK_ERROR_MENTIONS("creds.json");
     CHECK_ERROR_MENTIONS("CARTO_USERNAME");
 
-    CHECK_OK(carto_credentials_new("from-file", "filekey-0123456789", NULL, false, &file_creds));
+    CHECK_OK(carto_credentials_new("from-file", "fileSEKRIT-0123456789", NULL, false, &file_creds));
     CHECK_OK(carto_credentials_save(file_creds, NULL, NULL, CARTO_FILE_FORMAT_CARTOFRAMES, NULL));
     CHECK_OK(carto_resolve(NULL, &r));
     CHECK_STR(username_of(r), "from-file");
@@ -32,7 +32,7 @@ static void order(void) {
     carto_credentials_free(r);
 
     setenv("CARTO_USERNAME", "from-env", 1);
-    setenv("CARTO_API_KEY", "envkey-0123456789", 1);
+    setenv("CARTO_API_KEY", "envkSEKRIT-0123456789", 1);
     CHECK_OK(carto_resolve(NULL, &r));
     CHECK_STR(username_of(r), "from-env");
     CHECK(source_of(r) == CARTO_SOURCE_ENVIRONMENT);
@@ -58,7 +58,7 @@ static void order(void) {
     unsetenv("CARTO_USERNAME");
     CHECK_STATUS(carto_resolve(NULL, &r), CARTO_ERR_INVALID_ENVIRONMENT);
     CHECK_ERROR_MENTIONS("CARTO_API_KEY");
-    CHECK(strstr(carto_last_error(), "envkey-0123456789") == NULL);
+    CHECK(strstr(carto_last_error(), "envkSEKRIT-0123456789") == NULL);
     setenv("CARTO_API_KEY", "", 1); /* blank counts as unset */
     CHECK_OK(carto_resolve(NULL, &r));
     CHECK_STR(username_of(r), "from-file");
@@ -78,12 +78,12 @@ static void default_dispatch(void) {
 
     CHECK_STATUS(carto_default_credentials_get(&got), CARTO_ERR_NO_DEFAULT_CREDENTIALS);
 
-    CHECK_OK(carto_default_credentials_set_from("johnsmith", "key-0123456789", false, &set));
+    CHECK_OK(carto_default_credentials_set_from("johnsmith", "key-SEKRIT-0123456789", false, &set));
     CHECK_STR(username_of(set), "johnsmith");
     carto_credentials_free(set);
     CHECK_OK(carto_default_credentials_get(&got));
     CHECK_OK(carto_credentials_api_key(got, &s));
-    CHECK_STR(s, "key-0123456789");
+    CHECK_STR(s, "key-SEKRIT-0123456789");
     carto_credentials_free(got);
 
     CHECK_OK(carto_default_credentials_set_from("johnsmith", NULL, false, NULL));
