@@ -67,6 +67,14 @@ pub enum ErrorKind {
     Callback,
     /// The server's answer did not follow the protocol (bad redirect, unparsable body).
     Protocol,
+    /// A result cell cannot be given as the requested type (text as int64, 2^60 as double).
+    ResultType,
+    /// A result cell is NULL, so it has no value of the requested type.
+    ResultNull,
+    /// The answer is not a SQL API JSON result, or a value does not fit its column's type.
+    ResultFormat,
+    /// The query failed after rows were sent (the answer ends with an `error`).
+    QueryFailed,
 }
 
 /// An error with its kind and a message that is safe to show (no API key).

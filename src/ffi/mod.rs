@@ -26,6 +26,7 @@ mod raw;
 pub mod request;
 pub mod resolve;
 pub mod response;
+pub mod result;
 pub mod status;
 
 pub use raw::{carto_progress_fn, carto_read_fn, carto_write_fn};

@@ -5,8 +5,8 @@ use crate::error::{Error, ErrorKind};
 /// The result of every fallible cartoauth function. Numbers are stable forever: a code is
 /// never renumbered or reused. `CARTO_OK` is 0; errors are grouped by hundreds (1xx arguments
 /// and handles, 2xx credentials, 3xx files, 4xx-5xx HTTP answers named after the HTTP status,
-/// 6xx transport). `carto_status_str` describes a code; `carto_last_error` gives the detailed
-/// message of the last failure on the calling thread.
+/// 6xx transport, 7xx result sets). `carto_status_str` describes a code; `carto_last_error`
+/// gives the detailed message of the last failure on the calling thread.
 #[allow(non_camel_case_types)]
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,13 +71,21 @@ pub enum carto_status {
     CARTO_ERR_CALLBACK = 604,
     /// The server's answer broke the protocol (bad redirect, unparsable body).
     CARTO_ERR_PROTOCOL = 605,
+    /// A result cell cannot be given as the requested type (see carto_result_int64 and co).
+    CARTO_ERR_RESULT_TYPE = 700,
+    /// A result cell is NULL, so it has no value of the requested type.
+    CARTO_ERR_RESULT_NULL = 701,
+    /// The answer is not a SQL API JSON result, or a value does not fit its column's type.
+    CARTO_ERR_RESULT_FORMAT = 702,
+    /// The query failed after rows were sent (the answer ends with an error).
+    CARTO_ERR_QUERY_FAILED = 703,
 }
 
 use carto_status::*;
 
 impl carto_status {
     /// Every code, for tests and `carto_status_str`.
-    pub const ALL: [carto_status; 30] = [
+    pub const ALL: [carto_status; 34] = [
         CARTO_OK,
         CARTO_ERR_NULL_ARGUMENT,
         CARTO_ERR_INVALID_UTF8,
@@ -108,6 +116,10 @@ impl carto_status {
         CARTO_ERR_CANCELLED,
         CARTO_ERR_CALLBACK,
         CARTO_ERR_PROTOCOL,
+        CARTO_ERR_RESULT_TYPE,
+        CARTO_ERR_RESULT_NULL,
+        CARTO_ERR_RESULT_FORMAT,
+        CARTO_ERR_QUERY_FAILED,
     ];
 
     /// A static, NUL-terminated description.
@@ -145,6 +157,10 @@ impl carto_status {
             CARTO_ERR_CANCELLED => "cancelled by the progress callback\0",
             CARTO_ERR_CALLBACK => "a callback reported a failure\0",
             CARTO_ERR_PROTOCOL => "the server's answer broke the protocol\0",
+            CARTO_ERR_RESULT_TYPE => "the result cell cannot be read as this type\0",
+            CARTO_ERR_RESULT_NULL => "the result cell is NULL\0",
+            CARTO_ERR_RESULT_FORMAT => "the answer is not a valid SQL API JSON result\0",
+            CARTO_ERR_QUERY_FAILED => "the query failed after rows were sent\0",
         }
     }
 
@@ -182,6 +198,10 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::Cancelled => CARTO_ERR_CANCELLED,
             ErrorKind::Callback => CARTO_ERR_CALLBACK,
             ErrorKind::Protocol => CARTO_ERR_PROTOCOL,
+            ErrorKind::ResultType => CARTO_ERR_RESULT_TYPE,
+            ErrorKind::ResultNull => CARTO_ERR_RESULT_NULL,
+            ErrorKind::ResultFormat => CARTO_ERR_RESULT_FORMAT,
+            ErrorKind::QueryFailed => CARTO_ERR_QUERY_FAILED,
         }
     }
 }
@@ -237,5 +257,7 @@ mod tests {
         assert_eq!(CARTO_ERR_HTTP_UNAUTHORIZED as i32, 401);
         assert_eq!(CARTO_ERR_HTTP_RATE_LIMITED as i32, 429);
         assert_eq!(CARTO_ERR_PROTOCOL as i32, 605);
+        assert_eq!(CARTO_ERR_RESULT_TYPE as i32, 700);
+        assert_eq!(CARTO_ERR_QUERY_FAILED as i32, 703);
     }
 }

@@ -49,6 +49,10 @@ const STATUS_NAMES = Dict{Int32,Symbol}(
     603 => :CARTO_ERR_CANCELLED,
     604 => :CARTO_ERR_CALLBACK,
     605 => :CARTO_ERR_PROTOCOL,
+    700 => :CARTO_ERR_RESULT_TYPE,
+    701 => :CARTO_ERR_RESULT_NULL,
+    702 => :CARTO_ERR_RESULT_FORMAT,
+    703 => :CARTO_ERR_QUERY_FAILED,
 )
 
 # The statuses the Julia code tests for by value.
