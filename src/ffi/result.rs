@@ -172,6 +172,35 @@ pub unsafe extern "C" fn carto_result_from_response(
     })
 }
 
+/// Reads a SQL API JSON answer the caller already holds (`length` bytes at `data`, not
+/// NUL-terminated) into a result, as carto_result_from_response does with a response's body.
+///
+/// - `data`: read during the call only; NULL is accepted only with `length` 0 (which is not a
+///   valid answer).
+/// - `out`: receives a new result owned by the caller (free with carto_result_free), written
+///   only on success.
+///
+/// Errors: CARTO_ERR_RESULT_FORMAT, CARTO_ERR_QUERY_FAILED (as carto_result_from_response),
+/// CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+///
+/// # Safety
+/// `data` is NULL or points to `length` readable bytes; `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_result_from_json(
+    data: *const u8,
+    length: usize,
+    out: *mut *mut carto_result,
+) -> carto_status {
+    call("carto_result_from_json", || {
+        let out = raw::out(out, "out")?;
+        // SAFETY: forwarded caller contract.
+        let body = unsafe { raw::bytes_arg(data, length, "data") }?;
+        hand_out(ResultSet::from_json(body)?, out);
+        Ok(())
+    })
+}
+
 /// Runs a SQL API query (GET for short queries, POST for long ones, as carto_client_sql) and
 /// reads its JSON answer into a result; the body is released as soon as it has been read.
 ///

@@ -389,6 +389,30 @@ static void statements_notices_and_errors(carto_client *client) {
     carto_response_free(response);
 }
 
+static void from_json(void) {
+    static const char body[] =
+        "{\"rows\":[{\"a\":1}],\"time\":0.5,\"fields\":{\"a\":{\"type\":\"number\","
+        "\"pgtype\":\"int8\"}},\"total_rows\":1}";
+    carto_result *r = NULL;
+    CHECK_OK(carto_result_from_json((const uint8_t *)body, strlen(body), &r));
+    int64_t a = 0;
+    double seconds = 0;
+    CHECK_OK(carto_result_int64(r, 0, 0, &a));
+    CHECK_OK(carto_result_time(r, &seconds));
+    CHECK(a == 1 && seconds == 0.5);
+    carto_result_free(r);
+    r = NULL;
+    /* Cut anywhere, the body is refused cleanly. */
+    for (size_t n = 0; n < strlen(body); n += 7) {
+        CHECK_STATUS(carto_result_from_json((const uint8_t *)body, n, &r), CARTO_ERR_RESULT_FORMAT);
+    }
+    CHECK(r == NULL);
+    CHECK_STATUS(carto_result_from_json(NULL, 0, &r), CARTO_ERR_RESULT_FORMAT);
+    CHECK_STATUS(carto_result_from_json(NULL, 3, &r), CARTO_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(carto_result_from_json((const uint8_t *)body, strlen(body), NULL),
+                 CARTO_ERR_NULL_ARGUMENT);
+}
+
 static void misuse(carto_client *client) {
     carto_result *r = NULL;
     CHECK_STATUS(carto_client_sql_result(client, NULL, &r), CARTO_ERR_NULL_ARGUMENT);
@@ -438,6 +462,7 @@ int main(void) {
     null_only_and_empty_results_stay_typed(client);
     bulk_columns(client);
     statements_notices_and_errors(client);
+    from_json();
     misuse(client);
     carto_client_free(client);
     return finish("test_result");

@@ -38,6 +38,7 @@ export Credentials,
     carto_copyto,
     carto_copyfrom
 
+import Dates
 import JSON
 
 include("LibCartoAuth.jl")
@@ -56,6 +57,7 @@ include("client.jl")
 include("response.jl")
 include("request.jl")
 include("api.jl")
+include("result.jl")
 
 """
     library_path() -> String
