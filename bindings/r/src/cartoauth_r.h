@@ -166,4 +166,7 @@ SEXP C_response_free(SEXP);
 /* transfer.c */
 SEXP C_client_send(SEXP, SEXP, SEXP, SEXP, SEXP);
 
+/* result.c */
+SEXP C_result_from_json(SEXP, SEXP);
+
 #endif

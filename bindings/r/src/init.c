@@ -54,6 +54,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(C_response_body, 2),
     ENTRY(C_response_free, 1),
     ENTRY(C_client_send, 5),
+    ENTRY(C_result_from_json, 2),
     {NULL, NULL, 0},
 };
 
