@@ -81,7 +81,7 @@ fi
 if [ "${BENCH_R:-1}" = 1 ]; then
   rlib="$target/bench/rlib"
   mkdir -p "$rlib"
-  CARTOAUTH_LIB_DIR="$(realpath "$lib")" R CMD INSTALL --no-test-load -l "$rlib" bindings/r >"$work/rinstall.log" 2>&1 ||
+  CARTOAUTH_LIB_DIR="$(realpath "$lib")" R CMD INSTALL --preclean --no-test-load -l "$rlib" bindings/r >"$work/rinstall.log" 2>&1 ||
     { cat "$work/rinstall.log" >&2; exit 1; }
   measure_r() {
     /usr/bin/time -f "%M" -o "$work/rss" env R_LIBS="$rlib" Rscript -e '
