@@ -90,6 +90,16 @@
 #define CARTO_ABI_VERSION 1
 
 /**
+ * carto_result_time's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
+ */
+#define CARTO_TIME_INFINITY INT64_MAX
+
+/**
+ * carto_result_time's value for a timestamp of -infinity (INT64_MIN).
+ */
+#define CARTO_TIME_MINUS_INFINITY INT64_MIN
+
+/**
  * The result of every fallible cartoauth function. Numbers are stable forever: a code is
  * never renumbered or reused. `CARTO_OK` is 0; errors are grouped by hundreds (1xx arguments
  * and handles, 2xx credentials, 3xx files, 4xx-5xx HTTP answers named after the HTTP status,
@@ -227,6 +237,22 @@ enum carto_status
      */
     CARTO_ERR_BODY_TOO_LARGE = 606,
     /**
+     * A result cell cannot be given as the requested type (see carto_result_int64 and co).
+     */
+    CARTO_ERR_RESULT_TYPE = 700,
+    /**
+     * A result cell is NULL, so it has no value of the requested type.
+     */
+    CARTO_ERR_RESULT_NULL = 701,
+    /**
+     * The answer is not a SQL API JSON result, or a value does not fit its column's type.
+     */
+    CARTO_ERR_RESULT_FORMAT = 702,
+    /**
+     * The query failed after rows were sent (the answer ends with an error).
+     */
+    CARTO_ERR_QUERY_FAILED = 703,
+    /**
      * A Batch SQL job failed (carto_last_error holds the server's reason).
      */
     CARTO_ERR_BATCH_JOB_FAILED = 800,
@@ -359,6 +385,52 @@ typedef int32_t carto_source;
 #endif // __cplusplus
 
 /**
+ * How a column's cells are stored (carto_result_column_kind), decided by its pgtype.
+ */
+enum carto_column_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Text, varchar, uuid, json, arrays, intervals and any other type: read with
+     * carto_result_text (non-string JSON values come as their JSON text).
+     */
+    CARTO_COLUMN_TEXT = 0,
+    /**
+     * bool: carto_result_bool.
+     */
+    CARTO_COLUMN_BOOL = 1,
+    /**
+     * int2, int4, int8, oid: carto_result_int64 (exact).
+     */
+    CARTO_COLUMN_INT = 2,
+    /**
+     * float4, float8, numeric: carto_result_double (NaN and ±infinity included).
+     */
+    CARTO_COLUMN_FLOAT = 3,
+    /**
+     * timestamp, timestamptz: carto_result_time (microseconds since 1970-01-01 UTC).
+     */
+    CARTO_COLUMN_TIMESTAMP = 4,
+    /**
+     * date: carto_result_date (days since 1970-01-01), or carto_result_time (midnight UTC).
+     */
+    CARTO_COLUMN_DATE = 5,
+    /**
+     * geometry, geography: carto_result_wkb (WKB without SRID, plus the SRID).
+     */
+    CARTO_COLUMN_GEOMETRY = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum carto_column_kind carto_column_kind;
+#else
+typedef int32_t carto_column_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque API key as the Auth API describes it: name, type, grants, times. It never holds the
  * key's token. Immutable, so any thread may read it; freed with carto_api_key_free.
  */
@@ -422,6 +494,13 @@ typedef struct carto_request carto_request;
  * headers. Immutable, so any thread may read it; freed with carto_response_free.
  */
 typedef struct carto_response carto_response;
+
+/**
+ * Opaque result set: typed columns of a SQL API JSON answer, its row count, total_rows, time
+ * and notices. Created by carto_result_from_response or carto_client_sql_result, freed with
+ * carto_result_free. Immutable: any number of threads may read one at once.
+ */
+typedef struct carto_result carto_result;
 
 /**
  * Called by carto_batch_wait after each poll with the job's status and the number of polls
@@ -2259,6 +2338,556 @@ carto_status carto_response_attempts(const struct carto_response *response,
 CARTO_MUST_USE
 carto_status carto_response_streamed_bytes(const struct carto_response *response,
                                            uint64_t *out);
+
+/**
+ * Releases a result; pointers borrowed from it become invalid. NULL, freed and foreign
+ * handles are ignored.
+ *
+ * Thread safety: any thread. Does not change the last error.
+ */
+void carto_result_free(struct carto_result *result);
+
+/**
+ * Reads a response's SQL API JSON body (format json, the default) into a result.
+ *
+ * - `response`: a live response; it is not changed and stays owned by the caller.
+ * - `out`: receives a new result owned by the caller (free with carto_result_free), written
+ *   only on success.
+ *
+ * Errors: the HTTP error statuses of carto_response_check when the status is 400 or more;
+ * CARTO_ERR_RESULT_FORMAT when the body is not a SQL API JSON result or a value does not fit
+ * its column's type (the message names row and column); CARTO_ERR_QUERY_FAILED when the query
+ * failed after rows were sent (the message is the database's); CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_from_response(const struct carto_response *response,
+                                        struct carto_result **out);
+
+/**
+ * Reads a SQL API JSON answer the caller already holds (`length` bytes at `data`, not
+ * NUL-terminated) into a result, as carto_result_from_response does with a response's body.
+ *
+ * - `data`: read during the call only; NULL is accepted only with `length` 0 (which is not a
+ *   valid answer).
+ * - `out`: receives a new result owned by the caller (free with carto_result_free), written
+ *   only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_FORMAT, CARTO_ERR_QUERY_FAILED (as carto_result_from_response),
+ * CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `data` is NULL or points to `length` readable bytes; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_from_json(const uint8_t *data,
+                                    size_t length,
+                                    struct carto_result **out);
+
+/**
+ * Runs a SQL API query (GET for short queries, POST for long ones, as carto_client_sql) and
+ * reads its JSON answer into a result; the body is released as soon as it has been read.
+ *
+ * - `query`: the SQL, UTF-8.
+ * - `out`: receives a new result owned by the caller (free with carto_result_free), written
+ *   only on success.
+ *
+ * Errors: those of carto_client_sql (transport and HTTP statuses, with CARTO's message) and
+ * of carto_result_from_response; CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; one client may run queries from many
+ * threads at once.
+ *
+ * # Safety
+ * `query` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_result(const struct carto_client *client,
+                                     const char *query,
+                                     struct carto_result **out);
+
+/**
+ * The number of rows (`*out`) of the result.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_result_row_count(const struct carto_result *result, size_t *out);
+
+/**
+ * The number of columns (`*out`); 0 for statements without a result (INSERT, ...).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_count(const struct carto_result *result,
+                                       size_t *out);
+
+/**
+ * CARTO's `total_rows`: the rows returned, or the rows affected by INSERT/UPDATE/DELETE; -1
+ * when the answer has none.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_total_rows(const struct carto_result *result,
+                                     int64_t *out);
+
+/**
+ * CARTO's `time`: seconds the query took on the server; -1 when the answer has none.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_result_time(const struct carto_result *result, double *out);
+
+/**
+ * The number of notices and warnings the database raised (for carto_result_notice).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_notice_count(const struct carto_result *result,
+                                       size_t *out);
+
+/**
+ * Notice number `index` (0-based): its severity ("notice", "warning", "info", ...) and
+ * message.
+ *
+ * Ownership: both strings are borrowed from the result, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_notice(const struct carto_result *result,
+                                 size_t index,
+                                 const char **out_severity,
+                                 const char **out_message);
+
+/**
+ * The index of the first column called `name` (exact match), for the per-column calls.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (no such column, named in the message),
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_index(const struct carto_result *result,
+                                       const char *name,
+                                       size_t *out);
+
+/**
+ * Column `column`'s metadata: its name, CARTO type ("number", "string", "date", "boolean",
+ * "geometry", ...) and PostgreSQL type ("int4", "timestamptz", ...; "geometry" or
+ * "geography" for spatial columns). Each out pointer may be NULL when not wanted.
+ *
+ * Ownership: the strings are borrowed from the result, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT (result),
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * Each out pointer is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_info(const struct carto_result *result,
+                                      size_t column,
+                                      const char **out_name,
+                                      const char **out_carto_type,
+                                      const char **out_pgtype);
+
+/**
+ * How column `column`'s cells are stored, which tells the typed call that reads them.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_kind(const struct carto_result *result,
+                                      size_t column,
+                                      carto_column_kind *out);
+
+/**
+ * The SRID a geometry column's field declares (CARTO gives -1 or 0 for a column without a
+ * type modifier; each cell's own SRID comes with carto_result_wkb).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_TYPE (not a geometry column, or the field has no SRID),
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_srid(const struct carto_result *result,
+                                      size_t column,
+                                      int32_t *out);
+
+/**
+ * Whether the cell at `row`, `column` is NULL.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_is_null(const struct carto_result *result,
+                                  size_t row,
+                                  size_t column,
+                                  bool *out);
+
+/**
+ * The cell as text, for any column: text as sent (JSON text for objects and arrays), integers
+ * in decimal, doubles in shortest round-trip form ("NaN", "Infinity", "-Infinity"), booleans
+ * "true"/"false", timestamps "1969-12-31T23:59:59.999000Z" (UTC), dates "1900-01-01",
+ * geometries as hex WKB. `*out` is NUL-terminated; `*out_length` (may be NULL) is its length in
+ * bytes, which tells a value with an embedded NUL from a shorter one.
+ *
+ * Ownership: borrowed from the result, valid until it is freed (the first text read of a
+ * non-text column renders that column once). Errors: CARTO_ERR_RESULT_NULL (NULL cell),
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable; `out_length` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_text(const struct carto_result *result,
+                               size_t row,
+                               size_t column,
+                               const char **out,
+                               size_t *out_length);
+
+/**
+ * The cell as an exact int64: integer columns, and whole doubles within ±2^53.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (the value does not fit
+ * this type; nothing is rounded or truncated), CARTO_ERR_INVALID_ARGUMENT (index out of
+ * range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_int64(const struct carto_result *result,
+                                size_t row,
+                                size_t column,
+                                int64_t *out);
+
+/**
+ * The cell as a double: float/numeric columns (NaN and ±infinity included), and integers
+ * a double holds exactly (within ±2^53).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (the value does not fit
+ * this type; nothing is rounded or truncated), CARTO_ERR_INVALID_ARGUMENT (index out of
+ * range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_double(const struct carto_result *result,
+                                 size_t row,
+                                 size_t column,
+                                 double *out);
+
+/**
+ * The cell as a boolean (bool columns).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (the value does not fit
+ * this type; nothing is rounded or truncated), CARTO_ERR_INVALID_ARGUMENT (index out of
+ * range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_bool(const struct carto_result *result,
+                               size_t row,
+                               size_t column,
+                               bool *out);
+
+/**
+ * The cell as microseconds since 1970-01-01 UTC: timestamp and timestamptz columns
+ * (+/-infinity give CARTO_TIME_INFINITY / CARTO_TIME_MINUS_INFINITY), and date columns
+ * (midnight UTC).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (the value does not fit
+ * this type; nothing is rounded or truncated), CARTO_ERR_INVALID_ARGUMENT (index out of
+ * range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_time_micros(const struct carto_result *result,
+                                      size_t row,
+                                      size_t column,
+                                      int64_t *out);
+
+/**
+ * The cell as days since 1970-01-01 (date columns).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (the value does not fit
+ * this type; nothing is rounded or truncated), CARTO_ERR_INVALID_ARGUMENT (index out of
+ * range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_date_days(const struct carto_result *result,
+                                    size_t row,
+                                    size_t column,
+                                    int32_t *out);
+
+/**
+ * The cell as WKB (geometry and geography columns): CARTO's hex EWKB decoded, with the SRID
+ * removed from it (Z and M stay as EWKB flag bits, which GDAL, GEOS, wk and sf read) and given
+ * in `*out_srid` (0 when the geometry has none; `out_srid` may be NULL).
+ *
+ * Ownership: `*out_data` (`*out_length` bytes) is borrowed from the result, valid until it is
+ * freed. Errors: CARTO_ERR_RESULT_NULL (NULL cell), CARTO_ERR_RESULT_TYPE (not a geometry
+ * column), CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out_data` and `out_length` are NULL or writable; `out_srid` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_wkb(const struct carto_result *result,
+                              size_t row,
+                              size_t column,
+                              const uint8_t **out_data,
+                              size_t *out_length,
+                              int32_t *out_srid);
+
+/**
+ * Fills `values` with rows `first_row .. first_row + count` of a column as exact int64s
+ * (as carto_result_int64).
+ *
+ * - `values`: caller's array of `count` elements; NULL cells get 0.
+ * - `nulls`: caller's array of `count` bytes, set to 1 for NULL cells and 0 otherwise; may be
+ *   NULL only when no cell in the range is NULL.
+ *
+ * Nothing is written unless every cell converts. Errors: CARTO_ERR_RESULT_TYPE (a value does
+ * not fit; the message names the row), CARTO_ERR_RESULT_NULL (a NULL cell without a mask),
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` elements; `nulls` is NULL or has room for `count`
+ * bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_int64(const struct carto_result *result,
+                                       size_t column,
+                                       size_t first_row,
+                                       size_t count,
+                                       int64_t *values,
+                                       uint8_t *nulls);
+
+/**
+ * Fills `values` with rows `first_row .. first_row + count` of a column as doubles (as
+ * carto_result_double).
+ *
+ * - `values`: caller's array of `count` elements; NULL cells get 0.
+ * - `nulls`: caller's array of `count` bytes, set to 1 for NULL cells and 0 otherwise; may be
+ *   NULL only when no cell in the range is NULL.
+ *
+ * Nothing is written unless every cell converts. Errors: CARTO_ERR_RESULT_TYPE (a value does
+ * not fit; the message names the row), CARTO_ERR_RESULT_NULL (a NULL cell without a mask),
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` elements; `nulls` is NULL or has room for `count`
+ * bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_double(const struct carto_result *result,
+                                        size_t column,
+                                        size_t first_row,
+                                        size_t count,
+                                        double *values,
+                                        uint8_t *nulls);
+
+/**
+ * Fills `values` with rows `first_row .. first_row + count` of a bool column, 1 for true
+ * and 0 for false.
+ *
+ * - `values`: caller's array of `count` elements; NULL cells get 0.
+ * - `nulls`: caller's array of `count` bytes, set to 1 for NULL cells and 0 otherwise; may be
+ *   NULL only when no cell in the range is NULL.
+ *
+ * Nothing is written unless every cell converts. Errors: CARTO_ERR_RESULT_TYPE (a value does
+ * not fit; the message names the row), CARTO_ERR_RESULT_NULL (a NULL cell without a mask),
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` elements; `nulls` is NULL or has room for `count`
+ * bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_bool(const struct carto_result *result,
+                                      size_t column,
+                                      size_t first_row,
+                                      size_t count,
+                                      uint8_t *values,
+                                      uint8_t *nulls);
+
+/**
+ * Fills `values` with rows `first_row .. first_row + count` of a timestamp or date column
+ * as microseconds since 1970-01-01 UTC (as carto_result_time_micros).
+ *
+ * - `values`: caller's array of `count` elements; NULL cells get 0.
+ * - `nulls`: caller's array of `count` bytes, set to 1 for NULL cells and 0 otherwise; may be
+ *   NULL only when no cell in the range is NULL.
+ *
+ * Nothing is written unless every cell converts. Errors: CARTO_ERR_RESULT_TYPE (a value does
+ * not fit; the message names the row), CARTO_ERR_RESULT_NULL (a NULL cell without a mask),
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` elements; `nulls` is NULL or has room for `count`
+ * bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_time_micros(const struct carto_result *result,
+                                             size_t column,
+                                             size_t first_row,
+                                             size_t count,
+                                             int64_t *values,
+                                             uint8_t *nulls);
+
+/**
+ * Fills `values` with rows `first_row .. first_row + count` of a date column as days since
+ * 1970-01-01.
+ *
+ * - `values`: caller's array of `count` elements; NULL cells get 0.
+ * - `nulls`: caller's array of `count` bytes, set to 1 for NULL cells and 0 otherwise; may be
+ *   NULL only when no cell in the range is NULL.
+ *
+ * Nothing is written unless every cell converts. Errors: CARTO_ERR_RESULT_TYPE (a value does
+ * not fit; the message names the row), CARTO_ERR_RESULT_NULL (a NULL cell without a mask),
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` elements; `nulls` is NULL or has room for `count`
+ * bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_date_days(const struct carto_result *result,
+                                           size_t column,
+                                           size_t first_row,
+                                           size_t count,
+                                           int32_t *values,
+                                           uint8_t *nulls);
+
+/**
+ * Fills `values` with pointers to the text of rows `first_row .. first_row + count` of any
+ * column (as carto_result_text; NULL cells get NULL) and `lengths` (may be NULL) with their
+ * lengths in bytes.
+ *
+ * - `nulls`: caller's array of `count` bytes, 1 for NULL cells; may be NULL.
+ *
+ * Ownership: the strings are borrowed from the result, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_ARGUMENT (column or rows out of range), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` pointers; `lengths` is NULL or has room for
+ * `count` sizes; `nulls` is NULL or has room for `count` bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_text(const struct carto_result *result,
+                                      size_t column,
+                                      size_t first_row,
+                                      size_t count,
+                                      const char **values,
+                                      size_t *lengths,
+                                      uint8_t *nulls);
+
+/**
+ * Fills `values` with pointers to the WKB of rows `first_row .. first_row + count` of a
+ * geometry column (as carto_result_wkb; NULL cells get NULL), `lengths` with their sizes, and
+ * `srids` (may be NULL) with each geometry's SRID (0 for none and for NULL cells).
+ *
+ * - `nulls`: caller's array of `count` bytes, 1 for NULL cells; may be NULL.
+ *
+ * Ownership: the WKB is borrowed from the result, valid until it is freed. Errors:
+ * CARTO_ERR_RESULT_TYPE (not a geometry column), CARTO_ERR_INVALID_ARGUMENT (column or rows
+ * out of range), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `values` is NULL or has room for `count` pointers, `lengths` for `count` sizes, `srids` for
+ * `count` int32s, `nulls` for `count` bytes.
+ */
+CARTO_MUST_USE
+carto_status carto_result_column_wkb(const struct carto_result *result,
+                                     size_t column,
+                                     size_t first_row,
+                                     size_t count,
+                                     const uint8_t **values,
+                                     size_t *lengths,
+                                     int32_t *srids,
+                                     uint8_t *nulls);
 
 #ifdef __cplusplus
 }  // extern "C"

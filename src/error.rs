@@ -76,6 +76,14 @@ pub enum ErrorKind {
     BatchJobCancelled,
     /// Waiting for a Batch SQL job took longer than allowed (the job goes on).
     WaitTimeout,
+    /// A result cell cannot be given as the requested type (text as int64, 2^60 as double).
+    ResultType,
+    /// A result cell is NULL, so it has no value of the requested type.
+    ResultNull,
+    /// The answer is not a SQL API JSON result, or a value does not fit its column's type.
+    ResultFormat,
+    /// The query failed after rows were sent (the answer ends with an `error`).
+    QueryFailed,
 }
 
 /// An error with its kind and a message that is safe to show (no API key).

@@ -22,6 +22,7 @@ pub mod fuzzing;
 mod origin;
 mod redact;
 mod resolve;
+pub mod result;
 mod secret;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
@@ -33,4 +34,5 @@ pub use defaults::{
 pub use error::{Error, ErrorKind, Result};
 pub use origin::{Origin, Source};
 pub use resolve::{resolve, resolve_explained_with, resolve_with};
+pub use result::ResultSet;
 pub use secret::{ApiKey, DEFAULT_PUBLIC_KEY};

@@ -226,3 +226,19 @@ fn c_platform() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn c_result() {
+    let emu = carto_emulator::harness::Emulator::start();
+    let exe = build("test_result.c", &["-lm"]);
+    let master = emu.key("demo", "master");
+    let base = emu.base_url("demo");
+    let stdout = run(
+        &exe,
+        &[
+            ("CARTO_TEST_BASE_URL", base.as_str()),
+            ("CARTO_TEST_MASTER_KEY", master.as_str()),
+        ],
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}

@@ -29,6 +29,7 @@ mod raw;
 pub mod request;
 pub mod resolve;
 pub mod response;
+pub mod result;
 pub mod status;
 
 pub use batch::carto_batch_wait_fn;

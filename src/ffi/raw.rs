@@ -271,6 +271,28 @@ pub(crate) fn progress_fn(callback: Callback<ProgressCFn>) -> ProgressFn {
     Box::new(move |p: Progress| callback.report(p))
 }
 
+/// Copies `values` into the caller's array `dst` (room for `values.len()` elements); NULL is
+/// accepted only when there is nothing to copy.
+///
+/// # Safety
+/// `dst` is NULL or points to `values.len()` writable, properly aligned `T`s.
+pub(crate) unsafe fn write_array<T: Copy>(
+    dst: *mut T,
+    values: &[T],
+    name: &str,
+) -> Result<(), FfiError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    if dst.is_null() {
+        return Err(null_argument(name));
+    }
+    // SAFETY: `dst` has room for `values.len()` elements per the caller's contract; `values` is
+    // owned by the library, so the regions cannot overlap.
+    unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), dst, values.len()) };
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::undocumented_unsafe_blocks)] // local, valid pointers only
 mod tests {

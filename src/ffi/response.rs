@@ -58,6 +58,17 @@ fn get(response: *const carto_response) -> Result<Arc<ResponseHandle>, FfiError>
     handles::get::<ResponseHandle>(response, "response")
 }
 
+/// Reads the body (without its trailing NUL) of a response whose HTTP status is below 400;
+/// an HTTP error is returned as the error of its status.
+pub(crate) fn read_checked_body<R>(
+    response: *const carto_response,
+    read: impl FnOnce(&[u8]) -> R,
+) -> Result<R, FfiError> {
+    let handle = get(response)?;
+    handle.check.clone().map_err(FfiError::from)?;
+    Ok(read(&handle.body[..handle.body.len() - 1]))
+}
+
 /// Releases a response; pointers borrowed from it become invalid. NULL, freed and foreign
 /// handles are ignored.
 ///

@@ -102,6 +102,10 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::BatchJobFailed => CARTO_ERR_BATCH_JOB_FAILED,
             ErrorKind::BatchJobCancelled => CARTO_ERR_BATCH_JOB_CANCELLED,
             ErrorKind::WaitTimeout => CARTO_ERR_WAIT_TIMEOUT,
+            ErrorKind::ResultType => CARTO_ERR_RESULT_TYPE,
+            ErrorKind::ResultNull => CARTO_ERR_RESULT_NULL,
+            ErrorKind::ResultFormat => CARTO_ERR_RESULT_FORMAT,
+            ErrorKind::QueryFailed => CARTO_ERR_QUERY_FAILED,
         }
     }
 }

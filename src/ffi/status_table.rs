@@ -73,6 +73,14 @@ status_table! {
         /// A response body to be kept in memory was larger than the client's max_body_size
         /// (carto_client_options_set_max_body_size); stream it with a write callback instead.
         CARTO_ERR_BODY_TOO_LARGE = 606 => c"the response body is larger than max_body_size; stream it with a write callback",
+        /// A result cell cannot be given as the requested type (see carto_result_int64 and co).
+        CARTO_ERR_RESULT_TYPE = 700 => c"the result cell cannot be read as this type",
+        /// A result cell is NULL, so it has no value of the requested type.
+        CARTO_ERR_RESULT_NULL = 701 => c"the result cell is NULL",
+        /// The answer is not a SQL API JSON result, or a value does not fit its column's type.
+        CARTO_ERR_RESULT_FORMAT = 702 => c"the answer is not a valid SQL API JSON result",
+        /// The query failed after rows were sent (the answer ends with an error).
+        CARTO_ERR_QUERY_FAILED = 703 => c"the query failed after rows were sent",
         /// A Batch SQL job failed (carto_last_error holds the server's reason).
         CARTO_ERR_BATCH_JOB_FAILED = 800 => c"the batch SQL job failed",
         /// A Batch SQL job was cancelled while it was being waited for.

@@ -51,6 +51,7 @@ export Credentials,
     DoCredentials,
     carto_do_credentials
 
+import Dates
 import JSON
 
 include("LibCartoAuth.jl")
@@ -70,6 +71,7 @@ include("response.jl")
 include("request.jl")
 include("api.jl")
 include("platform.jl")
+include("result.jl")
 
 """
     library_path() -> String

@@ -108,9 +108,13 @@ Runs a query on CARTO's SQL API (as CARTOframes' `SQLClient.query`): GET for que
 than 1024 bytes, POST (a form) for longer ones, as carto-python does.
 
 Returns, by `format`:
-- `"json"` (default): the rows, a `Vector{Dict{String,Any}}` (column name => value, `nothing`
-  for NULL); with `verbose=true` the whole answer, a `Dict{String,Any}` with `"rows"`,
-  `"fields"` (column types), `"total_rows"` and `"time"`;
+- `"json"` (default): a column table, typed by libcartoauth from CARTO's `fields`: a
+  `NamedTuple` of vectors (a Tables.jl column table), one per column, each a
+  `Vector{Union{Missing,T}}` (`missing` for NULL): `Int32` (int2, int4), `Int64` (int8),
+  `Float64` (float, numeric; NaN and ±Inf), `Bool`, `Dates.DateTime` (timestamp,
+  timestamptz, UTC), `Dates.Date`, `Vector{UInt8}` (geometry as WKB) and `String` (the rest);
+  with `verbose=true` the whole answer, a `Dict{String,Any}` with `"rows"`, `"fields"`
+  (column types), `"total_rows"` and `"time"`;
 - `"geojson"`: the FeatureCollection as a `Dict{String,Any}`;
 - `"csv"`, `"svg"`, `"kml"`: the text, a `String`;
 - any other format the server offers (`"shp"`, `"gpkg"`, ...): the bytes, a `Vector{UInt8}`.
@@ -127,8 +131,8 @@ HTTP errors throw a [`CartoError`](@ref) with CARTO's message: `:CARTO_ERR_HTTP_
 [`carto_request`](@ref).
 
 ```julia
-rows = carto_sql("SELECT cartodb_id, name FROM my_table ORDER BY 1")
-rows[1]["name"]
+table = carto_sql("SELECT cartodb_id, name FROM my_table ORDER BY 1")
+table.name[1]
 carto_sql("SELECT * FROM my_table"; format = "csv")
 carto_sql("SELECT * FROM my_table"; format = "geojson", rows_per_page = 100, page = 0)
 ```
@@ -170,22 +174,17 @@ end
 
 function _sql_result(response::Response, format::AbstractString, verbose::Bool, raw::Bool)
     kind = lowercase(format)
+    if kind == "json" && !verbose && !raw
+        return _column_table(response)
+    end
     if kind == "json" || kind == "geojson"
         text = _response_text(response)
         raw && return text
         answer = _parse_json(text)
-        return kind == "geojson" || verbose ? answer : _rows(answer)
+        return answer
     end
     kind in _TEXT_FORMATS && return _response_text(response)
     return _response_body(response)
-end
-
-function _rows(answer)
-    rows = answer isa AbstractDict ? get(answer, "rows", nothing) : nothing
-    if !(rows isa AbstractVector && all(row -> row isa Dict{String,Any}, rows))
-        throw(CartoError(C.CARTO_ERR_PROTOCOL, "the SQL API's answer has no list of rows"))
-    end
-    return Dict{String,Any}[row for row in rows]
 end
 
 # --- Account -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ const CARTO_ERR_INVALID_HANDLE = Int32(103)
 const CARTO_ERR_NO_DEFAULT_CREDENTIALS = Int32(204)
 const CARTO_ERR_PROTOCOL = Int32(605)
 const CARTO_ERR_CANCELLED = Int32(603)
+const CARTO_ERR_RESULT_TYPE = Int32(700)
 const CARTO_ERR_BATCH_JOB_FAILED = Int32(800)
 const CARTO_ERR_BATCH_JOB_CANCELLED = Int32(801)
 const CARTO_ERR_WAIT_TIMEOUT = Int32(802)
@@ -883,5 +884,137 @@ function carto_do_credentials_instant_licensing(credentials, out)
     return @ccall $(_fp(:carto_do_credentials_instant_licensing))(
         credentials::Ptr{Cvoid},
         out::Ref{Bool},
+    )::Int32
+end
+
+# --- carto_result (typed result sets) --------------------------------------------------------
+
+# carto_column_kind
+const CARTO_COLUMN_TEXT = Int32(0)
+const CARTO_COLUMN_BOOL = Int32(1)
+const CARTO_COLUMN_INT = Int32(2)
+const CARTO_COLUMN_FLOAT = Int32(3)
+const CARTO_COLUMN_TIMESTAMP = Int32(4)
+const CARTO_COLUMN_DATE = Int32(5)
+const CARTO_COLUMN_GEOMETRY = Int32(6)
+
+function carto_result_from_response(response, out)
+    return @ccall $(_fp(:carto_result_from_response))(
+        response::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+function carto_result_free(result)
+    return @ccall $(_fp(:carto_result_free))(result::Ptr{Cvoid})::Cvoid
+end
+
+function carto_result_row_count(result, out)
+    return @ccall $(_fp(:carto_result_row_count))(result::Ptr{Cvoid}, out::Ref{Csize_t})::Int32
+end
+
+function carto_result_column_count(result, out)
+    return @ccall $(_fp(:carto_result_column_count))(result::Ptr{Cvoid}, out::Ref{Csize_t})::Int32
+end
+
+# The three strings are borrowed from the result.
+function carto_result_column_info(result, column, out_name, out_carto_type, out_pgtype)
+    return @ccall $(_fp(:carto_result_column_info))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        out_name::Ref{Ptr{UInt8}},
+        out_carto_type::Ref{Ptr{UInt8}},
+        out_pgtype::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+function carto_result_column_kind(result, column, out)
+    return @ccall $(_fp(:carto_result_column_kind))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        out::Ref{Int32},
+    )::Int32
+end
+
+# Bulk column reads: `values` and `nulls` are caller arrays of `count` elements.
+function carto_result_column_int64(result, column, first_row, count, values, nulls)
+    return @ccall $(_fp(:carto_result_column_int64))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Int64},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+function carto_result_column_double(result, column, first_row, count, values, nulls)
+    return @ccall $(_fp(:carto_result_column_double))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Float64},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+function carto_result_column_bool(result, column, first_row, count, values, nulls)
+    return @ccall $(_fp(:carto_result_column_bool))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{UInt8},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+function carto_result_column_time_micros(result, column, first_row, count, values, nulls)
+    return @ccall $(_fp(:carto_result_column_time_micros))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Int64},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+function carto_result_column_date_days(result, column, first_row, count, values, nulls)
+    return @ccall $(_fp(:carto_result_column_date_days))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Int32},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+# The strings are borrowed from the result (NULL for NULL cells).
+function carto_result_column_text(result, column, first_row, count, values, lengths, nulls)
+    return @ccall $(_fp(:carto_result_column_text))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Ptr{UInt8}},
+        lengths::Ptr{Csize_t},
+        nulls::Ptr{UInt8},
+    )::Int32
+end
+
+# The WKB is borrowed from the result (NULL for NULL cells).
+function carto_result_column_wkb(result, column, first_row, count, values, lengths, srids, nulls)
+    return @ccall $(_fp(:carto_result_column_wkb))(
+        result::Ptr{Cvoid},
+        column::Csize_t,
+        first_row::Csize_t,
+        count::Csize_t,
+        values::Ptr{Ptr{UInt8}},
+        lengths::Ptr{Csize_t},
+        srids::Ptr{Int32},
+        nulls::Ptr{UInt8},
     )::Int32
 end

@@ -157,6 +157,20 @@ const C_FUNCTIONS = (
     :carto_do_credentials_access_token,
     :carto_do_credentials_places,
     :carto_do_credentials_instant_licensing,
+    # typed result sets
+    :carto_result_from_response,
+    :carto_result_free,
+    :carto_result_row_count,
+    :carto_result_column_count,
+    :carto_result_column_info,
+    :carto_result_column_kind,
+    :carto_result_column_int64,
+    :carto_result_column_double,
+    :carto_result_column_bool,
+    :carto_result_column_time_micros,
+    :carto_result_column_date_days,
+    :carto_result_column_text,
+    :carto_result_column_wkb,
 )
 
 const _LIBRARY = Ref{Ptr{Cvoid}}(C_NULL)

@@ -136,7 +136,7 @@ function http_tests(server)
             user_agent = "cartoauth-julia-tests/1",
             proxy_from_env = false,
         )
-        @test carto_sql("select 1 as one"; client = every) == [Dict{String,Any}("one" => 1)]
+        @test isequal(carto_sql("select 1 as one"; client = every), (one = Union{Missing,Int32}[1],))
         close(every)
         @test Client(creds; trust = :system) isa Client
 
@@ -153,10 +153,11 @@ function http_tests(server)
     @testset "SQL: json, geojson, csv" begin
         for client in (master, query_master)
             rows = carto_sql("select cartodb_id, name from points_private order by 1"; client = client)
-            @test rows isa Vector{Dict{String,Any}}
-            @test length(rows) == 2
-            @test rows[1]["cartodb_id"] === 1
-            @test rows[1]["name"] isa String
+            @test rows isa NamedTuple
+            @test keys(rows) == (:cartodb_id, :name)
+            @test length(rows.cartodb_id) == 2
+            @test rows.cartodb_id[1] === Int32(1)
+            @test rows.name[1] isa String
 
             answer = carto_sql(
                 "select cartodb_id, name, score, active from points_public order by 1";
@@ -167,11 +168,24 @@ function http_tests(server)
             @test answer["total_rows"] == 3 && length(answer["rows"]) == 3
             @test haskey(answer["fields"], "score") && haskey(answer, "time")
 
-            @test carto_sql("select null::text as nothing_here"; client = client)[1]["nothing_here"] ===
-                  nothing
-            @test carto_sql("select 1 where false"; client = client) == Dict{String,Any}[]
+            @test carto_sql("select null::text as nothing_here"; client = client).nothing_here[1] ===
+                  missing
+            @test isempty(carto_sql("select 1 as one where false"; client = client).one)
             raw = carto_sql("select 42 as answer"; client = client, raw = true)
             @test raw isa String && occursin("\"answer\":42", raw)
+
+            typed = carto_sql(
+                "select (-9223372036854775807)::int8 big, 'NaN'::float8 f, true b, " *
+                "'1969-12-31 23:59:59.5+00'::timestamptz ts, '1900-01-01'::date d, " *
+                "'x'::text t, null::int4 n, ST_SetSRID(ST_MakePoint(1, 2), 4326) g";
+                client = client,
+            )
+            @test typed.big isa Vector{Union{Missing,Int64}} && typed.big[1] == -9223372036854775807
+            @test isnan(typed.f[1]) && typed.b[1] === true && typed.t[1] == "x"
+            @test typed.ts[1] == CartoAuth.Dates.DateTime(1969, 12, 31, 23, 59, 59, 500)
+            @test typed.d[1] == CartoAuth.Dates.Date(1900, 1, 1)
+            @test typed.n isa Vector{Union{Missing,Int32}} && ismissing(typed.n[1])
+            @test typed.g[1] isa Vector{UInt8} && length(typed.g[1]) == 21
 
             fc = carto_sql(
                 "select cartodb_id, the_geom from points_public order by 1";
@@ -203,12 +217,12 @@ function http_tests(server)
         end
 
         # The credentials of a call, and the resolved ones when none are given.
-        @test carto_sql("select 2 as two"; credentials = demo_credentials(server))[1]["two"] == 2
+        @test carto_sql("select 2 as two"; credentials = demo_credentials(server)).two[1] == 2
         sandbox() do _
             @test carto_error_name(() -> carto_sql("select 1")) === :CARTO_ERR_NOT_RESOLVED
             @test carto_error_name(() -> Client()) === :CARTO_ERR_NOT_RESOLVED
             set_default_credentials(demo_credentials(server))
-            @test carto_sql("select 3 as three")[1]["three"] == 3
+            @test carto_sql("select 3 as three").three[1] == 3
             @test Client().credentials.source === :default
             unset_default_credentials()
             withenv(
@@ -216,7 +230,7 @@ function http_tests(server)
                 "CARTO_API_KEY" => DEMO_MASTER_KEY,
                 "CARTO_ALLOW_NON_SECURE" => "1",
             ) do
-                @test carto_sql("select 4 as four")[1]["four"] == 4
+                @test carto_sql("select 4 as four").four[1] == 4
                 @test carto_me().username == "demo"
             end
         end
@@ -226,8 +240,8 @@ function http_tests(server)
         long_query = "select 42 as answer" * " "^1400
         for client in (master, query_master)
             clear_log(server, client)
-            @test carto_sql(long_query; client = client)[1]["answer"] == 42
-            @test carto_sql("select 1 as short"; client = client)[1]["short"] == 1
+            @test carto_sql(long_query; client = client).answer[1] == 42
+            @test carto_sql("select 1 as short"; client = client).short[1] == 1
             entries = sql_entries(request_log(server, client))
             @test [entry["method"] for entry in entries] == ["POST", "GET"]
             @test entries[1]["request_bytes"] > 1024
@@ -259,7 +273,7 @@ function http_tests(server)
 
         anonymous_client = demo_client(server; api_key = nothing)
         @test anonymous_client.credentials.api_key == "default_public"
-        @test length(carto_sql("select * from points_public"; client = anonymous_client)) == 3
+        @test length(carto_sql("select * from points_public"; client = anonymous_client).cartodb_id) == 3
         forbidden = error_of(() -> carto_sql("select * from points_private"; client = anonymous_client))
         @test forbidden isa CartoError && forbidden.name === :CARTO_ERR_HTTP_FORBIDDEN
         @test occursin("permission denied for table points_private", forbidden.message)
@@ -491,7 +505,7 @@ function http_tests(server)
         )
         @test sized["total_rows"] == 2
         rows = carto_sql("select count(*) as n, max(id) as top from julia_upload"; client = master)
-        @test rows[1]["n"] == 10002 && rows[1]["top"] == 10002
+        @test rows.n[1] == 10002 && rows.top[1] == 10002
 
         bad = error_of(() -> carto_copyfrom(IOBuffer("notanint\tx\n"), "COPY julia_upload (id, label) FROM STDIN"; client = master))
         @test bad isa CartoError && bad.name === :CARTO_ERR_HTTP_CLIENT_ERROR

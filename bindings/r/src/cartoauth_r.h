@@ -176,4 +176,7 @@ SEXP C_api_key_regenerate(SEXP, SEXP);
 SEXP C_api_key_delete(SEXP, SEXP);
 SEXP C_do_credentials(SEXP);
 
+/* result.c */
+SEXP C_result_from_json(SEXP, SEXP);
+
 #endif

@@ -63,6 +63,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(C_api_key_regenerate, 2),
     ENTRY(C_api_key_delete, 2),
     ENTRY(C_do_credentials, 1),
+    ENTRY(C_result_from_json, 2),
     {NULL, NULL, 0},
 };
 

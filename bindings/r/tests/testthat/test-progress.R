@@ -105,7 +105,7 @@ test_that("an R error in the progress function is raised again, intact, after th
                                       src, client = cl,
                                       progress = function(u, ...) if (u > 1000) stop("upload boom")))
   expect_identical(conditionMessage(e), "upload boom")
-  expect_identical(carto_sql("select count(*) as n from r_progress_up", client = cl)$n, 0L)
+  expect_identical(carto_sql("select count(*) as n from r_progress_up", client = cl)$n, 0) # int8: double
   carto_sql("DROP TABLE r_progress_up", client = cl)
   rm(cl, e)
   invisible(gc())

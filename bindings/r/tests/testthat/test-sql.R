@@ -110,7 +110,7 @@ test_that("credentials from the environment are used when nothing else is given"
   local_sandbox()
   set_env(CARTO_BASE_URL = emu_base_url(), CARTO_API_KEY = emu_key("master"),
           CARTO_ALLOW_NON_SECURE = "true")
-  expect_identical(carto_sql("select count(*) as n from points_private")$n, 2L)
+  expect_identical(carto_sql("select count(*) as n from points_private")$n, 2) # int8: double
   # the regular key may not read points_private
   set_env(CARTO_API_KEY = emu_key("demo_regular"))
   expect_s3_class(catch_condition(carto_sql("select * from points_private")),

@@ -1,0 +1,92 @@
+//! Typed result sets: a SQL API JSON answer read once into typed columns (see [`ResultSet`]).
+//!
+//! Each column's storage follows its field's `pgtype`: exact 64-bit integers for int2/int4/
+//! int8, doubles for float4/float8/numeric (NaN and the infinities included), booleans,
+//! timestamps as microseconds since the epoch UTC, dates as days, geometries as WKB with their
+//! SRID, and text for everything else. A value that does not fit its column's type is an
+//! error ([`crate::ErrorKind::ResultFormat`]), never a guess.
+
+mod cells;
+mod column;
+mod parse;
+
+pub use cells::{TIME_INFINITY, TIME_MINUS_INFINITY};
+pub use column::{Cell, Column, ColumnKind, Packed, Values};
+
+use crate::client::Client;
+use crate::error::Result;
+
+/// A notice or warning the database raised while running the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `notice`, `warning`, `info`, ... (CARTO groups them by severity).
+    pub severity: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A SQL API result: typed columns, the row count, `total_rows`, `time` and notices.
+#[derive(Debug, Clone)]
+pub struct ResultSet {
+    columns: Vec<Column>,
+    row_count: usize,
+    total_rows: Option<u64>,
+    time: Option<f64>,
+    notices: Vec<Notice>,
+}
+
+impl ResultSet {
+    /// Reads a SQL API JSON answer (`format=json`, the default).
+    ///
+    /// Errors: [`crate::ErrorKind::ResultFormat`] when the body is not such an answer or a
+    /// value does not fit its column's type (the message names row and column);
+    /// [`crate::ErrorKind::QueryFailed`] when the answer ends with an `error` (the query failed
+    /// after rows were sent).
+    pub fn from_json(body: &[u8]) -> Result<ResultSet> {
+        parse::parse(body)
+    }
+
+    /// The columns, in the query's order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Column `index`, if there is one.
+    pub fn column(&self, index: usize) -> Option<&Column> {
+        self.columns.get(index)
+    }
+
+    /// How many rows the answer holds.
+    pub fn row_count(&self) -> usize {
+        self.row_count
+    }
+
+    /// CARTO's `total_rows`: rows returned, or rows affected by INSERT/UPDATE/DELETE.
+    pub fn total_rows(&self) -> Option<u64> {
+        self.total_rows
+    }
+
+    /// CARTO's `time`: seconds the query took on the server.
+    pub fn time(&self) -> Option<f64> {
+        self.time
+    }
+
+    /// Notices and warnings, in the order CARTO listed them (grouped by severity).
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+}
+
+impl Client {
+    /// Runs a SQL API query and reads its answer into a [`ResultSet`]. The body is dropped as
+    /// soon as it has been read.
+    pub fn sql_result(&self, query: &str) -> Result<ResultSet> {
+        let mut response = self.sql(query, None)?;
+        let body = response.take_body();
+        drop(response);
+        ResultSet::from_json(&body)
+    }
+}
+
+#[cfg(test)]
+mod tests;
