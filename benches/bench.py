@@ -19,6 +19,10 @@ Environment knobs (defaults are the issue's):
   BENCH_PYTHON=1             0 leaves out carto-python
   BENCH_NICE=-10             niceness of nginx and the clients when run as root (0: unchanged),
                              so that other processes on the machine disturb the runs less
+  BENCH_PLACEMENT=pinned,unpinned   CPU placements, each benchmark runs under each: pinned =
+                             nginx's worker on one core, the client on another (taskset)
+  BENCH_MAX_LOAD=1           load average above which a run warns (and a run that writes results
+                             waits up to BENCH_IDLE_WAIT=300 seconds, then refuses)
   BENCH_RESULTS=path         where to write the report ("-": nowhere; default: benches/RESULTS.md
                              when every size knob is at its default, else nowhere)
 Paths (set by run.sh): BENCH_BIN (C programs), BENCH_VENV_PYTHON, BENCH_LIB_DIR.
@@ -182,6 +186,12 @@ http {{
                     pids.append(int(entry.name))
         return pids
 
+    def pin(self, cpus):
+        """Restricts nginx (master and worker) to `cpus`; None: every CPU of this process."""
+        allowed = cpus or os.sched_getaffinity(0)
+        for pid in [self.process.pid, *self.worker_pids()]:
+            os.sched_setaffinity(pid, allowed)
+
     def cpu_seconds(self):
         """User + system CPU time of nginx's worker so far."""
         total = 0
@@ -247,11 +257,12 @@ class RunError(Exception):
     pass
 
 
-def run_measured(argv, env=None, shell=False):
-    """Runs argv under /usr/bin/time -v; returns its stdout, the process' wall time, its peak
-    RSS (KiB) and CPU seconds."""
+def run_measured(argv, env=None, shell=False, cpus=None):
+    """Runs argv under /usr/bin/time -v (pinned to `cpus` with taskset when given); returns its
+    stdout, the process' wall time, its peak RSS (KiB) and CPU seconds."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
-        command = ["/usr/bin/time", "-v", "-o", timing.name]
+        command = ["taskset", "-c", cpu_list(cpus)] if cpus else []
+        command += ["/usr/bin/time", "-v", "-o", timing.name]
         command += ["sh", "-c", argv] if shell else argv
         start = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -314,21 +325,66 @@ def machine_busy_seconds():
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def rounds(server, variants, runs):
-    """One warm-up round, then `runs` measured rounds; each round runs every variant in turn."""
+def rounds(server, variants, runs, loads):
+    """One warm-up round, then `runs` measured rounds; each round runs every variant in turn.
+    Appends the 1-minute load average before and after each measured round to `loads`."""
     log("    warm-up: " + ", ".join(v.key for v in variants))
     for variant in variants:
         variant.run(server)
     results = {v.key: [] for v in variants}
     for r in range(runs):
+        before = load_average()
         for variant in variants:
             result = variant.run(server)
             results[variant.key].append(result)
+        loads.append((before, load_average()))
         log(
-            f"    round {r + 1}/{runs}: "
+            f"    round {r + 1}/{runs} (load {before:.2f} -> {loads[-1][1]:.2f}): "
             + ", ".join(f"{v.key} {results[v.key][-1]['seconds']:.3f} s" for v in variants)
         )
     return results
+
+
+def load_average():
+    """The machine's 1-minute load average."""
+    return float(open("/proc/loadavg").read().split()[0])
+
+
+def cpu_list(cpus):
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+class Placement:
+    """Where nginx's worker and the measured clients run. "pinned": nginx on one core and the
+    client on another (taskset), so neither migrates nor competes for the other's core;
+    "unpinned": the scheduler places both (as on a user's machine)."""
+
+    def __init__(self, name, server_cpus, client_cpus):
+        self.name = name
+        self.server_cpus = server_cpus  # None: every CPU
+        self.client_cpus = client_cpus
+
+    def describe(self):
+        if self.name == "unpinned":
+            return "unpinned: the scheduler places nginx's worker and the client on any core"
+        return (f"pinned: nginx's worker on CPU {cpu_list(self.server_cpus)}, the client on CPU "
+                f"{cpu_list(self.client_cpus)} (`taskset -c {cpu_list(self.client_cpus)}`)")
+
+
+def placements(names):
+    cpus = sorted(os.sched_getaffinity(0))
+    found = []
+    for name in names:
+        if name == "unpinned":
+            found.append(Placement("unpinned", None, None))
+        elif name == "pinned":
+            if len(cpus) < 2:
+                log("warning: pinned placement needs 2 CPUs; only unpinned is measured")
+                continue
+            found.append(Placement("pinned", {cpus[0]}, {cpus[1]}))
+        else:
+            raise SystemExit(f"BENCH_PLACEMENT: unknown placement {name!r} (pinned, unpinned)")
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,6 +479,20 @@ class Suite:
                 del self.env[name]
         self.sections = []  # (title, text)
         self.notes = []  # said under the section being built
+        self.placement = Placement("unpinned", None, None)
+        self.loads = []  # (before, after) 1-minute load average of each round of the current table
+
+    def place(self, placement):
+        """Runs what follows with nginx and the clients placed as `placement` says."""
+        self.placement = placement
+        self.server.pin(placement.server_cpus)
+
+    def measure(self, argv, env=None, shell=False):
+        return run_measured(argv, env=env, shell=shell, cpus=self.placement.client_cpus)
+
+    def rounds(self, variants):
+        self.loads = []
+        return rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads)
 
     def c_program(self, name, *args):
         return [str(self.bin / name), *map(str, args)]
@@ -432,7 +502,7 @@ class Suite:
         would leave out reading the file); otherwise the program's own timer (the loop)."""
 
         def run():
-            measured = run_measured(argv, env=self.env)
+            measured = self.measure(argv, env=self.env)
             measured.update(json_line(measured["stdout"]))
             if process_wall:
                 measured["transfer_seconds"] = measured["seconds"]
@@ -465,7 +535,7 @@ class Suite:
                     f"carto-python-{mode}", label,
                     [self.python, str(HERE / "py" / "sql_carto_python.py"), s.base_url, API_KEY, str(n), mode],
                     check, n, "req"))
-        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        results = self.rounds(variants)
         self.add_table("1. Request rate", f"{n} sequential authenticated SQL API requests on one kept-alive connection, each answer's JSON parsed", variants, results, baseline="cartoauth", rate="req/s")
         return results
 
@@ -480,7 +550,7 @@ class Suite:
                      "-H", f"Authorization: {s.authorization}", url]
 
         def run_curl():
-            measured = run_measured(curl_argv, env=self.env)
+            measured = self.measure(curl_argv, env=self.env)
             status, downloaded, seconds = measured["stdout"].split()
             expect(status == "200" and int(downloaded) == size, f"curl: {measured['stdout']}")
             measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds), bytes=int(downloaded))
@@ -497,7 +567,7 @@ class Suite:
                 "carto-python", "carto-python CopySQLClient.copyto_file_object (discarding file object)",
                 [self.python, str(HERE / "py" / "copy_carto_python.py"), "to", s.base_url, API_KEY, str(size)],
                 check, size, "B", process_wall=True))
-        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        results = self.rounds(variants)
         self.add_table("2. Streaming download", f"{fmt_bytes(size)} COPY TO answer streamed and discarded", variants, results, baseline="cartoauth", rate="MiB/s")
         return results
 
@@ -519,7 +589,7 @@ class Suite:
                 command = argv
 
             def run():
-                measured = run_measured(command, env=self.env, shell=bool(shell_prefix))
+                measured = self.measure(command, env=self.env, shell=bool(shell_prefix))
                 status, uploaded, seconds = measured["stdout"].split()
                 expect(status == "200", f"curl: {measured['stdout']}")
                 measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds),
@@ -560,7 +630,7 @@ class Suite:
                     f"carto-python CopySQLClient.copyfrom_file_path(compress={mode == 'gzip'})",
                     [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, data, mode],
                     check, size, "B", process_wall=True))
-        results = rounds(s, variants, self.config["BENCH_RUNS"])
+        results = self.rounds(variants)
         self.add_table("3. Streaming upload", f"{fmt_bytes(size)} COPY FROM body (CSV-like rows); nginx reads the whole body before answering", variants, results, baseline="cartoauth", rate="MiB/s",
                        extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
         return results
@@ -578,15 +648,15 @@ class Suite:
                                  self.c_program("threads_cartoauth", s.base_url, API_KEY, 1, total),
                                  check_requests(total, 1), total, "req"),
         ]
-        results = rounds(s, variants, self.config["BENCH_RUNS"])
-        self.add_table("4. Threads", f"{total} SQL API requests split over the threads of one process, one shared client (unpinned: client threads and nginx's single worker share the 2 cores)", variants, results, baseline=f"{threads} threads", rate="req/s", speedup=True)
+        results = self.rounds(variants)
+        self.add_table("4. Threads", f"{total} SQL API requests split over the threads of one process, one shared client", variants, results, baseline=f"{threads} threads", rate="req/s", speedup=True)
         return results
 
     # 5. credential resolution ---------------------------------------------------------------
     def bench_resolve(self):
         calls = self.config["BENCH_RESOLVE_CALLS"]
         config_dir = self.workdir / "config"
-        config_dir.mkdir(mode=0o700)
+        config_dir.mkdir(mode=0o700, exist_ok=True)  # again for the second placement
         creds = config_dir / "cartocreds.json"
         creds.write_text(json.dumps({"APIKEY": API_KEY, "USERNAME": USERNAME,
                                      "USERURL": "https://{username}.carto.com/"}))
@@ -595,7 +665,7 @@ class Suite:
 
         def variant(key, label, argv):
             def run():
-                measured = run_measured(argv, env=env)
+                measured = self.measure(argv, env=env)
                 measured.update(json_line(measured["stdout"]))
                 return measured
 
@@ -608,7 +678,7 @@ class Suite:
             variant("carto_credentials_load", "carto_credentials_load(path) of the same file",
                     self.c_program("resolve_cartoauth", "load", calls, creds)),
         ]
-        results = rounds(self.server, variants, self.config["BENCH_RUNS"])
+        results = self.rounds(variants)
         self.add_table("5. Credential resolution", f"{calls} calls per run, each resolving (or loading) a cartocreds.json and freeing the handle", variants, results, baseline="carto_resolve", per_call=True)
         return results
 
@@ -617,8 +687,9 @@ class Suite:
                   per_call=False, extra_baselines=None):
         rows = ["| client | time (s) median [min–max] | " + (
             "µs per call median [min–max]" if per_call else f"{rate} median") +
-            " | peak RSS MiB median [max] | client CPU s | nginx CPU s | other CPU s | paired ratio, median [min–max] |",
-            "|---|---|---|---|---|---|---|---|"]
+            " | peak RSS MiB median [max] | client CPU s | nginx CPU s | other CPU s | paired ratio, median [min–max] |"
+            " paired client-CPU ratio, median [min–max] |",
+            "|---|---|---|---|---|---|---|---|---|"]
         base = results[baseline]
         groups = {baseline: None}
         for head, members in (extra_baselines or {}).items():
@@ -637,22 +708,36 @@ class Suite:
             ref_key = groups.get(v.key, baseline) or baseline
             if v.key == baseline or v.key in (extra_baselines or {}):
                 ratio = "1 (reference)" if v.key == baseline else "1 (reference for gzip rows)"
+                cpu_ratio = ratio
             else:
                 ref = results[ref_key]
                 paired = [r["seconds"] / b["seconds"] for r, b in zip(runs, ref)]
                 ratio = f"{fmt_range(paired, 2)}× the time of {ref_key}"
+                cpu_ratio = f"{fmt_range(paired_cpu(runs, ref), 2)}× the CPU of {ref_key}"
                 if speedup:
                     ratio = f"speed-up {fmt_range([b['seconds'] and r['seconds'] / b['seconds'] for r, b in zip(runs, ref)], 2)}× (1-thread time / {ref_key} time)"
+                    cpu_ratio = f"{fmt_range(paired_cpu(runs, ref), 2)}× the CPU of {ref_key} (per request: same work)"
             rows.append(
                 f"| {v.label} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
-                f"{statistics.median(r['cpu'] for r in runs):.2f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} |")
+                f"{statistics.median(r['cpu'] for r in runs):.2f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} | {cpu_ratio} |")
         commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
         if self.notes:
             commands += "\n\n" + "\n".join(f"Note: {n}" for n in self.notes)
             self.notes = []
-        text = f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, in the order {', '.join(v.key for v in variants)}.\n\n" + "\n".join(rows) + f"\n\nCommands:\n{commands}\n"
+        loads = "; ".join(f"{a:.2f}→{b:.2f}" for a, b in self.loads)
+        text = (f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, in the order {', '.join(v.key for v in variants)}. "
+                f"CPU placement: {self.placement.describe()}.\n\n" + "\n".join(rows) +
+                f"\n\nLoad average (1 min) before→after each measured round: {loads}.\n\nCommands:\n{commands}\n")
+        title = f"{title} ({self.placement.name})"
         self.sections.append((title, text))
         print(f"\n## {title}\n\n{text}", flush=True)
+
+
+def paired_cpu(runs, ref):
+    """Client CPU time over the reference's, round by round (a run of no measurable CPU counts
+    as one clock tick)."""
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    return [max(r["cpu"], tick) / max(b["cpu"], tick) for r, b in zip(runs, ref)]
 
 
 def fmt_range(values, digits):
@@ -675,16 +760,30 @@ def median_ratio(results, a, b):
     return statistics.median(x["seconds"] / y["seconds"] for x, y in zip(results[a], results[b]))
 
 
-def targets(all_results, config):
+def median_cpu_ratio(results, a, b):
+    return statistics.median(paired_cpu(results[a], results[b]))
+
+
+def targets(by_placement, config):
+    """by_placement: {placement name: {benchmark: results}}; every target for each placement."""
+    lines = []
+    for placement, all_results in by_placement.items():
+        lines += placement_targets(placement, all_results, config)
+    return "| | placement | target: measured (paired median) |\n|---|---|---|\n" + "\n".join(lines) + "\n"
+
+
+def placement_targets(placement, all_results, config):
     lines = []
 
     def line(ok, text):
-        lines.append(f"| {'met' if ok else '**missed**'} | {text} |")
+        lines.append(f"| {'met' if ok else '**missed**'} | {placement} | {text} |")
 
     r = all_results.get("requests")
     if r:
         ratio = median_ratio(r, "cartoauth", "libcurl")
         line(ratio <= 1.0, f"request loop ≤ 1.0× libcurl's wall time: {ratio:.2f}×")
+        cpu = median_cpu_ratio(r, "cartoauth", "libcurl")
+        line(cpu <= 1.0, f"request loop client CPU ≤ 1.0× libcurl's: {cpu:.2f}×")
         if "carto-python-get" in r:
             faster = median_ratio(r, "carto-python-get", "cartoauth")
             line(faster >= 8, f"request loop ≥ 8× faster than carto-python (GET): {faster:.1f}×")
@@ -694,21 +793,28 @@ def targets(all_results, config):
     if r:
         ratio = median_ratio(r, "cartoauth", "curl")
         line(ratio <= 1.1, f"{fmt_bytes(config['BENCH_BYTES'])} download ≤ 1.1× curl's wall time: {ratio:.2f}×")
+        cpu = median_cpu_ratio(r, "cartoauth", "curl")
+        line(cpu <= 1.1, f"{fmt_bytes(config['BENCH_BYTES'])} download ≤ 1.1× curl's client CPU: {cpu:.2f}×")
         rss = max(x["rss_kib"] for x in r["cartoauth"]) / 1024
         line(rss <= 16, f"download peak RSS ≤ 16 MiB: {rss:.1f} MiB")
     r = all_results.get("upload")
     if r:
         for other in [k for k in ("curl-data-binary", "curl-T") if k in r]:
             throughput = 1 / median_ratio(r, "cartoauth", other)
-            line(throughput >= 0.9, f"upload throughput ≥ 0.9× {other}'s: {throughput:.2f}×")
+            line(throughput >= 0.9, f"upload throughput ≥ 0.9× {other}'s: {throughput:.2f}× "
+                 f"(client CPU {median_cpu_ratio(r, 'cartoauth', other):.2f}× {other}'s)")
         rss = max(x["rss_kib"] for key in ("cartoauth", "cartoauth-gzip") for x in r[key]) / 1024
         line(rss <= 16, f"upload in constant memory: peak RSS {rss:.1f} MiB for a {fmt_bytes(config['BENCH_BYTES'])} body, gzip on or off")
     r = all_results.get("threads")
     if r:
         threads = config["BENCH_THREADS"]
         speedup = median_ratio(r, "1 thread", f"{threads} threads")
-        line(speedup >= 1.6, f"{threads} threads ≥ 1.6× one thread's requests/s: {speedup:.2f}×")
-    return "| | target: measured (paired median) |\n|---|---|\n" + "\n".join(lines) + "\n"
+        text = f"{threads} threads ≥ 1.6× one thread's requests/s: {speedup:.2f}×"
+        if placement == "pinned":  # every client thread on one core: a target for unpinned only
+            lines.append(f"| (not a target) | {placement} | {text}, the client's threads confined to one core |")
+        else:
+            line(speedup >= 1.6, text)
+    return lines
 
 
 def command_output(argv):
@@ -767,6 +873,11 @@ def main():
     else:
         nice = 0
     config["nice"] = nice
+    chosen = placements(
+        [p.strip() for p in os.environ.get("BENCH_PLACEMENT", "pinned,unpinned").split(",") if p.strip()])
+    if not chosen:
+        raise SystemExit("BENCH_PLACEMENT: no placement to measure")
+    config["load_at_start"] = check_idle(results_path != "-")
     started = time.time()
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     workdir = Path(tempfile.mkdtemp(prefix="cartoauth-bench-", dir=base))
@@ -792,8 +903,10 @@ def main():
         suite = Suite(workdir, server, data_file, config)
         all_results = {}
         for name in only:
-            log(f"== {name}")
-            all_results[name] = getattr(suite, f"bench_{name}")()
+            for placement in chosen:
+                log(f"== {name} ({placement.describe()})")
+                suite.place(placement)
+                all_results.setdefault(placement.name, {})[name] = getattr(suite, f"bench_{name}")()
         elapsed = time.time() - started
         report = build_report(suite, all_results, config, elapsed)
         print("\n## Targets\n\n" + targets(all_results, config))
@@ -805,6 +918,29 @@ def main():
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def check_idle(publishing):
+    """The load average before starting. Above BENCH_MAX_LOAD (default 1) the numbers would
+    measure the other processes too: a run that writes RESULTS waits up to BENCH_IDLE_WAIT
+    seconds (default 300) for the load to fall, then refuses; any other run only warns."""
+    limit = float(os.environ.get("BENCH_MAX_LOAD", "1"))
+    wait = float(os.environ.get("BENCH_IDLE_WAIT", "300")) if publishing else 0
+    deadline = time.monotonic() + wait
+    load = load_average()
+    while load > limit and time.monotonic() < deadline:
+        log(f"== load average {load:.2f} > {limit:g}: waiting for the machine to be idle")
+        time.sleep(15)
+        load = load_average()
+    if load > limit:
+        message = (f"load average {load:.2f} is above {limit:g} (BENCH_MAX_LOAD): other processes "
+                   "would be measured too")
+        if publishing:
+            raise SystemExit(f"{message}; not writing results (stop them, or raise BENCH_MAX_LOAD)")
+        log(f"warning: {message}; these numbers are not publishable")
+    else:
+        log(f"== load average {load:.2f} (limit {limit:g})")
+    return load
 
 
 def sanity_check(server, size):
@@ -834,7 +970,9 @@ def sanity_check(server, size):
 
 def build_report(suite, all_results, config, elapsed):
     knobs = " ".join(f"{k}={v}" for k, v in config.items() if k in DEFAULTS)
-    knobs += f"; nginx and the clients ran at nice {config['nice']}; load average at the end: {open('/proc/loadavg').read().split()[0]}"
+    knobs += (f"; nginx and the clients ran at nice {config['nice']}; load average (1 min) before starting: "
+              f"{config['load_at_start']:.2f} (limit BENCH_MAX_LOAD={os.environ.get('BENCH_MAX_LOAD', '1')}), "
+              f"at the end: {load_average():.2f}")
     parts = [
         f"Generated by `benches/run.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         f"in {elapsed / 60:.1f} minutes ({knobs}).\n",
