@@ -8,6 +8,12 @@ packages=(gcc g++ make ca-certificates postgresql postgresql-postgis valgrind)
 if [ "$profile" = all ]; then
   packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip gdal-bin)
 fi
+if [ "$profile" = all ]; then
+  # R package: DBI backend, DBItest, dbplyr, roxygen2, the vignette (knitr + markdown), pkg-config
+  # for the system-library option, xz for the vendored Rust sources.
+  packages+=(r-cran-dbi r-cran-dbitest r-cran-dbplyr r-cran-dplyr r-cran-bit64 r-cran-roxygen2
+             r-cran-knitr r-cran-markdown pkg-config xz-utils)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
