@@ -95,8 +95,8 @@
 #'   \samp{cartoauth/<version>}, e.g. \code{"myapp/1.0"}, or \code{NULL}.
 #' @param proxy_from_env Whether \env{HTTPS_PROXY}, \env{HTTP_PROXY}, \env{ALL_PROXY} and
 #'   \env{NO_PROXY} are used.
-#' @param x, object A client.
-#' @param name, i \code{"credentials"} (a new \code{carto_credentials} object) or
+#' @param x,object A client.
+#' @param name,i \code{"credentials"} (a new \code{carto_credentials} object) or
 #'   \code{"options"} (the options above, as a list).
 #' @param ... Ignored.
 #' @section Errors:
@@ -210,9 +210,10 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
 #' @method $ carto_client
 #' @export
 `$.carto_client` <- function(x, name) {
-  if (identical(name, "credentials"))
+  if (identical(name, "credentials")) {
     ptr <- .Call(C_client_credentials, .client_ptr(x))
     return(.new_carto_credentials(ptr))
+  }
   if (identical(name, "options"))
     return(.subset2(x, "options"))
   .abort_invalid_argument(sprintf("carto_client objects have no field %s; the fields are %s",
@@ -227,6 +228,14 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
   if (is.numeric(i))
     return(.subset2(x, i))
   `$.carto_client`(x, i)
+}
+
+#' @rdname carto_client
+#' @usage NULL
+#' @method summary carto_client
+#' @export
+summary.carto_client <- function(object, ...) {
+  format(object)
 }
 
 #' @rdname carto_client

@@ -73,8 +73,8 @@
 #' @param base_url The account's base URL (for on-premises installations, e.g.
 #'   \samp{https://carto.example.com/user/jo}), or \code{NULL}.
 #' @param allow_non_secure \code{TRUE} to accept an \samp{http://} base URL.
-#' @param x, object, target, current Credentials.
-#' @param name, i A field name (see Value).
+#' @param x,object,target,current Credentials.
+#' @param name,i A field name (see Value).
 #' @param ... Ignored.
 #' @section Errors:
 #' \code{carto_error_missing_account} (neither a username nor a base URL),
@@ -196,6 +196,15 @@ carto_credentials <- function(username = NULL, api_key = NULL, base_url = NULL,
 #' @usage NULL
 #' @method names carto_credentials
 #' @export
+# summary.default() would pair these names with the underlying list: describe instead.
+#' @rdname carto_credentials
+#' @usage NULL
+#' @method summary carto_credentials
+#' @export
+summary.carto_credentials <- function(object, ...) {
+  format(object)
+}
+
 # The fields, as `$` reads them (not the underlying list's "ptr").
 names.carto_credentials <- function(x) {
   .credentials_fields

@@ -215,6 +215,18 @@ setMethod("dbRemoveTable", c("CartoConnection", "character"), function(conn, nam
 }
 
 # The same for Id names (DBI has defaults for Id that would otherwise be chosen).
-for (generic in c("dbExistsTable", "dbListFields", "dbRemoveTable"))
-  setMethod(generic, c("CartoConnection", "Id"),
-            methods::getMethod(generic, c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @export
+setMethod("dbExistsTable", c("CartoConnection", "Id"),
+          methods::getMethod("dbExistsTable", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @export
+setMethod("dbListFields", c("CartoConnection", "Id"),
+          methods::getMethod("dbListFields", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @export
+setMethod("dbRemoveTable", c("CartoConnection", "Id"),
+          methods::getMethod("dbRemoveTable", c("CartoConnection", "character")))

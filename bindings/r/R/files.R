@@ -148,7 +148,7 @@ carto_save_credentials <- function(x, path = NULL, profile = NULL,
 #'                       allow_non_secure = NULL)
 #' @param path A file (a leading \samp{~} is expanded), or \code{NULL}.
 #' @param profile A profile name, or \code{NULL}.
-#' @param username, api_key, base_url A new value, or \code{NULL} to keep the stored one.
+#' @param username,api_key,base_url A new value, or \code{NULL} to keep the stored one.
 #' @param allow_non_secure \code{TRUE} or \code{FALSE}, or \code{NULL} to keep the stored
 #'   value.
 #' @section Errors:

@@ -66,7 +66,7 @@
 #'   of the credentials.
 #' @param skipfields Columns to leave out of the answer (a character vector).
 #' @param dp The number of decimal places of geometries (GeoJSON).
-#' @param page, rows_per_page Paging: the page number (from 0) and its size.
+#' @param page,rows_per_page Paging: the page number (from 0) and its size.
 #' @param filename The file name the server suggests for a download.
 #' @param progress \code{TRUE} for a progress display on stderr, \code{FALSE}, or a function
 #'   (see \code{\link{carto_copyto}}).

@@ -172,6 +172,7 @@ test_that("names() lists the fields that $ reads", {
   expect_identical(names(creds), c("username", "api_key", "base_url", "allow_non_secure",
                                    "source", "origin", "path", "profile", "warnings"))
   for (field in names(creds)) expect_no_error(creds[[field]])
+  expect_identical(summary(creds), format(creds))
   client <- carto_client(creds)
   expect_identical(names(client), c("credentials", "options"))
   carto_free(client)
