@@ -93,8 +93,8 @@ else
 fi
 
 echo "check-tarball: R CMD check --as-cran (builds the Rust library offline again)"
-# Offline here: no clock or URL checks; checkbashisms (Debian devscripts) is not installed.
-clean _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_BASHISMS_=false \
+# Offline here: no clock or URL checks (checkbashisms and pandoc come from install-deps.sh).
+clean _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_CRAN_INCOMING_REMOTE_=false \
     R CMD check --as-cran --no-manual "home/$tarball" > check.log 2>&1
 grep -E '\.\.\. (NOTE|WARNING|ERROR)' -A6 cartoauth.Rcheck/00check.log || true
 status=$(grep '^Status:' cartoauth.Rcheck/00check.log)
