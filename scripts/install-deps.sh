@@ -13,6 +13,14 @@ if [ "$profile" = all ]; then
   # of the R package, used by its tests).
   packages+=(r-cran-wk r-cran-sf r-cran-bit64)
 fi
+if [ "$profile" = all ]; then
+  # R package: DBI backend, DBItest, dbplyr, roxygen2, the vignette (knitr + markdown), pkg-config
+  # for the system-library option, xz for the vendored Rust sources.
+  packages+=(r-cran-dbi r-cran-dbitest r-cran-dbplyr r-cran-dplyr r-cran-bit64 r-cran-roxygen2
+             r-cran-knitr r-cran-markdown pkg-config xz-utils
+             # R CMD check --as-cran: checkbashisms (configure, cleanup) and pandoc (README.md)
+             devscripts pandoc)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

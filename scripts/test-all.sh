@@ -48,6 +48,9 @@ tests/interop/run.sh
 section "R package: R CMD check and testthat against carto-emulator"
 bindings/r/check.sh
 
+section "R package: the self-contained source tarball (vendored Rust, clean install, --as-cran)"
+bindings/r/tools/check-tarball.sh
+
 section "Julia package: static checks (fatou lint, @ccall vs header)"
 bindings/julia/tools/static-checks.sh
 

@@ -33,6 +33,103 @@
   ms
 }
 
+#' A client for CARTO's APIs
+#'
+#' @description
+#' A client holds credentials, options and a pool of kept-alive connections. Pass it to
+#' \code{\link{carto_sql}}, \code{\link{carto_request}}, \code{\link{carto_me}},
+#' \code{\link{carto_validate_key}}, \code{\link{carto_copyto}} and
+#' \code{\link{carto_copyfrom}} with \code{client =} to choose the options, or to reuse
+#' connections explicitly.
+#'
+#' Without \code{client =}, those functions resolve their credentials on every call
+#' (\code{\link{resolve_credentials}}: explicit, default, environment, files) and use a
+#' cached client with the default options for them (except \code{key_transport = "query"}
+#' for credentials without a username, which Basic authentication needs): one client is
+#' kept, for the last
+#' credentials used, so consecutive calls reuse its connections (one TLS handshake instead
+#' of one per call). Other credentials replace it. \code{\link{set_default_credentials}}
+#' and \code{\link{unset_default_credentials}} drop it, and a forked child process (for
+#' example under \code{parallel::mclapply()}) never reuses its parent's cached client.
+#'
+#' Printing, formatting, \code{str()}, \code{as.character()} and \code{toString()} never
+#' show the API key.
+#' @usage
+#' carto_client(credentials = NULL, timeout = 300, connect_timeout = 10,
+#'            idle_timeout = 120, key_transport = c("basic", "query"),
+#'            trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
+#'            retries = 2L, retry_wait = 30, user_agent = NULL,
+#'            proxy_from_env = TRUE)
+#'
+#' \method{$}{carto_client}(x, name)
+#' \method{[[}{carto_client}(x, i, ...)
+#' \method{format}{carto_client}(x, ...)
+#' \method{print}{carto_client}(x, ...)
+#' \method{str}{carto_client}(object, ...)
+#' \method{as.character}{carto_client}(x, ...)
+#' \method{toString}{carto_client}(x, ...)
+#' @param credentials A \code{\link{carto_credentials}} object, or \code{NULL} to resolve
+#'   the credentials now (see \code{\link{resolve_credentials}}). The client keeps its own
+#'   copy.
+#' @param timeout The longest time in seconds one attempt may take (connecting, sending,
+#'   waiting and receiving the whole answer); \code{0} or \code{Inf} for no limit (for very
+#'   large downloads: \code{idle_timeout} still applies).
+#' @param connect_timeout The longest time in seconds to connect.
+#' @param idle_timeout The longest wait in seconds for any data from the server, including
+#'   the first byte of the answer.
+#' @param key_transport How the API key travels: \code{"basic"} (an
+#'   \samp{Authorization: Basic} header; the key is never in a URL; needs a username) or
+#'   \code{"query"} (an \code{api_key} query parameter, as carto-python and GDAL do).
+#' @param trust The certificate authorities trusted for \samp{https}: \code{"webpki"} (the
+#'   Mozilla roots built into the library), \code{"system"} (the operating system's store)
+#'   or \code{"ca_bundle"} (a PEM file, for on-premises installations; the default when
+#'   \code{ca_bundle} is given).
+#' @param ca_bundle The PEM file of \code{trust = "ca_bundle"}, read when the client is
+#'   created.
+#' @param retries How many times a request may be tried again: after a 429 or 503 with
+#'   \samp{Retry-After}, and after a connection failure (once the request was sent, only for
+#'   idempotent methods). Streamed uploads and downloads already delivered are never
+#'   retried.
+#' @param retry_wait The most seconds spent waiting between attempts, summed.
+#' @param user_agent An application name appended to the User-Agent
+#'   \samp{cartoauth/<version>}, e.g. \code{"myapp/1.0"}, or \code{NULL}.
+#' @param proxy_from_env Whether \env{HTTPS_PROXY}, \env{HTTP_PROXY}, \env{ALL_PROXY} and
+#'   \env{NO_PROXY} are used.
+#' @param x,object A client.
+#' @param name,i \code{"credentials"} (a new \code{carto_credentials} object) or
+#'   \code{"options"} (the options above, as a list).
+#' @param ... Ignored.
+#' @section Errors:
+#' The errors of \code{\link{resolve_credentials}} when \code{credentials} is \code{NULL};
+#' \code{carto_error_invalid_argument} for invalid options (e.g. \code{key_transport =
+#' "basic"} without a username); \code{carto_error_tls} for an unreadable or empty
+#' \code{ca_bundle}.
+#' @return
+#' An object of class \code{carto_client}. \code{carto_free()} releases it at once (see
+#' \code{\link{carto_free}}); the garbage collector does otherwise. A client restored from a
+#' saved session (\code{saveRDS()}/\code{readRDS()}) is not usable: using it is an error of
+#' class \code{carto_error_invalid_handle}.
+#'
+#' The client may be used from a single R process at a time: do not use one client in the
+#' children of a fork (create one in each).
+#' @seealso
+#' \code{\link{carto_sql}}, \code{\link{carto_request}}.
+#' @examples
+#' creds <- carto_credentials("johnsmith", "0123456789abcdef")
+#' client <- carto_client(creds, timeout = 60, user_agent = "my-analysis/1.0")
+#' client            # the key is masked
+#' client$options$timeout
+#' carto_free(client)
+#'
+#' \dontrun{
+#' # on-premises, with the company's certificate authority
+#' client <- carto_client(
+#' carto_credentials(base_url = "https://carto.example.com/user/jo", api_key = "..."),
+#' ca_bundle = "/etc/ssl/company-ca.pem"
+#' )
+#' carto_sql("select count(*) from my_table", client = client)
+#' }
+#' @export
 carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10,
                          idle_timeout = 120, key_transport = c("basic", "query"),
                          trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
@@ -108,21 +205,51 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
 
 .client_fields <- c("credentials", "options")
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method $ carto_client
+#' @export
 `$.carto_client` <- function(x, name) {
-  if (identical(name, "credentials"))
-    return(.new_carto_credentials(.Call(C_client_credentials, .client_ptr(x))))
+  if (identical(name, "credentials")) {
+    ptr <- .Call(C_client_credentials, .client_ptr(x))
+    return(.new_carto_credentials(ptr))
+  }
   if (identical(name, "options"))
     return(.subset2(x, "options"))
   .abort_invalid_argument(sprintf("carto_client objects have no field %s; the fields are %s",
                                   sQuote(name, FALSE), paste(.client_fields, collapse = ", ")))
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method [[ carto_client
+#' @export
 `[[.carto_client` <- function(x, i, ...) {
   if (is.numeric(i))
     return(.subset2(x, i))
   `$.carto_client`(x, i)
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method summary carto_client
+#' @export
+summary.carto_client <- function(object, ...) {
+  format(object)
+}
+
+#' @rdname carto_client
+#' @usage NULL
+#' @method names carto_client
+#' @export
+names.carto_client <- function(x) {
+  .client_fields
+}
+
+#' @rdname carto_client
+#' @usage NULL
+#' @method .DollarNames carto_client
+#' @export
 .DollarNames.carto_client <- function(x, pattern = "") {
   grep(pattern, .client_fields, value = TRUE)
 }
@@ -131,6 +258,10 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
   if (is.infinite(x) || x == 0) "none" else paste0(format(x), " s")
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method format carto_client
+#' @export
 format.carto_client <- function(x, ...) {
   if (!.client_live(x))
     return("<carto_client: no longer usable (freed, or restored from a saved session)>")
@@ -151,24 +282,44 @@ format.carto_client <- function(x, ...) {
   )
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method print carto_client
+#' @export
 print.carto_client <- function(x, ...) {
   cat(format(x), sep = "\n")
   invisible(x)
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method str carto_client
+#' @export
 str.carto_client <- function(object, ...) {
   cat(" 'carto_client' ", format(object)[[1L]], "\n", sep = "")
   invisible(NULL)
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method as.character carto_client
+#' @export
 as.character.carto_client <- function(x, ...) {
   format(x)[[1L]]
 }
 
+#' @rdname carto_client
+#' @usage NULL
+#' @method toString carto_client
+#' @export
 toString.carto_client <- function(x, ...) {
   format(x)[[1L]]
 }
 
+#' @rdname carto_free
+#' @usage NULL
+#' @method carto_free carto_client
+#' @export
 carto_free.carto_client <- function(x, ...) {
   .Call(C_client_free, .client_ptr(x))
   invisible(NULL)
@@ -199,7 +350,8 @@ carto_free.carto_client <- function(x, ...) {
 
 .default_client <- function(credentials = NULL) {
   explicit <- if (is.null(credentials)) NULL else .credentials_ptr(credentials, "credentials")
-  creds <- .new_carto_credentials(.Call(C_resolve, explicit))
+  ptr <- .Call(C_resolve, explicit)
+  creds <- .new_carto_credentials(ptr)
   entry <- .client_cache$entry
   if (!is.null(entry) && identical(entry$pid, Sys.getpid()) && .client_live(entry$client) &&
       .credentials_live(entry$credentials) && creds == entry$credentials) {

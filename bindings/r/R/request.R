@@ -293,6 +293,108 @@
 
 # ---- carto_request ------------------------------------------------------------------------
 
+#' Send an authenticated request to any CARTO API
+#'
+#' @description
+#' Sends a request to the account's base URL with its credentials (the key travels as the
+#' client says: an \samp{Authorization} header by default) and returns the answer, whatever
+#' its HTTP status unless \code{check = TRUE}. Redirects are followed; the key is never
+#' sent to another host, nor over \samp{http} after \samp{https}.
+#' @usage
+#' carto_request(method, path, query = list(), body = NULL, credentials = NULL,
+#'             headers = list(), client = NULL, content_type = NULL,
+#'             encode = c("json", "form"), as = c("auto", "text", "raw", "json"),
+#'             check = FALSE, progress = FALSE)
+#'
+#' \method{format}{carto_response}(x, ...)
+#' \method{print}{carto_response}(x, ...)
+#' @param method \code{"GET"}, \code{"POST"}, \code{"PUT"}, \code{"DELETE"}, ...
+#' @param path Relative to the base URL (\code{"api/v3/me"} and \code{"/api/v3/me"} both
+#'   keep an on-premises \samp{/user/<name>} prefix), or an absolute URL on the base URL's
+#'   own scheme, host and port.
+#' @param query Query parameters: a named list or named vector. Numbers are written
+#'   without scientific notation, logicals as \code{true}/\code{false}; a vector repeats
+#'   the parameter; \code{NULL} elements are left out.
+#' @param body \code{NULL}; a raw vector (sent as it is); a string (sent as UTF-8 text,
+#'   \code{text/plain} unless \code{content_type} says otherwise; JSON text is checked when
+#'   the content type is \code{application/json}); or a list, sent as JSON
+#'   (\code{jsonlite::toJSON(body, auto_unbox = TRUE)}: wrap a length-one vector in
+#'   \code{I()} to keep it an array) or, with \code{encode = "form"}, as an
+#'   \code{application/x-www-form-urlencoded} form.
+#' @param credentials A \code{\link{carto_credentials}} object, or \code{NULL} to resolve
+#'   them. Not together with \code{client}.
+#' @param headers Request headers, a named list or named vector. \samp{Authorization} is
+#'   refused: the library sets it.
+#' @param client A \code{\link{carto_client}}, or \code{NULL} for the cached default client
+#'   of the credentials.
+#' @param content_type The content type of a raw or string \code{body}.
+#' @param encode How a list \code{body} is sent.
+#' @param as The \code{body} of the answer: \code{"auto"} (text for textual content types
+#'   such as JSON, CSV and \samp{text/*}, raw bytes otherwise), \code{"text"} (a string;
+#'   raw bytes when the answer is not UTF-8 text), \code{"raw"}, or \code{"json"} (parsed
+#'   with \code{jsonlite::fromJSON(x, simplifyVector = FALSE)}; an empty body is
+#'   \code{NULL}).
+#' @param check \code{FALSE} (default): any HTTP answer is returned, so the caller can look
+#'   at 4xx and 5xx answers. \code{TRUE}: an HTTP error status is raised as
+#'   \code{carto_error_<kind>}, exactly as \code{\link{carto_sql}} does.
+#' @param progress \code{TRUE} for a progress display on stderr, \code{FALSE}, or a function
+#'   (see \code{\link{carto_copyto}}).
+#' @param x A \code{carto_response}.
+#' @param ... Ignored.
+#' @section Errors:
+#' Transport failures (no answer) are always raised: \code{carto_error_timeout},
+#' \code{carto_error_connection} (also a body cut short), \code{carto_error_tls},
+#' \code{carto_error_protocol}, \code{carto_error_cancelled} (the progress function
+#' returned \code{FALSE}). Refused arguments are \code{carto_error_invalid_argument}. HTTP
+#' error statuses are raised only with \code{check = TRUE}; see \code{\link{carto_sql}} for
+#' their classes and fields.
+#' @return
+#' An object of class \code{carto_response}: a plain list (the library's response is
+#' released before \code{carto_request()} returns, so the object can be saved and
+#' restored) with
+#' \describe{
+#'   \item{\code{method}, \code{path}}{As given.}
+#'   \item{\code{status}}{The HTTP status, an integer.}
+#'   \item{\code{headers}}{A named character vector, names in lower case, in the order
+#'     received (a repeated header appears more than once).}
+#'   \item{\code{content_type}}{The \samp{content-type} header, or \code{NULL}.}
+#'   \item{\code{body}}{See \code{as}. With \code{as = "json"}, an error answer whose body
+#'     is not JSON keeps its text; a successful one is a \code{carto_error_protocol}.}
+#'   \item{\code{error_message}}{CARTO's error message from an \code{{"error": [...]}} or
+#'     \code{{"errors": ...}} body, or \code{NULL}.}
+#'   \item{\code{rate_limit}}{A named numeric vector: \code{limit}, \code{remaining},
+#'     \code{reset} (seconds) and \code{retry_after} (seconds), from CARTO's
+#'     \samp{Carto-Rate-Limit-*} and \samp{Retry-After} headers; \code{NA} when absent.}
+#'   \item{\code{attempts}}{How many attempts the request took (more than 1 after
+#'     retries).}
+#'   \item{\code{streamed_bytes}}{Bytes written to a file by \code{\link{carto_copyto}};
+#'     0 otherwise.}
+#' }
+#' Printing shows the status, content type, body size and CARTO's error message, never
+#' the body itself (it may hold a new API key) nor a key.
+#' @seealso
+#' \code{\link{carto_sql}}, \code{\link{carto_me}}.
+#' @examples
+#' \dontrun{
+#' r <- carto_request("GET", "api/v3/me", as = "json")
+#' r$status
+#' r$body$user_data$username
+#'
+#' # the Auth API: create a key that may read one table (needs the master key)
+#' key <- carto_request("POST", "api/v3/api_keys", check = TRUE, as = "json",
+#' body = list(name = "reader", grants = list(
+#'   list(type = "apis", apis = I("sql")),
+#'   list(type = "database", tables = list(
+#'     list(schema = "johnsmith", name = "my_table", permissions = I("select"))))
+#' )))
+#' carto_request("DELETE", "api/v3/api_keys/reader", check = TRUE)
+#'
+#' # look at an error answer instead of raising it
+#' r <- carto_request("GET", "api/v2/sql", query = list(q = "select * from secret"))
+#' if (r$status == 403) r$error_message
+#' }
+#' @aliases carto_response
+#' @export
 carto_request <- function(method, path, query = list(), body = NULL, credentials = NULL,
                           headers = list(), client = NULL, content_type = NULL,
                           encode = c("json", "form"), as = c("auto", "text", "raw", "json"),
@@ -327,6 +429,10 @@ carto_request <- function(method, path, query = list(), body = NULL, credentials
   gsub("((api_key|map_key)=)[^&#[:space:]]*", "\\1REDACTED", x, ignore.case = TRUE)
 }
 
+#' @rdname carto_request
+#' @usage NULL
+#' @method format carto_response
+#' @export
 format.carto_response <- function(x, ...) {
   sprintf("<carto_response> %s %s: HTTP %d", x$method, .redact_url(x$path), x$status)
 }
@@ -341,6 +447,10 @@ format.carto_response <- function(x, ...) {
   sprintf("parsed JSON (%s)", class(body)[[1L]])
 }
 
+#' @rdname carto_request
+#' @usage NULL
+#' @method print carto_response
+#' @export
 print.carto_response <- function(x, ...) {
   cat(format(x), "\n", sep = "")
   if (!is.null(x$content_type))

@@ -166,3 +166,21 @@ test_that("all.equal() is TRUE for equal credentials and names differences", {
   expect_identical(all.equal(a, "x"), "current is not a carto_credentials object")
   expect_true(all.equal(list(a), list(carto_credentials(fake_user, fake_key))))
 })
+
+test_that("names() lists the fields that $ reads", {
+  creds <- carto_credentials(fake_user, fake_key)
+  expect_identical(names(creds), c("username", "api_key", "base_url", "allow_non_secure",
+                                   "source", "origin", "path", "profile", "warnings"))
+  for (field in names(creds)) expect_no_error(creds[[field]])
+  expect_identical(summary(creds), format(creds))
+  client <- carto_client(creds)
+  expect_identical(names(client), c("credentials", "options"))
+  carto_free(client)
+})
+
+test_that("a resolution failure names the user's call, not an internal structure()", {
+  local_sandbox()
+  e <- catch_condition(carto_sql("select 1"))
+  expect_s3_class(e, "carto_error_not_resolved")
+  expect_identical(conditionCall(e)[[1L]], as.name("carto_sql"))
+})

@@ -104,7 +104,7 @@ test_that("an API key that would be ignored is an error and keeps the previous d
                            file.path(carto_config_dir(), "other.json"))
   for (call in list(
     quote(set_default_credentials(path, fake_key)),
-    quote(set_default_credentials(second = fake_key)),
+    quote(set_default_credentials(fake_user, api_key = fake_key)),
     quote(set_default_credentials(api_key = fake_key)),
     quote(set_default_credentials(filepath = path, api_key = fake_key))
   )) {
@@ -146,4 +146,46 @@ test_that("the default is used by resolution, and unset clears it", {
   unset_default_credentials()
   expect_null(get_default_credentials())
   expect_s3_class(catch_condition(resolve_credentials()), "carto_error_not_resolved")
+})
+
+test_that("CARTOframes' argument names: credentials, username, base_url, api_key", {
+  local_sandbox()
+  creds <- carto_credentials(fake_user, fake_key)
+  expect_true(set_default_credentials(credentials = creds) == creds)
+  out <- set_default_credentials(username = fake_user, base_url = onprem_base_url,
+                                 api_key = fake_key)
+  expect_identical(out$base_url, onprem_base_url)
+  expect_identical(get_default_credentials()$username, fake_user)
+  # the positional form binds the key to the second place whatever its name
+  out <- set_default_credentials(fake_base_url, fake_key)
+  expect_true(identical(out$api_key, fake_key))
+  # a third positional value has no meaning in CARTOframes' form
+  expect_s3_class(catch_condition(set_default_credentials(fake_user, fake_key, "x")),
+                  "carto_error_invalid_argument")
+})
+
+test_that("the carto_ names and the CARTOframes names are the same functions", {
+  pairs <- list(
+    c("carto_set_default_credentials", "set_default_credentials"),
+    c("carto_get_default_credentials", "get_default_credentials"),
+    c("carto_unset_default_credentials", "unset_default_credentials"),
+    c("carto_resolve_credentials", "resolve_credentials"),
+    c("carto_credentials_from_file", "credentials_from_file"),
+    c("carto_save_credentials", "save_credentials"),
+    c("carto_update_credentials_file", "update_credentials_file"),
+    c("carto_delete_credentials", "delete_credentials"),
+    c("carto_credentials_file_path", "credentials_file_path")
+  )
+  # functions only: the DBI methods and classes are exported too
+  exports <- getNamespaceExports("cartoauth")
+  exports <- exports[!startsWith(exports, ".") &
+                       !(exports %in% c(getNamespaceExports("DBI"), "show"))]
+  for (p in pairs) {
+    expect_true(all(p %in% exports))
+    expect_identical(getExportedValue("cartoauth", p[[1L]]),
+                     getExportedValue("cartoauth", p[[2L]]))
+  }
+  # every export other than the aliases has the carto_ prefix
+  aliases <- vapply(pairs, `[[`, "", 2L)
+  expect_identical(setdiff(exports[!startsWith(exports, "carto")], aliases), character())
 })

@@ -122,6 +122,14 @@ test_that("the loaded library is the one the package was written for", {
   expect_identical(.Call(cartoauth:::C_header_abi_version), 1L)
   expect_match(info$version, "^[0-9]+\\.[0-9]+\\.[0-9]+")
   expect_true(file.exists(info$path))
-  expect_match(basename(info$path), "^libcartoauth")
+  # linked statically (the default): the library is the package's own shared object;
+  # with CARTOAUTH_SYSTEM_LIB=yes, the system's libcartoauth
+  if (startsWith(basename(info$path), "libcartoauth")) {
+    expect_match(basename(info$path), "^libcartoauth\\.")
+  } else {
+    expect_match(basename(info$path), "^cartoauth\\.(so|dylib|dll)$")
+    expect_identical(normalizePath(dirname(info$path)),
+                     normalizePath(system.file("libs", package = "cartoauth")))
+  }
   expect_type(carto_handle_count(), "double")
 })

@@ -72,7 +72,7 @@ test_that("the Auth API: create a key with the master key, use it, delete it", {
   expect_false(grepl(token, paste(capture.output(print(created)), collapse = "\n"), fixed = TRUE))
 
   creds <- carto_credentials(base_url = emu_base_url(), api_key = token, allow_non_secure = TRUE)
-  expect_identical(carto_validate_key(credentials = creds), "valid")
+  expect_true(carto_validate_key(credentials = creds))
   expect_identical(nrow(carto_sql("select * from points_public", credentials = creds)), 3L)
   expect_s3_class(catch_condition(carto_sql("select * from points_private", credentials = creds)),
                   "carto_error_forbidden")
@@ -82,7 +82,7 @@ test_that("the Auth API: create a key with the master key, use it, delete it", {
 
   deleted <- carto_request("DELETE", paste0("api/v3/api_keys/", name), client = master)
   expect_lt(deleted$status, 300L)
-  expect_identical(carto_validate_key(credentials = creds), "invalid")
+  expect_false(carto_validate_key(credentials = creds))
   again <- carto_request("DELETE", paste0("api/v3/api_keys/", name), client = master)
   expect_identical(again$status, 404L)
   expect_s3_class(catch_condition(carto_request("DELETE", paste0("api/v3/api_keys/", name),
@@ -105,13 +105,21 @@ test_that("carto_me() and carto_validate_key()", {
   expect_identical(me$username, "demo")
   expect_identical(me$user_id, NA_character_)
 
-  expect_identical(carto_validate_key(credentials = emu_creds()), "valid")
-  expect_identical(carto_validate_key(client = emu_client("demo_regular")), "valid")
+  valid <- carto_validate_key(credentials = emu_creds())
+  expect_identical(as.vector(valid), TRUE)
+  expect_match(attr(valid, "detail"), "^valid: ")
+  expect_true(carto_validate_key(client = emu_client("demo_regular")))
   wrong <- carto_credentials(base_url = emu_base_url(), api_key = "wadus-wadus-wadus",
                              allow_non_secure = TRUE)
-  expect_identical(carto_validate_key(credentials = wrong), "invalid")
+  invalid <- carto_validate_key(credentials = wrong)
+  expect_identical(as.vector(invalid), FALSE)
+  expect_match(attr(invalid, "detail"), "^invalid: ")
   nowhere <- carto_credentials(base_url = "http://127.0.0.1:1/user/demo", allow_non_secure = TRUE)
-  expect_identical(carto_validate_key(credentials = nowhere), "unknown")
+  unknown <- carto_validate_key(credentials = nowhere)
+  expect_identical(as.vector(unknown), NA)
+  expect_match(attr(unknown, "detail"), "^unknown: ")
+  # usable directly in if(): isTRUE()/isFALSE() treat NA as neither
+  expect_false(isTRUE(unknown) || isFALSE(unknown))
 })
 
 test_that("responses print without keys or bodies", {

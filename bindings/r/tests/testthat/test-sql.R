@@ -133,3 +133,14 @@ test_that("a fresh R session: set_default_credentials() and carto_sql() print no
   expect_true(any(grepl("^1 +1$", run$output)))
   expect_no_emulator_key(run$output)
 })
+
+test_that("a misspelt SQL API parameter is an error that lists the known ones", {
+  local_sandbox()
+  e <- catch_condition(carto_sql("select 1", credentials = emu_creds(), row_per_page = 1))
+  expect_s3_class(e, "carto_error_invalid_argument")
+  expect_match(conditionMessage(e), "'row_per_page'", fixed = TRUE)
+  expect_match(conditionMessage(e), "rows_per_page", fixed = TRUE)
+  # the known extra ones still pass through
+  df <- carto_sql("select 1 as a", credentials = emu_creds(), cache_policy = "persist")
+  expect_equal(df$a, 1)
+})

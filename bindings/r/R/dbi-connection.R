@@ -1,0 +1,232 @@
+# CartoConnection: a carto_client plus a validity flag. Every query is one SQL API request
+# made by carto_sql(), so its column types are carto_sql()'s.
+
+#' @rdname carto
+#' @export
+setClass("CartoConnection", contains = "DBIConnection",
+         slots = c(client = "ANY", state = "environment"))
+
+.new_carto_connection <- function(client, owns_client) {
+  state <- new.env(parent = emptyenv())
+  state$valid <- TRUE
+  state$owns_client <- owns_client
+  methods::new("CartoConnection", client = client, state = state)
+}
+
+# The connection's client; an error naming the call when the connection is closed.
+.con_client <- function(con) {
+  if (!isTRUE(con@state$valid) || !.client_live(con@client))
+    .abort_invalid_argument("the CARTO connection is closed (dbDisconnect) or no longer usable")
+  con@client
+}
+
+# Runs one SQL API request: a data frame with carto_sql()'s column types, and the
+# attributes "fields" and "total_rows" (rows returned, or rows affected by a statement).
+.con_run <- function(con, sql) {
+  carto_sql(as.character(sql), client = .con_client(con))
+}
+
+#' @rdname carto
+#' @export
+setMethod("dbDisconnect", "CartoConnection", function(conn, ...) {
+  if (!isTRUE(conn@state$valid)) {
+    warning("the CARTO connection was already closed", call. = FALSE)
+    return(invisible(FALSE))
+  }
+  conn@state$valid <- FALSE
+  if (isTRUE(conn@state$owns_client))
+    carto_free(conn@client)
+  invisible(TRUE)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbIsValid", "CartoConnection", function(dbObj, ...) {
+  isTRUE(dbObj@state$valid) && .client_live(dbObj@client)
+})
+
+#' @rdname carto
+#' @param conn A \code{CartoConnection}.
+#' @export
+setMethod("dbGetInfo", "CartoConnection", function(dbObj, ...) {
+  creds <- .con_client(dbObj)$credentials
+  on.exit(carto_free(creds), add = TRUE)
+  list(db.version = "CARTO SQL API v2", dbname = creds$username %||% NA_character_,
+       username = creds$username %||% NA_character_, host = creds$base_url, port = NA_integer_)
+})
+
+#' @rdname carto
+#' @export
+setMethod("show", "CartoConnection", function(object) {
+  if (!dbIsValid(object)) {
+    cat("<CartoConnection> closed\n")
+  } else {
+    cat("<CartoConnection> ", format(object@client)[[1L]], "\n", sep = "")
+  }
+  invisible(object)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbDataType", "CartoConnection", function(dbObj, obj, ...) {
+  .sql_type(obj)
+})
+
+# ---- transactions: not across SQL API requests ----------------------------------------
+
+.no_transactions <- function() {
+  .abort_invalid_argument(paste(
+    "CARTO's SQL API runs every request in its own transaction, so a transaction cannot span",
+    "several DBI calls; send the statements in one request instead",
+    "(e.g. dbExecute(con, \"UPDATE ...; DELETE ...\"), which the SQL API runs atomically)"
+  ))
+}
+
+#' @rdname carto
+#' @export
+setMethod("dbBegin", "CartoConnection", function(conn, ...) {
+  .con_client(conn)
+  .no_transactions()
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbCommit", "CartoConnection", function(conn, ...) {
+  .con_client(conn)
+  .no_transactions()
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbRollback", "CartoConnection", function(conn, ...) {
+  .con_client(conn)
+  .no_transactions()
+})
+
+# ---- quoting (PostgreSQL's rules) -------------------------------------------------------
+
+# One SQL literal per element: NULL for NA, PostgreSQL's spellings otherwise.
+.sql_literal <- function(x) {
+  if (is.factor(x)) x <- as.character(x)
+  if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
+  quote_text <- function(s) paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
+  out <- if (inherits(x, "integer64")) {
+    paste0(as.character(x), "::int8")
+  } else if (inherits(x, "blob") || (is.list(x) && !is.data.frame(x))) {
+    vapply(x, function(b) {
+      if (is.null(b)) return("NULL")
+      if (!is.raw(b)) .abort_invalid_argument("a list to quote must hold raw vectors (blobs)")
+      paste0("'\\x", paste(as.character(b), collapse = ""), "'::bytea")
+    }, "")
+  } else if (inherits(x, "POSIXt")) {
+    paste0(quote_text(format(as.POSIXct(x), "%Y-%m-%d %H:%M:%OS6", tz = "UTC")),
+           "::timestamptz")
+  } else if (inherits(x, "Date")) {
+    paste0(quote_text(format(x, "%Y-%m-%d")), "::date")
+  } else if (inherits(x, "difftime")) {
+    paste0(quote_text(paste(as.numeric(x, units = "secs"), "seconds")), "::interval")
+  } else if (is.logical(x)) {
+    ifelse(x, "TRUE", "FALSE")
+  } else if (is.integer(x)) {
+    as.character(x)
+  } else if (is.double(x)) {
+    ifelse(is.nan(x), "'NaN'::float8",
+           ifelse(is.infinite(x), ifelse(x > 0, "'Infinity'::float8", "'-Infinity'::float8"),
+                  sprintf("%.17g", x)))
+  } else if (is.character(x)) {
+    quote_text(x)
+  } else {
+    .abort_invalid_argument(sprintf("cannot quote an R object of class %s as SQL",
+                                    paste(sQuote(class(x), FALSE), collapse = "/")))
+  }
+  missing <- if (is.list(x) && !inherits(x, "integer64")) vapply(x, is.null, TRUE) else is.na(x) & !is.nan(x)
+  out[missing] <- "NULL"
+  DBI::SQL(unname(out))
+}
+
+#' @rdname carto
+#' @param x What to quote.
+#' @export
+setMethod("dbQuoteLiteral", "CartoConnection", function(conn, x, ...) {
+  if (is(x, "SQL")) return(x)
+  .sql_literal(x)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbQuoteString", c("CartoConnection", "character"), function(conn, x, ...) {
+  out <- paste0("'", gsub("'", "''", enc2utf8(x), fixed = TRUE), "'")
+  out[is.na(x)] <- "NULL"
+  DBI::SQL(out)
+})
+
+# ---- tables -------------------------------------------------------------------------------
+
+# A table name as SQL: character and Id are quoted, SQL is kept.
+.table_sql <- function(con, name) {
+  if (is(name, "SQL")) return(name)
+  if (is.character(name) && length(name) != 1L)
+    .abort_invalid_argument("a table name must be a single string, an Id or SQL")
+  dbQuoteIdentifier(con, name)
+}
+
+#' @rdname carto
+#' @export
+setMethod("dbListTables", "CartoConnection", function(conn, ...) {
+  df <- .con_run(conn, "SELECT * FROM CDB_UserTables() AS name")
+  as.character(df$name)
+})
+
+#' @rdname carto
+#' @param name A table name: a string, a \code{DBI::Id} or \code{DBI::SQL}.
+#' @export
+setMethod("dbExistsTable", c("CartoConnection", "character"), function(conn, name, ...) {
+  table <- .table_sql(conn, name)
+  df <- .con_run(conn, paste0("SELECT to_regclass(", dbQuoteString(conn, as.character(table)),
+                              ") IS NOT NULL AS found"))
+  isTRUE(as.logical(df$found))
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbListFields", c("CartoConnection", "character"), function(conn, name, ...) {
+  df <- .con_run(conn, paste0("SELECT * FROM ", .table_sql(conn, name), " LIMIT 0"))
+  names(df)
+})
+
+#' @rdname carto
+#' @param temporary Must be \code{FALSE}: temporary tables end with the request that makes
+#'   them.
+#' @param fail_if_missing \code{FALSE} to drop the table only if it exists.
+#' @export
+setMethod("dbRemoveTable", c("CartoConnection", "character"), function(conn, name, ..., temporary = FALSE,
+                                                       fail_if_missing = TRUE) {
+  .no_temporary(temporary)
+  .con_run(conn, paste0("DROP TABLE ", if (!isTRUE(fail_if_missing)) "IF EXISTS ",
+                        .table_sql(conn, name)))
+  invisible(TRUE)
+})
+
+.no_temporary <- function(temporary) {
+  if (!isFALSE(temporary))
+    .abort_invalid_argument(paste(
+      "temporary tables are not available through CARTO's SQL API:",
+      "each request has its own session, so the table would vanish at once"))
+}
+
+# The same for Id names (DBI has defaults for Id that would otherwise be chosen).
+
+#' @rdname carto
+#' @export
+setMethod("dbExistsTable", c("CartoConnection", "Id"),
+          methods::getMethod("dbExistsTable", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @export
+setMethod("dbListFields", c("CartoConnection", "Id"),
+          methods::getMethod("dbListFields", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @export
+setMethod("dbRemoveTable", c("CartoConnection", "Id"),
+          methods::getMethod("dbRemoveTable", c("CartoConnection", "character")))

@@ -1,0 +1,258 @@
+# CartoResult: the SQL API answers a request in one piece, so a result holds the whole
+# answer and dbFetch() hands it out in chunks. A statement with placeholders waits for
+# dbBind() (parameters are bound in R, see .bind_sql()).
+
+#' @rdname carto
+#' @export
+setClass("CartoResult", contains = "DBIResult",
+         slots = c(connection = "CartoConnection", statement = "character",
+                   state = "environment"))
+
+.new_carto_result <- function(conn, statement, is_query, params = NULL) {
+  .single_string(statement, "statement")
+  .con_client(conn)
+  state <- new.env(parent = emptyenv())
+  state$valid <- TRUE
+  state$is_query <- is_query
+  state$placeholders <- .placeholders(statement)
+  state$data <- NULL
+  state$position <- 0L
+  state$rows_affected <- if (is_query) 0L else NA_integer_
+  res <- methods::new("CartoResult", connection = conn, statement = statement, state = state)
+  if (!is.null(params)) {
+    .result_bind(res, params)
+  } else if (!length(state$placeholders)) {
+    .result_execute(res, statement)
+  }
+  res
+}
+
+.result_state <- function(res) {
+  if (!isTRUE(res@state$valid))
+    .abort_invalid_argument("the result was cleared (dbClearResult)")
+  res@state
+}
+
+.result_execute <- function(res, sql) {
+  state <- res@state
+  df <- .con_run(res@connection, sql)
+  total <- attr(df, "total_rows")
+  attr(df, "fields") <- NULL
+  attr(df, "total_rows") <- NULL
+  attr(df, "time") <- NULL
+  state$data <- df
+  state$position <- 0L
+  if (!state$is_query)
+    state$rows_affected <- if (is.numeric(total) && length(total) == 1L) as.integer(total) else NA_integer_
+  invisible(res)
+}
+
+# ---- parameters ------------------------------------------------------------------------
+
+# The positions and numbers of the placeholders $1, $2, ... of `sql` that stand outside
+# string literals, quoted identifiers, dollar-quoted strings and comments.
+.placeholders <- function(sql) {
+  chars <- strsplit(sql, "", fixed = TRUE)[[1L]]
+  n <- length(chars)
+  i <- 1L
+  found <- list()
+  while (i <= n) {
+    c <- chars[[i]]
+    nxt <- if (i < n) chars[[i + 1L]] else ""
+    if (c == "'" || c == "\"") {
+      j <- i + 1L
+      repeat {
+        if (j > n) break
+        if (chars[[j]] == c) {
+          if (j < n && chars[[j + 1L]] == c) { j <- j + 2L; next }
+          break
+        }
+        j <- j + 1L
+      }
+      i <- j + 1L
+    } else if (c == "-" && nxt == "-") {
+      while (i <= n && chars[[i]] != "\n") i <- i + 1L
+    } else if (c == "/" && nxt == "*") {
+      i <- i + 2L
+      while (i < n && !(chars[[i]] == "*" && chars[[i + 1L]] == "/")) i <- i + 1L
+      i <- i + 2L
+    } else if (c == "$") {
+      j <- i + 1L
+      while (j <= n && grepl("[0-9]", chars[[j]])) j <- j + 1L
+      if (j > i + 1L) {
+        found[[length(found) + 1L]] <- c(i, j - 1L, as.integer(paste(chars[(i + 1L):(j - 1L)], collapse = "")))
+        i <- j
+      } else {
+        # a dollar-quoted string: $tag$ ... $tag$
+        while (j <= n && grepl("[A-Za-z0-9_]", chars[[j]])) j <- j + 1L
+        if (j <= n && chars[[j]] == "$" && (i == 1L || !grepl("[A-Za-z0-9_]", chars[[i - 1L]]))) {
+          tag <- paste(chars[i:j], collapse = "")
+          rest <- if (j < n) paste(chars[(j + 1L):n], collapse = "") else ""
+          end <- regexpr(tag, rest, fixed = TRUE)
+          i <- if (end < 0) n + 1L else j + end + nchar(tag)
+        } else {
+          i <- i + 1L
+        }
+      }
+    } else {
+      i <- i + 1L
+    }
+  }
+  found
+}
+
+# `sql` with each placeholder $k replaced by the literal of params[[k]].
+.bind_sql <- function(conn, sql, placeholders, params) {
+  if (!length(placeholders)) return(sql)
+  chars <- strsplit(sql, "", fixed = TRUE)[[1L]]
+  literals <- vapply(params, function(p) as.character(dbQuoteLiteral(conn, p)), "")
+  out <- character()
+  from <- 1L
+  for (p in placeholders) {
+    k <- p[[3L]]
+    if (k < 1L || k > length(literals))
+      .abort_invalid_argument(sprintf("the statement uses $%d, but %d parameter%s given",
+                                      k, length(literals), if (length(literals) == 1L) " was" else "s were"))
+    out <- c(out, if (p[[1L]] > from) paste(chars[from:(p[[1L]] - 1L)], collapse = ""), literals[[k]])
+    from <- p[[2L]] + 1L
+  }
+  if (from <= length(chars)) out <- c(out, paste(chars[from:length(chars)], collapse = ""))
+  paste(out, collapse = "")
+}
+
+.result_bind <- function(res, params) {
+  state <- .result_state(res)
+  if (!is.list(params))
+    .abort_invalid_argument("'params' must be a list (or a data frame) of parameter values")
+  if (!is.null(names(params)) && any(nzchar(names(params))))
+    .abort_invalid_argument("named parameters are not supported; use $1, $2, ... and an unnamed list")
+  wanted <- if (length(state$placeholders)) max(vapply(state$placeholders, `[[`, 0, 3L)) else 0L
+  if (length(params) != wanted)
+    .abort_invalid_argument(sprintf("the statement has %d placeholder%s but %d parameter%s given",
+                                    wanted, if (wanted == 1L) "" else "s", length(params),
+                                    if (length(params) == 1L) " was" else "s were"))
+  lengths <- unique(vapply(params, length, 0L))
+  if (length(lengths) > 1L)
+    .abort_invalid_argument("all parameters must have the same length")
+  rows <- if (length(lengths)) lengths else 1L
+  if (wanted == 0L) {
+    .result_execute(res, res@statement)
+    return(invisible(res))
+  }
+  # One request per row of parameters; the answers are stacked.
+  data <- NULL
+  affected <- 0L
+  for (r in seq_len(rows)) {
+    row <- lapply(params, `[`, r)
+    .result_execute(res, .bind_sql(res@connection, res@statement, state$placeholders, row))
+    data <- if (is.null(data)) state$data else rbind(data, state$data)
+    affected <- affected + state$rows_affected
+  }
+  state$data <- if (is.null(data)) data.frame() else data
+  state$position <- 0L
+  if (!state$is_query) state$rows_affected <- affected
+  invisible(res)
+}
+
+# ---- the DBI methods ---------------------------------------------------------------------
+
+#' @rdname carto
+#' @param statement An SQL string.
+#' @param params A list of values for the placeholders \code{$1}, \code{$2}, ...
+#' @export
+setMethod("dbSendQuery", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL) {
+  .new_carto_result(conn, statement, is_query = TRUE, params = params)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbSendStatement", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL) {
+  .new_carto_result(conn, statement, is_query = FALSE, params = params)
+})
+
+#' @rdname carto
+#' @param res A \code{CartoResult}.
+#' @export
+setMethod("dbBind", "CartoResult", function(res, params, ...) {
+  .result_bind(res, params)
+})
+
+#' @rdname carto
+#' @param n The number of rows to fetch (\code{-1} or \code{Inf}: all that remain).
+#' @export
+setMethod("dbFetch", "CartoResult", function(res, n = -1, ...) {
+  state <- .result_state(res)
+  if (!is.numeric(n) || length(n) != 1L || is.na(n) || (n < 0 && n != -1) ||
+      (is.finite(n) && n != round(n)))
+    .abort_invalid_argument("'n' must be a whole number of rows, or -1 / Inf for all of them")
+  if (is.null(state$data))
+    .abort_invalid_argument("the statement has placeholders: give their values with dbBind() first")
+  df <- state$data
+  total <- nrow(df)
+  from <- state$position
+  to <- if (n < 0 || is.infinite(n)) total else min(total, from + n)
+  out <- df[seq_len(to - from) + from, , drop = FALSE]
+  rownames(out) <- NULL
+  state$position <- as.integer(to)
+  out
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbHasCompleted", "CartoResult", function(res, ...) {
+  state <- .result_state(res)
+  !is.null(state$data) && state$position >= nrow(state$data)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbClearResult", "CartoResult", function(res, ...) {
+  if (!isTRUE(res@state$valid)) {
+    warning("the result was already cleared", call. = FALSE)
+    return(invisible(TRUE))
+  }
+  res@state$valid <- FALSE
+  res@state$data <- NULL
+  invisible(TRUE)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbIsValid", "CartoResult", function(dbObj, ...) {
+  isTRUE(dbObj@state$valid)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbGetStatement", "CartoResult", function(res, ...) {
+  .result_state(res)
+  res@statement
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbGetRowCount", "CartoResult", function(res, ...) {
+  .result_state(res)$position
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbGetRowsAffected", "CartoResult", function(res, ...) {
+  .result_state(res)$rows_affected
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbColumnInfo", "CartoResult", function(res, ...) {
+  df <- .result_state(res)$data
+  if (is.null(df)) df <- data.frame()
+  data.frame(name = names(df), type = vapply(df, function(x) class(x)[[1L]], ""),
+             stringsAsFactors = FALSE, row.names = NULL)
+})
+
+#' @rdname carto
+#' @export
+setMethod("show", "CartoResult", function(object) {
+  cat("<CartoResult> ", if (dbIsValid(object)) object@statement else "(cleared)", "\n", sep = "")
+  invisible(object)
+})

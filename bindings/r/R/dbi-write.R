@@ -1,0 +1,153 @@
+# Writing tables: CREATE TABLE through the SQL API, rows through COPY FROM (carto_copyfrom).
+
+# One CSV field per element, as PostgreSQL's COPY ... (FORMAT csv) reads it: text is always
+# quoted, so that an unquoted empty field is NULL and "" is the empty string.
+.csv_field <- function(x) {
+  if (is.factor(x)) x <- as.character(x)
+  if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
+  quoted <- function(s) paste0("\"", gsub("\"", "\"\"", enc2utf8(s), fixed = TRUE), "\"")
+  out <- if (inherits(x, "integer64")) {
+    as.character(x)
+  } else if (inherits(x, "blob") || (is.list(x) && !is.data.frame(x))) {
+    vapply(x, function(b) if (is.null(b)) "" else paste0("\\x", paste(as.character(b), collapse = "")), "")
+  } else if (inherits(x, "POSIXt")) {
+    paste0(format(as.POSIXct(x), "%Y-%m-%d %H:%M:%OS6", tz = "UTC"), "+00")
+  } else if (inherits(x, "Date")) {
+    format(x, "%Y-%m-%d")
+  } else if (inherits(x, "difftime")) {
+    paste(as.numeric(x, units = "secs"), "seconds")
+  } else if (is.logical(x)) {
+    ifelse(x, "true", "false")
+  } else if (is.integer(x)) {
+    as.character(x)
+  } else if (is.double(x)) {
+    ifelse(is.nan(x), "NaN", ifelse(is.infinite(x), ifelse(x > 0, "Infinity", "-Infinity"),
+                                    sprintf("%.17g", x)))
+  } else if (is.character(x)) {
+    quoted(x)
+  } else {
+    .abort_invalid_argument(sprintf("cannot write a column of class %s to CARTO",
+                                    paste(sQuote(class(x), FALSE), collapse = "/")))
+  }
+  missing <- if (is.list(x) && !inherits(x, "integer64")) vapply(x, is.null, TRUE) else is.na(x) & !is.nan(x)
+  out[missing] <- ""
+  out
+}
+
+# Uploads the rows of `value` into the existing table `table` (SQL) with COPY FROM.
+.copy_rows <- function(conn, table, value) {
+  if (!nrow(value)) return(0L)
+  file <- tempfile("cartoauth-dbi-", fileext = ".csv")
+  on.exit(unlink(file), add = TRUE)
+  fields <- lapply(value, .csv_field)
+  lines <- do.call(paste, c(unname(fields), sep = ","))
+  con <- file(file, open = "wb")
+  writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
+  close(con)
+  columns <- paste(dbQuoteIdentifier(conn, names(value)), collapse = ", ")
+  out <- carto_copyfrom(paste0("COPY ", table, " (", columns, ") FROM STDIN WITH (FORMAT csv)"),
+                        file, client = .con_client(conn), progress = FALSE)
+  as.integer(out$total_rows %||% nrow(value))
+}
+
+.is_flag <- function(x) isTRUE(x) || isFALSE(x)
+
+#' @rdname carto
+#' @param value A data frame to write.
+#' @param overwrite \code{TRUE} to replace an existing table.
+#' @param append \code{TRUE} to add the rows to an existing table.
+#' @param field.types Named SQL types for some or all columns, or \code{NULL}.
+#' @param row.names As in \code{DBI::sqlRownamesToColumn()}; \code{FALSE} by default.
+#' @param cartodbfy \code{TRUE} to make the new table a CARTO dataset with
+#'   \code{CDB_CartodbfyTable()}.
+#' @export
+setMethod("dbWriteTable", c("CartoConnection", "character", "data.frame"),
+          function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
+                   field.types = NULL, row.names = FALSE, temporary = FALSE,
+                   cartodbfy = FALSE) {
+  .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
+                     cartodbfy)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
+          function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
+                   field.types = NULL, row.names = FALSE, temporary = FALSE,
+                   cartodbfy = FALSE) {
+  .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
+                     cartodbfy)
+})
+
+.carto_write_table <- function(conn, name, value, overwrite, append, field.types, row.names,
+                               temporary, cartodbfy) {
+  for (flag in c("overwrite", "append", "temporary", "cartodbfy"))
+    if (!.is_flag(get(flag)))
+      .abort_invalid_argument(sprintf("'%s' must be TRUE or FALSE", flag))
+  .no_temporary(temporary)
+  if (overwrite && append)
+    .abort_invalid_argument("give 'overwrite' or 'append', not both")
+  if (append && !is.null(field.types))
+    .abort_invalid_argument("'field.types' only applies to a new table, not with append = TRUE")
+  if (!is.null(field.types) && (!is.character(field.types) || is.null(names(field.types)) ||
+                                !all(names(field.types) %in% names(value))))
+    .abort_invalid_argument("'field.types' must be a named character vector of columns of 'value'")
+  value <- DBI::sqlRownamesToColumn(value, row.names)
+  table <- .table_sql(conn, name)
+  exists <- dbExistsTable(conn, name)
+  if (exists && !overwrite && !append)
+    .abort_invalid_argument(sprintf(
+      "the table %s exists; give overwrite = TRUE to replace it or append = TRUE to add rows",
+      table))
+  if (append && exists) {
+    .copy_rows(conn, table, value)
+    return(invisible(TRUE))
+  }
+  types <- .sql_type(value)
+  if (!is.null(field.types)) types[names(field.types)] <- field.types
+  if (!exists) {
+    dbCreateTable(conn, name, types)
+    .copy_rows(conn, table, value)
+  } else {
+    # Replaced in one request once the new rows are in: a failed upload keeps the old table.
+    bare <- if (is(name, "Id")) name@name[["table"]] else as.character(name)
+    scratch_name <- paste0(substr(bare, 1L, 40L), "_cartoauth_", paste(sample(c(letters, 0:9), 10L, TRUE), collapse = ""))
+    scratch <- if (is(name, "Id") && !is.na(name@name["schema"]))
+      DBI::Id(schema = name@name[["schema"]], table = scratch_name) else scratch_name
+    dbCreateTable(conn, scratch, types)
+    ok <- FALSE
+    on.exit(if (!ok) try(dbRemoveTable(conn, scratch, fail_if_missing = FALSE), silent = TRUE), add = TRUE)
+    .copy_rows(conn, .table_sql(conn, scratch), value)
+    .con_run(conn, paste0("DROP TABLE ", table, "; ALTER TABLE ", .table_sql(conn, scratch),
+                          " RENAME TO ", dbQuoteIdentifier(conn, bare)))
+    ok <- TRUE
+  }
+  if (cartodbfy)
+    .con_run(conn, paste0("SELECT CDB_CartodbfyTable(current_schema()::text, ",
+                          dbQuoteString(conn, as.character(table)), "::regclass)"))
+  invisible(TRUE)
+}
+
+#' @rdname carto
+#' @param fields Column names and SQL types (a named character vector), or a data frame.
+#' @export
+setMethod("dbCreateTable", c("CartoConnection", "ANY"), function(conn, name, fields, ..., row.names = NULL,
+                                                       temporary = FALSE) {
+  .no_temporary(temporary)
+  if (is.data.frame(fields)) fields <- .sql_type(fields)
+  if (!is.character(fields) || is.null(names(fields)))
+    .abort_invalid_argument("'fields' must be a data frame or a named character vector of SQL types")
+  columns <- paste(dbQuoteIdentifier(conn, names(fields)), fields, collapse = ", ")
+  .con_run(conn, paste0("CREATE TABLE ", .table_sql(conn, name), " (", columns, ")"))
+  invisible(TRUE)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbAppendTable", "CartoConnection", function(conn, name, value, ..., row.names = NULL) {
+  if (!is.null(row.names))
+    .abort_invalid_argument("dbAppendTable() takes no row names (row.names must be NULL)")
+  if (!is.data.frame(value))
+    .abort_invalid_argument("'value' must be a data frame")
+  invisible(.copy_rows(conn, .table_sql(conn, name), value))
+})
