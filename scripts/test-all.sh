@@ -48,9 +48,6 @@ tests/interop/run.sh
 section "R package: R CMD check and testthat against carto-emulator"
 bindings/r/check.sh
 
-section "R package: the self-contained source tarball (vendored Rust, clean install, --as-cran)"
-bindings/r/tools/check-tarball.sh
-
 section "Julia package: static checks (fatou lint, @ccall vs header)"
 bindings/julia/tools/static-checks.sh
 
@@ -58,5 +55,8 @@ section "no import circles between the emulator's modules"
 python3 scripts/import-cycles.py emulator/src
 section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
 fuzz/run.sh 3
+
+section "R package: the self-contained source tarball (vendored Rust, clean install, --as-cran)"
+bindings/r/tools/check-tarball.sh
 
 section "all suites passed in $(( $(date +%s) - started )) s"
