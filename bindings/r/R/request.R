@@ -424,9 +424,12 @@ carto_request <- function(method, path, query = list(), body = NULL, credentials
 
 # ---- the response object ------------------------------------------------------------------
 
-# Keys given in a query string are never shown.
+# A response shows its path without the query string and fragment (where keys and tokens
+# travel, under any spelling: api_key, api%5Fkey, apikey, key, ...) and without the userinfo
+# of an absolute URL, as the library's own messages do.
 .redact_url <- function(x) {
-  gsub("((api_key|map_key)=)[^&#[:space:]]*", "\\1REDACTED", x, ignore.case = TRUE)
+  x <- sub("[?#].*$", "", x)
+  sub("^([A-Za-z][A-Za-z0-9+.-]*:/*)[^/]*@", "\\1", x)
 }
 
 #' @rdname carto_request

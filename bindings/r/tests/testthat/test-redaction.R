@@ -87,3 +87,19 @@ test_that("loading, saving and resolving show no key", {
   expect_s3_class(e, "carto_error_invalid_environment")
   expect_no_key(conditionMessage(e))
 })
+
+test_that("a response's path is shown without its query string or userinfo, however the key is spelt", {
+  paths <- c(
+    "api/v2/sql?q=select%201&api_key=SEKRITvalue1",
+    "api/v2/sql?api%5Fkey=SEKRITvalue2",
+    "api/v2/sql?apikey=SEKRITvalue3&x=1",
+    "api/v2/sql?key= SEKRITvalue4",
+    "api/v2/sql?token=\"SEKRITvalue5#frag",
+    "https://user:SEKRITpassword@host.example/user/u/api/v2/sql",
+    "https:user:SEKRITpassword@host.example/api/v2/sql"
+  )
+  shown <- vapply(paths, cartoauth:::.redact_url, "")
+  expect_false(any(grepl("SEKRIT", shown, fixed = TRUE)))
+  expect_identical(unname(shown[[1L]]), "api/v2/sql")
+  expect_identical(unname(shown[[6L]]), "https://host.example/user/u/api/v2/sql")
+})
