@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 use serde_json::json;
 use tokio_postgres::NoTls;
@@ -53,7 +53,16 @@ fn check_copy_sql(q: Option<String>) -> Result<String, ApiError> {
 pub async fn copy_from(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
     match run_copy_from(app, ctx, body).await {
         Ok(r) => r,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // A refusal may leave the upload unread, and then the server drops the connection
+            // after answering. Saying so keeps a client from reusing it for its next request
+            // (which would otherwise race the close and fail without an answer).
+            let mut response = e.into_response();
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 
