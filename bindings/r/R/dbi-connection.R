@@ -23,7 +23,11 @@ setClass("CartoConnection", contains = "DBIConnection",
 # Runs one SQL API request: a data frame with carto_sql()'s column types, and the
 # attributes "fields" and "total_rows" (rows returned, or rows affected by a statement).
 .con_run <- function(con, sql) {
-  carto_sql(as.character(sql), client = .con_client(con))
+  out <- carto_sql(as.character(sql), client = .con_client(con))
+  if (is.data.frame(out))
+    return(out)
+  # A statement without rows: carto_sql() returns the rows it affected.
+  structure(data.frame(), total_rows = out)
 }
 
 #' @rdname carto

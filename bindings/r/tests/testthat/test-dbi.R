@@ -187,7 +187,9 @@ test_that("tables: list, exist, fields, write (create, append, overwrite, cartod
   DBI::dbWriteTable(con, "dbi_cars", cars, overwrite = TRUE, cartodbfy = TRUE)
   expect_true(all(c("cartodb_id", "the_geom", "the_geom_webmercator") %in%
                     DBI::dbListFields(con, "dbi_cars")))
-  expect_identical(sort(DBI::dbGetQuery(con, "select cartodb_id from dbi_cars")$cartodb_id), 1:4)
+  # cartodb_id is int8 (bigint), a double column like every int8 of carto_sql()
+  expect_identical(sort(DBI::dbGetQuery(con, "select cartodb_id from dbi_cars")$cartodb_id),
+                   as.double(1:4))
 
   expect_s3_class(catch_condition(DBI::dbWriteTable(con, "dbi_tmp", cars, temporary = TRUE)),
                   "carto_error_invalid_argument")
