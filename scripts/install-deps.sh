@@ -18,8 +18,8 @@ if [ "$profile" = all ]; then
   # for the system-library option, xz for the vendored Rust sources.
   packages+=(r-cran-dbi r-cran-dbitest r-cran-dbplyr r-cran-dplyr r-cran-bit64 r-cran-roxygen2
              r-cran-knitr r-cran-markdown pkg-config xz-utils
-             # R CMD check --as-cran: checkbashisms (configure, cleanup) and pandoc (README.md)
-             devscripts pandoc)
+             # R CMD check --as-cran: checkbashisms (configure, cleanup), pandoc (README.md), qpdf
+             devscripts pandoc qpdf)
 fi
 
 missing=()
