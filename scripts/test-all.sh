@@ -56,4 +56,7 @@ python3 scripts/import-cycles.py emulator/src
 section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
 fuzz/run.sh 3
 
+section "R package: the self-contained source tarball (vendored Rust, clean install, --as-cran)"
+bindings/r/tools/check-tarball.sh
+
 section "all suites passed in $(( $(date +%s) - started )) s"
