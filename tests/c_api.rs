@@ -193,52 +193,36 @@ fn cpp_header() {
     build_and_run("header_cpp.cpp");
 }
 
+/// Builds `source`, runs it against a fresh carto-emulator with the demo account's base URL
+/// and master key (plus the regular key when asked), and requires all its checks to pass.
+fn run_against_emulator(source: &str, flags: &[&str], with_regular_key: bool) {
+    let emu = carto_emulator::harness::Emulator::start();
+    let exe = build(source, flags);
+    let master = emu.key("demo", "master");
+    let regular = emu.key("demo", "regular");
+    let base = emu.base_url("demo");
+    let mut env = vec![
+        ("CARTO_TEST_BASE_URL", base.as_str()),
+        ("CARTO_TEST_MASTER_KEY", master.as_str()),
+    ];
+    if with_regular_key {
+        env.push(("CARTO_TEST_REGULAR_KEY", regular.as_str()));
+    }
+    let stdout = run(&exe, &env);
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
 #[test]
 fn c_waits() {
-    let emu = carto_emulator::harness::Emulator::start();
-    let exe = build("test_waits.c", &[]);
-    let master = emu.key("demo", "master");
-    let base = emu.base_url("demo");
-    let stdout = run(
-        &exe,
-        &[
-            ("CARTO_TEST_BASE_URL", base.as_str()),
-            ("CARTO_TEST_MASTER_KEY", master.as_str()),
-        ],
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    run_against_emulator("test_waits.c", &[], false);
 }
 
 #[test]
 fn c_platform() {
-    let emu = carto_emulator::harness::Emulator::start();
-    let exe = build("test_platform.c", &["-pthread"]);
-    let master = emu.key("demo", "master");
-    let regular = emu.key("demo", "regular");
-    let base = emu.base_url("demo");
-    let stdout = run(
-        &exe,
-        &[
-            ("CARTO_TEST_BASE_URL", base.as_str()),
-            ("CARTO_TEST_MASTER_KEY", master.as_str()),
-            ("CARTO_TEST_REGULAR_KEY", regular.as_str()),
-        ],
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    run_against_emulator("test_platform.c", &["-pthread"], true);
 }
 
 #[test]
 fn c_result() {
-    let emu = carto_emulator::harness::Emulator::start();
-    let exe = build("test_result.c", &["-lm"]);
-    let master = emu.key("demo", "master");
-    let base = emu.base_url("demo");
-    let stdout = run(
-        &exe,
-        &[
-            ("CARTO_TEST_BASE_URL", base.as_str()),
-            ("CARTO_TEST_MASTER_KEY", master.as_str()),
-        ],
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    run_against_emulator("test_result.c", &["-lm"], false);
 }
