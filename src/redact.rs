@@ -22,8 +22,10 @@ pub fn message(text: &str) -> String {
 /// be quoted.
 pub fn query_keys(text: &str) -> String {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
+    // Every separator is examined, even one inside a value already found: an unquoted value
+    // can swallow the next parameter's name (`x_key={api_key="S"`), so values are collected
+    // as spans and overlapping spans merged, rather than skipping past each value.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let Some((separator_len, needs_quoted_name)) = separator_at(bytes, i) else {
@@ -31,19 +33,25 @@ pub fn query_keys(text: &str) -> String {
             continue;
         };
         let (name, quoted) = name_before(text, i);
-        if (needs_quoted_name && !quoted) || !is_secret_name(name) {
-            i += separator_len;
-            continue;
+        if (!needs_quoted_name || quoted) && is_secret_name(name) {
+            let (value_start, value_end, value_quoted) = value_after(bytes, i + separator_len);
+            // JSON (`"api_key": "S"`): only a quoted value is a value; `field "key": expected
+            // a string` is a message about the field.
+            if value_end > value_start && (value_quoted || !needs_quoted_name) {
+                match spans.last_mut() {
+                    Some(last) if value_start <= last.1 => last.1 = last.1.max(value_end),
+                    _ => spans.push((value_start, value_end)),
+                }
+            }
         }
-        let (value_start, value_end, value_quoted) = value_after(bytes, i + separator_len);
-        // JSON (`"api_key": "S"`): only a quoted value is a value; `field "key": expected a
-        // string` is a message about the field.
-        if value_end > value_start && (value_quoted || !needs_quoted_name) {
-            out.push_str(&text[copied..value_start]);
-            out.push_str(REDACTED);
-            copied = value_end;
-        }
-        i = value_end.max(i + separator_len);
+        i += separator_len;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in spans {
+        out.push_str(&text[copied..start]);
+        out.push_str(REDACTED);
+        copied = end;
     }
     out.push_str(&text[copied..]);
     out
@@ -287,6 +295,9 @@ mod tests {
             "{\"api_key\": \"S3CRET\"}",
             "{\"api_key\":\"S3CRET\"}",
             "{\\\"api_key\\\":\\\"S3CRET\\\"}",
+            // A value that runs into the next secret parameter must not hide it.
+            "x_key={:0api%5Fkey=\"S3CRET\"",
+            "key=a&api_key=S3CRET",
         ] {
             let shown = query_keys(text);
             assert!(!shown.contains("S3CRET"), "{text} -> {shown}");
