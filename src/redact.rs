@@ -242,12 +242,17 @@ fn scheme_ends_at(bytes: &[u8], colon: usize) -> bool {
 /// What messages show of a parsed URL: scheme, host, port and path; never userinfo, query
 /// string or fragment.
 pub fn url(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
+    use url::Position;
+    // Sliced from the serialization rather than rebuilt through setters, which re-parse and
+    // re-serialize: every request describes its URL (for messages), so this is on the hot path.
+    if url.has_host() {
+        return format!(
+            "{}://{}",
+            url.scheme(),
+            &url[Position::BeforeHost..Position::AfterPath]
+        );
+    }
+    url[..Position::AfterPath].to_owned()
 }
 
 #[cfg(test)]
@@ -346,5 +351,13 @@ mod tests {
     fn urls_are_shown_without_userinfo_query_or_fragment() {
         let u = url::Url::parse("https://a:PW@h.carto.com:8443/user/x?api_key=K#f").unwrap();
         assert_eq!(url(&u), "https://h.carto.com:8443/user/x");
+        for (given, shown) in [
+            ("http://u@127.0.0.1:80/a%20b?q=1", "http://127.0.0.1/a%20b"),
+            ("https://[::1]:9/", "https://[::1]:9/"),
+            ("https://h", "https://h/"),
+            ("mailto:a@b?subject=k", "mailto:a@b"),
+        ] {
+            assert_eq!(url(&url::Url::parse(given).unwrap()), shown, "{given}");
+        }
     }
 }

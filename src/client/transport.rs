@@ -22,6 +22,9 @@ const MAX_REDIRECTS: u32 = 10;
 /// Error bodies are kept to read CARTO's message; this bounds memory for a hostile server.
 const MAX_ERROR_BODY: u64 = 4 << 20;
 const CHUNK: usize = 64 * 1024;
+/// The largest announced body that is allocated up front: a server may announce a length it
+/// never sends, so larger bodies grow as they arrive.
+const MAX_PRESIZED_BODY: u64 = 16 << 20;
 
 /// What a request needs to reach the account: the base URL and how to present the key.
 pub(crate) struct Endpoint {
@@ -147,9 +150,11 @@ pub(crate) fn exchange(
         } else {
             None
         };
+        let target = describe(&method, &url);
         let response = send_once(
             agent,
             endpoint,
+            &target,
             &method,
             &url,
             caller_headers,
@@ -214,7 +219,7 @@ pub(crate) fn exchange(
             _ => {
                 return receive(
                     response,
-                    describe(&method, &url),
+                    target,
                     sink.as_mut(),
                     endpoint.max_body_size,
                     meter,
@@ -280,6 +285,7 @@ impl<'b> Outgoing<'b> {
 fn send_once(
     agent: &Agent,
     endpoint: &Endpoint,
+    target: &str,
     method: &str,
     url: &Url,
     headers: &[(String, String)],
@@ -288,7 +294,6 @@ fn send_once(
     with_key: bool,
     watch: &Watch,
 ) -> std::result::Result<http::Response<ureq::Body>, Failure> {
-    let target = describe(method, url);
     let meter = watch.meter();
     // ureq's own limit of the attempt, shortened to what is left of the call's total time:
     // it also bounds what the watch cannot slice (connecting, writing to a stalled server).
@@ -327,7 +332,7 @@ fn send_once(
             .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
         return agent
             .run(limited(agent, request, attempt_limit))
-            .map_err(|e| transport_failure(e, &target));
+            .map_err(|e| transport_failure(e, target));
     };
     builder = builder.header(http::header::CONTENT_TYPE, content_type);
     if gzip {
@@ -351,7 +356,7 @@ fn send_once(
         .map_err(|e| invalid(format!("cannot build {target}: {e}")))?;
     agent
         .run(limited(agent, request, attempt_limit))
-        .map_err(|e| transport_failure(e, &target))
+        .map_err(|e| transport_failure(e, target))
 }
 
 /// `request` with ureq's limit of the attempt set to `limit`.
@@ -397,7 +402,13 @@ fn receive(
         usize::try_from(length).map_or(CHUNK, |length| length.clamp(1, CHUNK))
     });
     let mut buffer = vec![0u8; buffer_size];
-    let mut kept = Vec::new();
+    // Room for the whole answer and the NUL the C boundary appends, so neither grows it.
+    let mut kept = match (&sink, download_total) {
+        (None, Some(length)) if length < max_body_size.min(MAX_PRESIZED_BODY) => {
+            Vec::with_capacity(length as usize + 1)
+        }
+        _ => Vec::new(),
+    };
     let mut streamed = 0u64;
     let failure = |error, delivered| Failure {
         error,

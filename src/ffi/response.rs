@@ -20,8 +20,9 @@ pub struct carto_response {
 pub(crate) struct ResponseHandle {
     response: Response,
     check: Result<(), Error>,
-    header_names: Vec<CString>,
-    header_values: Vec<CString>,
+    /// The headers as C strings, made on first use: converting them for every response cost
+    /// more than the rest of handing it out, and most callers only read the body.
+    c_headers: OnceLock<Vec<(CString, CString)>>,
     /// The body followed by one NUL byte (not counted in its length), so text bodies can be
     /// used as C strings.
     body: Vec<u8>,
@@ -37,21 +38,27 @@ impl Handle for ResponseHandle {
 
 pub(crate) fn hand_out(mut response: Response, out: raw::Out<*mut carto_response>) {
     let check = response.check();
-    let (header_names, header_values) = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (to_cstring(k), to_cstring(v)))
-        .unzip();
     let mut body = response.take_body();
     body.push(0);
     out.write(handles::register(ResponseHandle {
         response,
         check,
-        header_names,
-        header_values,
+        c_headers: OnceLock::new(),
         body,
         error_message: OnceLock::new(),
     }));
+}
+
+impl ResponseHandle {
+    fn c_headers(&self) -> &[(CString, CString)] {
+        self.c_headers.get_or_init(|| {
+            self.response
+                .headers()
+                .iter()
+                .map(|(k, v)| (to_cstring(k), to_cstring(v)))
+                .collect()
+        })
+    }
 }
 
 fn get(response: *const carto_response) -> Result<Arc<ResponseHandle>, FfiError> {
@@ -138,10 +145,10 @@ pub unsafe extern "C" fn carto_response_header(
         let name = unsafe { str_arg_required(name, "name") }?;
         let handle = get(response)?;
         let found = handle
-            .header_names
+            .c_headers()
             .iter()
-            .position(|n| n.to_bytes().eq_ignore_ascii_case(name.as_bytes()));
-        out.write(found.map_or(std::ptr::null(), |i| handle.header_values[i].as_ptr()));
+            .find(|(n, _)| n.to_bytes().eq_ignore_ascii_case(name.as_bytes()));
+        out.write(found.map_or(std::ptr::null(), |(_, value)| value.as_ptr()));
         Ok(())
     })
 }
@@ -162,7 +169,7 @@ pub unsafe extern "C" fn carto_response_header_count(
 ) -> carto_status {
     call("carto_response_header_count", || {
         let out = raw::out(out, "out")?;
-        out.write(get(response)?.header_names.len());
+        out.write(get(response)?.response.headers().len());
         Ok(())
     })
 }
@@ -189,15 +196,13 @@ pub unsafe extern "C" fn carto_response_header_at(
             raw::out(out_value, "out_value")?,
         );
         let handle = get(response)?;
-        let (Some(name), Some(value)) = (
-            handle.header_names.get(index),
-            handle.header_values.get(index),
-        ) else {
+        let headers = handle.c_headers();
+        let Some((name, value)) = headers.get(index) else {
             return Err(FfiError::new(
                 carto_status::CARTO_ERR_INVALID_ARGUMENT,
                 format!(
                     "header index {index} is out of range (there are {})",
-                    handle.header_names.len()
+                    headers.len()
                 ),
             ));
         };
