@@ -10,6 +10,7 @@ setClass("CartoConnection", contains = "DBIConnection",
   state <- new.env(parent = emptyenv())
   state$valid <- TRUE
   state$owns_client <- owns_client
+  state$open_result <- NULL # the state of the one open CartoResult (R/dbi-result.R)
   methods::new("CartoConnection", client = client, state = state)
 }
 
@@ -25,9 +26,26 @@ setClass("CartoConnection", contains = "DBIConnection",
 .con_run <- function(con, sql) {
   out <- carto_sql(as.character(sql), client = .con_client(con))
   if (is.data.frame(out))
-    return(out)
+    return(.times_as_hms(out))
   # A statement without rows: carto_sql() returns the rows it affected.
   structure(data.frame(), total_rows = out)
+}
+
+# carto_sql() keeps SQL `time` columns as the SQL API's strings ("12:34:56.5"); DBI
+# backends return them as hms (seconds since midnight), or difftime without hms.
+.times_as_hms <- function(df) {
+  fields <- attr(df, "fields")
+  for (name in names(fields)) {
+    if (!identical(fields[[name]]$pgtype, "time") || !is.character(df[[name]])) next
+    parts <- strsplit(df[[name]], ":", fixed = TRUE)
+    secs <- vapply(parts, function(p) {
+      if (length(p) != 3L || anyNA(p)) return(NA_real_)
+      sum(as.numeric(p) * c(3600, 60, 1))
+    }, 0)
+    df[[name]] <- if (requireNamespace("hms", quietly = TRUE)) hms::hms(secs)
+                  else structure(secs, units = "secs", class = "difftime")
+  }
+  df
 }
 
 #' @rdname carto
@@ -36,6 +54,12 @@ setMethod("dbDisconnect", "CartoConnection", function(conn, ...) {
   if (!isTRUE(conn@state$valid)) {
     warning("the CARTO connection was already closed", call. = FALSE)
     return(invisible(FALSE))
+  }
+  open_result <- conn@state$open_result
+  if (!is.null(open_result) && isTRUE(open_result$valid)) {
+    warning("the connection had an open result, now closed: call dbClearResult() when done ",
+            "with a result", call. = FALSE)
+    .close_result_state(open_result)
   }
   conn@state$valid <- FALSE
   if (isTRUE(conn@state$owns_client))
@@ -109,26 +133,32 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
 
 # ---- quoting (PostgreSQL's rules) -------------------------------------------------------
 
+# A string literal per element (NA too: callers replace it); none for none.
+.quote_text <- function(s) {
+  if (!length(s)) return(character())
+  paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
+}
+
 # One SQL literal per element: NULL for NA, PostgreSQL's spellings otherwise.
 .sql_literal <- function(x) {
+  if (!length(x)) return(DBI::SQL(character()))
   if (is.factor(x)) x <- as.character(x)
   if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
-  quote_text <- function(s) paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
   out <- if (inherits(x, "integer64")) {
     paste0(as.character(x), "::int8")
+  } else if (inherits(x, "POSIXt")) {
+    x <- as.POSIXct(x) # POSIXlt is a list: not a blob
+    paste0(.quote_text(format(x, "%Y-%m-%d %H:%M:%OS6", tz = "UTC")), "::timestamptz")
   } else if (inherits(x, "blob") || (is.list(x) && !is.data.frame(x))) {
     vapply(x, function(b) {
       if (is.null(b)) return("NULL")
       if (!is.raw(b)) .abort_invalid_argument("a list to quote must hold raw vectors (blobs)")
       paste0("'\\x", paste(as.character(b), collapse = ""), "'::bytea")
     }, "")
-  } else if (inherits(x, "POSIXt")) {
-    paste0(quote_text(format(as.POSIXct(x), "%Y-%m-%d %H:%M:%OS6", tz = "UTC")),
-           "::timestamptz")
   } else if (inherits(x, "Date")) {
-    paste0(quote_text(format(x, "%Y-%m-%d")), "::date")
+    paste0(.quote_text(format(x, "%Y-%m-%d")), "::date")
   } else if (inherits(x, "difftime")) {
-    paste0(quote_text(paste(as.numeric(x, units = "secs"), "seconds")), "::interval")
+    paste0(.quote_text(paste(as.numeric(x, units = "secs"), "seconds")), "::interval")
   } else if (is.logical(x)) {
     ifelse(x, "TRUE", "FALSE")
   } else if (is.integer(x)) {
@@ -138,7 +168,7 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
            ifelse(is.infinite(x), ifelse(x > 0, "'Infinity'::float8", "'-Infinity'::float8"),
                   sprintf("%.17g", x)))
   } else if (is.character(x)) {
-    quote_text(x)
+    .quote_text(x)
   } else {
     .abort_invalid_argument(sprintf("cannot quote an R object of class %s as SQL",
                                     paste(sQuote(class(x), FALSE), collapse = "/")))
@@ -159,9 +189,15 @@ setMethod("dbQuoteLiteral", "CartoConnection", function(conn, x, ...) {
 #' @rdname carto
 #' @export
 setMethod("dbQuoteString", c("CartoConnection", "character"), function(conn, x, ...) {
-  out <- paste0("'", gsub("'", "''", enc2utf8(x), fixed = TRUE), "'")
+  out <- .quote_text(x)
   out[is.na(x)] <- "NULL"
   DBI::SQL(out)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbQuoteString", c("CartoConnection", "SQL"), function(conn, x, ...) {
+  x # already quoted
 })
 
 # ---- tables -------------------------------------------------------------------------------
@@ -169,8 +205,10 @@ setMethod("dbQuoteString", c("CartoConnection", "character"), function(conn, x, 
 # A table name as SQL: character and Id are quoted, SQL is kept.
 .table_sql <- function(con, name) {
   if (is(name, "SQL")) return(name)
-  if (is.character(name) && length(name) != 1L)
-    .abort_invalid_argument("a table name must be a single string, an Id or SQL")
+  if (is.character(name) && (length(name) != 1L || is.na(name) || !nzchar(name)))
+    .abort_invalid_argument("a table name must be a single non-missing string, an Id or SQL")
+  if (!is.character(name) && !is(name, "Id"))
+    .abort_invalid_argument("a table name must be a single non-missing string, an Id or SQL")
   dbQuoteIdentifier(con, name)
 }
 

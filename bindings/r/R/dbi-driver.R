@@ -132,7 +132,7 @@ setMethod("dbDataType", "CartoDriver", function(dbObj, obj, ...) {
     return("BYTEA")
   if (inherits(obj, "POSIXt")) return("TIMESTAMPTZ")
   if (inherits(obj, "Date")) return("DATE")
-  if (inherits(obj, "difftime")) return("INTERVAL")
+  if (inherits(obj, "difftime")) return("TIME") # as DBI's default; hms is a difftime
   if (is.factor(obj)) return("TEXT")
   if (inherits(obj, "AsIs")) return(.sql_type(structure(obj, class = setdiff(class(obj), "AsIs"))))
   switch(typeof(obj),
