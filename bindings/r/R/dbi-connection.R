@@ -6,8 +6,9 @@
 setClass("CartoConnection", contains = "DBIConnection",
          slots = c(client = "ANY", state = "environment"))
 
-.new_carto_connection <- function(client, owns_client) {
+.new_carto_connection <- function(client, owns_client, bigint = "numeric") {
   state <- new.env(parent = emptyenv())
+  state$bigint <- bigint # how int8 columns come back (dbConnect(bigint =))
   state$valid <- TRUE
   state$owns_client <- owns_client
   state$open_result <- NULL # the state of the one open CartoResult (R/dbi-result.R)
@@ -24,11 +25,37 @@ setClass("CartoConnection", contains = "DBIConnection",
 # Runs one SQL API request: a data frame with carto_sql()'s column types, and the
 # attributes "fields" and "total_rows" (rows returned, or rows affected by a statement).
 .con_run <- function(con, sql) {
-  out <- carto_sql(as.character(sql), client = .con_client(con))
+  bigint <- con@state$bigint %||% "numeric"
+  # int8 is read exactly (bit64) when possible, so that "numeric" can warn of lost precision.
+  int64 <- bigint != "numeric" || requireNamespace("bit64", quietly = TRUE)
+  out <- carto_sql(as.character(sql), client = .con_client(con), int64 = int64)
   if (is.data.frame(out))
-    return(.times_as_hms(out))
+    return(.bytea_as_blob(.times_as_hms(.int8_as(out, bigint))))
   # A statement without rows: carto_sql() returns the rows it affected.
   structure(data.frame(), total_rows = out)
+}
+
+# int8 columns (bit64::integer64) as dbConnect(bigint =) asks: "numeric" warns when a value
+# is beyond 2^53, where doubles lose digits; "integer" overflows to NA silently, as DBI
+# specifies.
+.int8_as <- function(df, bigint) {
+  if (bigint == "integer64") return(df)
+  for (i in seq_along(df)) {
+    x <- df[[i]]
+    if (!inherits(x, "integer64")) next
+    df[[i]] <- switch(bigint,
+      integer = suppressWarnings(as.integer(x)),
+      character = as.character(x),
+      numeric = {
+        big <- !is.na(x) & abs(x) > bit64::as.integer64(2)^53
+        if (any(big))
+          warning(sprintf("the int8 column %s has values beyond 2^53, which doubles cannot hold ",
+                          sQuote(names(df)[[i]], FALSE)),
+                  "exactly; connect with bigint = \"integer64\" to keep every digit", call. = FALSE)
+        suppressWarnings(as.numeric(x)) # bit64's own warning would repeat the one above
+      })
+  }
+  df
 }
 
 # carto_sql() keeps SQL `time` columns as the SQL API's strings ("12:34:56.5"); DBI
@@ -44,6 +71,26 @@ setClass("CartoConnection", contains = "DBIConnection",
     }, 0)
     df[[name]] <- if (requireNamespace("hms", quietly = TRUE)) hms::hms(secs)
                   else structure(secs, units = "secs", class = "difftime")
+  }
+  df
+}
+
+# The SQL API sends bytea as the JSON of a Node.js Buffer, {"type":"Buffer","data":[0,1,...]},
+# which carto_sql() keeps as text; DBI backends return blob::blob (a list of raw vectors, NULL
+# for NULL, without blob).
+.bytea_as_blob <- function(df) {
+  fields <- attr(df, "fields")
+  for (name in names(fields)) {
+    if (!identical(fields[[name]]$pgtype, "bytea") || !is.character(df[[name]])) next
+    cells <- lapply(df[[name]], function(text) {
+      if (is.na(text)) return(NULL)
+      digits <- sub('^\\{"type":"Buffer","data":\\[([0-9,]*)\\]\\}$', "\\1", text)
+      if (identical(digits, text))
+        .abort_invalid_argument(sprintf("the bytea column %s is not in the SQL API's Buffer form",
+                                        sQuote(name, FALSE)))
+      as.raw(as.integer(strsplit(digits, ",", fixed = TRUE)[[1L]]))
+    })
+    df[[name]] <- if (requireNamespace("blob", quietly = TRUE)) blob::new_blob(cells) else cells
   }
   df
 }

@@ -333,3 +333,31 @@ test_that("tables: row names, column subsets, time columns, argument errors", {
   expect_s3_class(back$t, "hms")
   expect_equal(as.numeric(back$t), c(0, 3661.5, NA))
 })
+
+test_that("dbConnect(bigint =) decides how int8 comes back; bytea is a blob", {
+  local_sandbox()
+  query <- "select 1234567890123456789::int8 as big, 5::int8 as small, null::int8 as none"
+  as_mode <- function(bigint) {
+    con <- DBI::dbConnect(carto(), credentials = emu_creds(), retries = 0L, bigint = bigint)
+    on.exit(DBI::dbDisconnect(con))
+    DBI::dbGetQuery(con, query)
+  }
+  expect_warning(numeric <- as_mode("numeric"), "beyond 2\\^53")
+  expect_identical(numeric$small, 5)
+  exact <- as_mode("integer64")
+  expect_s3_class(exact$big, "integer64")
+  expect_identical(as.character(exact$big), "1234567890123456789")
+  expect_true(is.na(exact$none))
+  expect_identical(as_mode("character")$big, "1234567890123456789")
+  integer <- as_mode("integer")
+  expect_identical(integer$small, 5L)
+  expect_true(is.na(integer$big))
+  expect_s3_class(catch_condition(DBI::dbConnect(carto(), credentials = emu_creds(), bigint = "int")),
+                  "carto_error_invalid_argument")
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  blobs <- DBI::dbGetQuery(con, "select b from (values ('\\x00ff'::bytea), (''::bytea), (null)) as t(b)")$b
+  expect_s3_class(blobs, "blob")
+  expect_identical(lapply(seq_along(blobs), function(i) blobs[[i]]),
+                   list(as.raw(c(0, 255)), raw(0), NULL))
+})
