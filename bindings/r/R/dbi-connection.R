@@ -319,3 +319,32 @@ setMethod("dbListFields", c("CartoConnection", "Id"),
 #' @export
 setMethod("dbRemoveTable", c("CartoConnection", "Id"),
           methods::getMethod("dbRemoveTable", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @param prefix \code{NULL}: the tables of \code{dbListTables()} and the schemas the key can
+#'   use (as prefixes); or a schema, \code{DBI::Id(schema = "...")}: its tables.
+#' @export
+setMethod("dbListObjects", "CartoConnection", function(conn, prefix = NULL, ...) {
+  if (is.null(prefix)) {
+    tables <- lapply(dbListTables(conn), function(x) DBI::Id(table = x))
+    schemas <- as.character(.con_run(conn, paste(
+      "SELECT nspname AS name FROM pg_namespace WHERE has_schema_privilege(oid, 'USAGE')",
+      "AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname"
+    ))$name)
+    ids <- c(tables, lapply(schemas, function(s) DBI::Id(schema = s)))
+    is_prefix <- rep(c(FALSE, TRUE), c(length(tables), length(schemas)))
+  } else {
+    if (!is(prefix, "Id") || !identical(names(prefix@name), "schema"))
+      .abort_invalid_argument("'prefix' must be NULL or a schema, DBI::Id(schema = \"...\")")
+    schema <- prefix@name[["schema"]]
+    names <- as.character(.con_run(conn, paste0(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ",
+      dbQuoteString(conn, schema), " ORDER BY table_name"
+    ))$name)
+    ids <- lapply(names, function(t) DBI::Id(schema = schema, table = t))
+    is_prefix <- rep(FALSE, length(ids))
+  }
+  out <- data.frame(table = I(unname(ids)), stringsAsFactors = FALSE)
+  out$is_prefix <- is_prefix
+  out
+})

@@ -22,10 +22,6 @@ DBI::dbGetQuery
 #' @export
 DBI::dbIsReadOnly
 
-#' @importFrom DBI dbListObjects
-#' @export
-DBI::dbListObjects
-
 #' @importFrom DBI dbQuoteIdentifier
 #' @export
 DBI::dbQuoteIdentifier

@@ -361,3 +361,19 @@ test_that("dbConnect(bigint =) decides how int8 comes back; bytea is a blob", {
   expect_identical(lapply(seq_along(blobs), function(i) blobs[[i]]),
                    list(as.raw(c(0, 255)), raw(0), NULL))
 })
+
+test_that("dbListObjects() lists tables and schemas, and a schema's tables", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  objects <- DBI::dbListObjects(con)
+  tables <- vapply(objects$table[!objects$is_prefix], function(id) id@name[["table"]], "")
+  expect_setequal(tables, DBI::dbListTables(con))
+  schemas <- vapply(objects$table[objects$is_prefix], function(id) id@name[["schema"]], "")
+  expect_true("demo" %in% schemas)
+  in_demo <- DBI::dbListObjects(con, prefix = DBI::Id(schema = "demo"))
+  expect_true(any(vapply(in_demo$table, function(id) identical(id@name[["table"]], "points_public"), TRUE)))
+  expect_false(any(in_demo$is_prefix))
+  expect_s3_class(catch_condition(DBI::dbListObjects(con, prefix = "demo")),
+                  "carto_error_invalid_argument")
+})

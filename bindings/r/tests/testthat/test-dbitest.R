@@ -10,18 +10,21 @@
 #            (dbSendStatement + dbBind) writes its table with dbWriteTable(temporary = TRUE),
 #            so the bind tests that run a statement cannot run; test-dbi.R binds statements
 #            (repeated, multi-row, unequal lengths, return value) on a regular table instead.
+#            The tweak temporary_tables = FALSE makes DBItest skip its temporary-table tests
+#            (create_temporary_table, temporary_table, remove_table_temporary*) for the same
+#            reason.
 #   JSON     each row is a JSON object keyed by column name, so a SELECT of several unnamed
 #            columns (all named "?column?" by PostgreSQL) returns one of them only
 #            (quote_literal_roundtrip and quote_string_roundtrip select unnamed literals).
-# and one skip that is no limitation: DBItest runs with one connection, and the 64-bit tests
-# need two modes. dbConnect(bigint = "numeric") (the default: JSON numbers read as doubles,
-# with a warning beyond 2^53) runs with test_all(); the tests that want every digit
-# (data_64_bit_lossless, *roundtrip_64_bit_character) run below, in a second context whose
-# connections use bigint = "integer64" (int8 read exactly from the JSON text with bit64).
-# Dates, times and timestamps are typed (date_typed, time_typed, timestamp_typed): the SQL
-# API's `fields` give their types, so they come back as Date, hms and POSIXct.
 #   NAMING   DBItest expects a package name starting with "R" (RSQLite, RPostgres); this
 #            package is cartoauth, the library's name.
+# Three tests are skipped in test_all() only to run in a second context: DBItest uses one
+# connection mode at a time, and the 64-bit tests need two. test_all() connects with
+# dbConnect(bigint = "numeric") (the default: doubles, with a warning beyond 2^53); the tests
+# that want every digit (data_64_bit_lossless, *roundtrip_64_bit_character) run at the end
+# with bigint = "integer64" (int8 read exactly from the JSON text with bit64).
+# Dates, times and timestamps are typed (date_typed, time_typed, timestamp_typed): the SQL
+# API's `fields` give their types, so they come back as Date, hms and POSIXct.
 dbitest_session <- c(
   "begin_commit_return_value", "begin_rollback_return_value", "begin_begin", "begin_commit",
   "begin_write_commit", "begin_rollback", "begin_write_rollback", "begin_write_disconnect",
