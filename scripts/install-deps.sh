@@ -20,6 +20,8 @@ if [ "$profile" = all ]; then
              r-cran-knitr r-cran-markdown pkg-config xz-utils
              # R CMD check --as-cran: checkbashisms (configure, cleanup), pandoc (README.md), qpdf
              devscripts pandoc qpdf)
+  # R DBI backend: time columns as hms, bytea as blob (both also come with r-cran-dbitest)
+  packages+=(r-cran-hms r-cran-blob)
 fi
 
 missing=()

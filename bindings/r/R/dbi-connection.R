@@ -6,10 +6,12 @@
 setClass("CartoConnection", contains = "DBIConnection",
          slots = c(client = "ANY", state = "environment"))
 
-.new_carto_connection <- function(client, owns_client) {
+.new_carto_connection <- function(client, owns_client, bigint = "numeric") {
   state <- new.env(parent = emptyenv())
+  state$bigint <- bigint # how int8 columns come back (dbConnect(bigint =))
   state$valid <- TRUE
   state$owns_client <- owns_client
+  state$open_result <- NULL # the state of the one open CartoResult (R/dbi-result.R)
   methods::new("CartoConnection", client = client, state = state)
 }
 
@@ -23,11 +25,74 @@ setClass("CartoConnection", contains = "DBIConnection",
 # Runs one SQL API request: a data frame with carto_sql()'s column types, and the
 # attributes "fields" and "total_rows" (rows returned, or rows affected by a statement).
 .con_run <- function(con, sql) {
-  out <- carto_sql(as.character(sql), client = .con_client(con))
+  bigint <- con@state$bigint %||% "numeric"
+  # int8 is read exactly (bit64) when possible, so that "numeric" can warn of lost precision.
+  int64 <- bigint != "numeric" || requireNamespace("bit64", quietly = TRUE)
+  out <- carto_sql(as.character(sql), client = .con_client(con), int64 = int64)
   if (is.data.frame(out))
-    return(out)
+    return(.bytea_as_blob(.times_as_hms(.int8_as(out, bigint))))
   # A statement without rows: carto_sql() returns the rows it affected.
   structure(data.frame(), total_rows = out)
+}
+
+# int8 columns (bit64::integer64) as dbConnect(bigint =) asks: "numeric" warns when a value
+# is beyond 2^53, where doubles lose digits; "integer" overflows to NA silently, as DBI
+# specifies.
+.int8_as <- function(df, bigint) {
+  if (bigint == "integer64") return(df)
+  for (i in seq_along(df)) {
+    x <- df[[i]]
+    if (!inherits(x, "integer64")) next
+    df[[i]] <- switch(bigint,
+      integer = suppressWarnings(as.integer(x)),
+      character = as.character(x),
+      numeric = {
+        big <- !is.na(x) & abs(x) > bit64::as.integer64(2)^53
+        if (any(big))
+          warning(sprintf("the int8 column %s has values beyond 2^53, which doubles cannot hold ",
+                          sQuote(names(df)[[i]], FALSE)),
+                  "exactly; connect with bigint = \"integer64\" to keep every digit", call. = FALSE)
+        suppressWarnings(as.numeric(x)) # bit64's own warning would repeat the one above
+      })
+  }
+  df
+}
+
+# carto_sql() keeps SQL `time` columns as the SQL API's strings ("12:34:56.5"); DBI
+# backends return them as hms (seconds since midnight), or difftime without hms.
+.times_as_hms <- function(df) {
+  fields <- attr(df, "fields")
+  for (name in names(fields)) {
+    if (!identical(fields[[name]]$pgtype, "time") || !is.character(df[[name]])) next
+    parts <- strsplit(df[[name]], ":", fixed = TRUE)
+    secs <- vapply(parts, function(p) {
+      if (length(p) != 3L || anyNA(p)) return(NA_real_)
+      sum(as.numeric(p) * c(3600, 60, 1))
+    }, 0)
+    df[[name]] <- if (requireNamespace("hms", quietly = TRUE)) hms::hms(secs)
+                  else structure(secs, units = "secs", class = "difftime")
+  }
+  df
+}
+
+# The SQL API sends bytea as the JSON of a Node.js Buffer, {"type":"Buffer","data":[0,1,...]},
+# which carto_sql() keeps as text; DBI backends return blob::blob (a list of raw vectors, NULL
+# for NULL, without blob).
+.bytea_as_blob <- function(df) {
+  fields <- attr(df, "fields")
+  for (name in names(fields)) {
+    if (!identical(fields[[name]]$pgtype, "bytea") || !is.character(df[[name]])) next
+    cells <- lapply(df[[name]], function(text) {
+      if (is.na(text)) return(NULL)
+      digits <- sub('^\\{"type":"Buffer","data":\\[([0-9,]*)\\]\\}$', "\\1", text)
+      if (identical(digits, text))
+        .abort_invalid_argument(sprintf("the bytea column %s is not in the SQL API's Buffer form",
+                                        sQuote(name, FALSE)))
+      as.raw(as.integer(strsplit(digits, ",", fixed = TRUE)[[1L]]))
+    })
+    df[[name]] <- if (requireNamespace("blob", quietly = TRUE)) blob::new_blob(cells) else cells
+  }
+  df
 }
 
 #' @rdname carto
@@ -36,6 +101,12 @@ setMethod("dbDisconnect", "CartoConnection", function(conn, ...) {
   if (!isTRUE(conn@state$valid)) {
     warning("the CARTO connection was already closed", call. = FALSE)
     return(invisible(FALSE))
+  }
+  open_result <- conn@state$open_result
+  if (!is.null(open_result) && isTRUE(open_result$valid)) {
+    warning("the connection had an open result, now closed: call dbClearResult() when done ",
+            "with a result", call. = FALSE)
+    .close_result_state(open_result)
   }
   conn@state$valid <- FALSE
   if (isTRUE(conn@state$owns_client))
@@ -109,26 +180,32 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
 
 # ---- quoting (PostgreSQL's rules) -------------------------------------------------------
 
+# A string literal per element (NA too: callers replace it); none for none.
+.quote_text <- function(s) {
+  if (!length(s)) return(character())
+  paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
+}
+
 # One SQL literal per element: NULL for NA, PostgreSQL's spellings otherwise.
 .sql_literal <- function(x) {
+  if (!length(x)) return(DBI::SQL(character()))
   if (is.factor(x)) x <- as.character(x)
   if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
-  quote_text <- function(s) paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
   out <- if (inherits(x, "integer64")) {
     paste0(as.character(x), "::int8")
+  } else if (inherits(x, "POSIXt")) {
+    x <- as.POSIXct(x) # POSIXlt is a list: not a blob
+    paste0(.quote_text(format(x, "%Y-%m-%d %H:%M:%OS6", tz = "UTC")), "::timestamptz")
   } else if (inherits(x, "blob") || (is.list(x) && !is.data.frame(x))) {
     vapply(x, function(b) {
       if (is.null(b)) return("NULL")
       if (!is.raw(b)) .abort_invalid_argument("a list to quote must hold raw vectors (blobs)")
       paste0("'\\x", paste(as.character(b), collapse = ""), "'::bytea")
     }, "")
-  } else if (inherits(x, "POSIXt")) {
-    paste0(quote_text(format(as.POSIXct(x), "%Y-%m-%d %H:%M:%OS6", tz = "UTC")),
-           "::timestamptz")
   } else if (inherits(x, "Date")) {
-    paste0(quote_text(format(x, "%Y-%m-%d")), "::date")
+    paste0(.quote_text(format(x, "%Y-%m-%d")), "::date")
   } else if (inherits(x, "difftime")) {
-    paste0(quote_text(paste(as.numeric(x, units = "secs"), "seconds")), "::interval")
+    paste0(.quote_text(paste(as.numeric(x, units = "secs"), "seconds")), "::interval")
   } else if (is.logical(x)) {
     ifelse(x, "TRUE", "FALSE")
   } else if (is.integer(x)) {
@@ -138,7 +215,7 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
            ifelse(is.infinite(x), ifelse(x > 0, "'Infinity'::float8", "'-Infinity'::float8"),
                   sprintf("%.17g", x)))
   } else if (is.character(x)) {
-    quote_text(x)
+    .quote_text(x)
   } else {
     .abort_invalid_argument(sprintf("cannot quote an R object of class %s as SQL",
                                     paste(sQuote(class(x), FALSE), collapse = "/")))
@@ -159,9 +236,15 @@ setMethod("dbQuoteLiteral", "CartoConnection", function(conn, x, ...) {
 #' @rdname carto
 #' @export
 setMethod("dbQuoteString", c("CartoConnection", "character"), function(conn, x, ...) {
-  out <- paste0("'", gsub("'", "''", enc2utf8(x), fixed = TRUE), "'")
+  out <- .quote_text(x)
   out[is.na(x)] <- "NULL"
   DBI::SQL(out)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbQuoteString", c("CartoConnection", "SQL"), function(conn, x, ...) {
+  x # already quoted
 })
 
 # ---- tables -------------------------------------------------------------------------------
@@ -169,8 +252,10 @@ setMethod("dbQuoteString", c("CartoConnection", "character"), function(conn, x, 
 # A table name as SQL: character and Id are quoted, SQL is kept.
 .table_sql <- function(con, name) {
   if (is(name, "SQL")) return(name)
-  if (is.character(name) && length(name) != 1L)
-    .abort_invalid_argument("a table name must be a single string, an Id or SQL")
+  if (is.character(name) && (length(name) != 1L || is.na(name) || !nzchar(name)))
+    .abort_invalid_argument("a table name must be a single non-missing string, an Id or SQL")
+  if (!is.character(name) && !is(name, "Id"))
+    .abort_invalid_argument("a table name must be a single non-missing string, an Id or SQL")
   dbQuoteIdentifier(con, name)
 }
 
@@ -234,3 +319,32 @@ setMethod("dbListFields", c("CartoConnection", "Id"),
 #' @export
 setMethod("dbRemoveTable", c("CartoConnection", "Id"),
           methods::getMethod("dbRemoveTable", c("CartoConnection", "character")))
+
+#' @rdname carto
+#' @param prefix \code{NULL}: the tables of \code{dbListTables()} and the schemas the key can
+#'   use (as prefixes); or a schema, \code{DBI::Id(schema = "...")}: its tables.
+#' @export
+setMethod("dbListObjects", "CartoConnection", function(conn, prefix = NULL, ...) {
+  if (is.null(prefix)) {
+    tables <- lapply(dbListTables(conn), function(x) DBI::Id(table = x))
+    schemas <- as.character(.con_run(conn, paste(
+      "SELECT nspname AS name FROM pg_namespace WHERE has_schema_privilege(oid, 'USAGE')",
+      "AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname"
+    ))$name)
+    ids <- c(tables, lapply(schemas, function(s) DBI::Id(schema = s)))
+    is_prefix <- rep(c(FALSE, TRUE), c(length(tables), length(schemas)))
+  } else {
+    if (!is(prefix, "Id") || !identical(names(prefix@name), "schema"))
+      .abort_invalid_argument("'prefix' must be NULL or a schema, DBI::Id(schema = \"...\")")
+    schema <- prefix@name[["schema"]]
+    names <- as.character(.con_run(conn, paste0(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ",
+      dbQuoteString(conn, schema), " ORDER BY table_name"
+    ))$name)
+    ids <- lapply(names, function(t) DBI::Id(schema = schema, table = t))
+    is_prefix <- rep(FALSE, length(ids))
+  }
+  out <- data.frame(table = I(unname(ids)), stringsAsFactors = FALSE)
+  out$is_prefix <- is_prefix
+  out
+})

@@ -37,6 +37,9 @@
 #'   when \code{credentials} is \code{NULL}; all \code{NULL}: the credentials are resolved.
 #' @param client A \code{\link{carto_client}} to use (the connection does not free it), or
 #'   \code{NULL}.
+#' @param bigint How 64-bit integer (int8) columns are returned: \code{"numeric"} (double,
+#'   exact up to 2^53), \code{"integer64"} (\code{bit64::integer64}, needs \pkg{bit64}),
+#'   \code{"integer"} (overflowing to \code{NA}) or \code{"character"}.
 #' @param ... Options of \code{\link{carto_client}} (e.g. \code{timeout = 60}).
 #' @return \code{carto()}: a \code{CartoDriver}. \code{dbConnect()}: a
 #'   \code{CartoConnection}.
@@ -61,14 +64,15 @@ setClass("CartoDriver", contains = "DBIDriver")
 setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username = NULL,
                                                base_url = NULL, api_key = NULL,
                                                allow_non_secure = FALSE, client = NULL,
-                                               ...) {
+                                               bigint = "numeric", ...) {
+  bigint <- .check_bigint(bigint)
   named <- !is.null(username) || !is.null(base_url) || !is.null(api_key)
   if (!is.null(client)) {
     .client_ptr(client)
     if (!is.null(credentials) || named || length(list(...)))
       .abort_invalid_argument(
         "give either 'client' or credentials and client options, not both")
-    return(.new_carto_connection(client, owns_client = FALSE))
+    return(.new_carto_connection(client, owns_client = FALSE, bigint = bigint))
   }
   if (!is.null(credentials) && named)
     .abort_invalid_argument(
@@ -93,8 +97,18 @@ setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username
   } else {
     .default_settings(creds)
   }
-  .new_carto_connection(.new_carto_client(creds, settings), owns_client = TRUE)
+  .new_carto_connection(.new_carto_client(creds, settings), owns_client = TRUE, bigint = bigint)
 })
+
+.check_bigint <- function(bigint) {
+  choices <- c("numeric", "integer64", "integer", "character")
+  if (!is.character(bigint) || length(bigint) != 1L || !(bigint %in% choices))
+    .abort_invalid_argument(sprintf("'bigint' must be one of %s",
+                                    paste(dQuote(choices, FALSE), collapse = ", ")))
+  if (bigint == "integer64" && !requireNamespace("bit64", quietly = TRUE))
+    .abort_invalid_argument("bigint = \"integer64\" needs the bit64 package, which is not installed")
+  bigint
+}
 
 #' @rdname carto
 #' @param dbObj,object A cartoauth DBI object.
@@ -132,7 +146,7 @@ setMethod("dbDataType", "CartoDriver", function(dbObj, obj, ...) {
     return("BYTEA")
   if (inherits(obj, "POSIXt")) return("TIMESTAMPTZ")
   if (inherits(obj, "Date")) return("DATE")
-  if (inherits(obj, "difftime")) return("INTERVAL")
+  if (inherits(obj, "difftime")) return("TIME") # as DBI's default; hms is a difftime
   if (is.factor(obj)) return("TEXT")
   if (inherits(obj, "AsIs")) return(.sql_type(structure(obj, class = setdiff(class(obj), "AsIs"))))
   switch(typeof(obj),

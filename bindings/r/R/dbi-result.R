@@ -1,6 +1,7 @@
 # CartoResult: the SQL API answers a request in one piece, so a result holds the whole
 # answer and dbFetch() hands it out in chunks. A statement with placeholders waits for
-# dbBind() (parameters are bound in R, see .bind_sql()).
+# dbBind() (parameters are bound in R, see .bind_sql()). A connection has one open result at
+# a time, as DBI specifies: a new one closes the previous one with a warning.
 
 #' @rdname carto
 #' @export
@@ -19,12 +20,36 @@ setClass("CartoResult", contains = "DBIResult",
   state$position <- 0L
   state$rows_affected <- if (is_query) 0L else NA_integer_
   res <- methods::new("CartoResult", connection = conn, statement = statement, state = state)
-  if (!is.null(params)) {
+  .replace_open_result(conn, state)
+  # A result whose request fails is never returned, so nobody could clear it.
+  done <- FALSE
+  on.exit(if (!done) .close_result_state(state), add = TRUE)
+  if (!is.null(params) && (length(params) || length(state$placeholders))) {
     .result_bind(res, params)
   } else if (!length(state$placeholders)) {
     .result_execute(res, statement)
   }
+  done <- TRUE
   res
+}
+
+# Makes `state` the connection's open result; a previous one still open is closed with a
+# warning (DBI: one result set at a time, and forgetting dbClearResult() is a mistake).
+.replace_open_result <- function(conn, state) {
+  previous <- conn@state$open_result
+  if (!is.null(previous) && isTRUE(previous$valid)) {
+    warning("closing the open result of this connection: a connection has one result at a ",
+            "time (call dbClearResult() when done with a result)", call. = FALSE)
+    .close_result_state(previous)
+  }
+  conn@state$open_result <- state
+  invisible(NULL)
+}
+
+.close_result_state <- function(state) {
+  state$valid <- FALSE
+  state$data <- NULL
+  invisible(NULL)
 }
 
 .result_state <- function(res) {
@@ -122,8 +147,14 @@ setClass("CartoResult", contains = "DBIResult",
 
 .result_bind <- function(res, params) {
   state <- .result_state(res)
+  # An atomic vector holds one value per placeholder, as a list of length-one elements would.
+  if (is.atomic(params) && !is.null(params) && is.null(dim(params))) params <- as.list(params)
   if (!is.list(params))
     .abort_invalid_argument("'params' must be a list (or a data frame) of parameter values")
+  if (!length(state$placeholders))
+    .abort_invalid_argument(paste(
+      "the statement has no placeholders ($1, $2, ...), so there is nothing to bind;",
+      "run it without dbBind()"))
   if (!is.null(names(params)) && any(nzchar(names(params))))
     .abort_invalid_argument("named parameters are not supported; use $1, $2, ... and an unnamed list")
   wanted <- if (length(state$placeholders)) max(vapply(state$placeholders, `[[`, 0, 3L)) else 0L
@@ -131,14 +162,17 @@ setClass("CartoResult", contains = "DBIResult",
     .abort_invalid_argument(sprintf("the statement has %d placeholder%s but %d parameter%s given",
                                     wanted, if (wanted == 1L) "" else "s", length(params),
                                     if (length(params) == 1L) " was" else "s were"))
+  for (p in params) {
+    if (!is.atomic(p) && !inherits(p, "blob") && !is.list(p))
+      .abort_invalid_argument(sprintf("cannot bind an R object of class %s as a parameter",
+                                      paste(sQuote(class(p), FALSE), collapse = "/")))
+  }
+  if (any(vapply(params, is.factor, TRUE)))
+    warning("factor parameters are bound as their labels (character)", call. = FALSE)
   lengths <- unique(vapply(params, length, 0L))
   if (length(lengths) > 1L)
     .abort_invalid_argument("all parameters must have the same length")
   rows <- if (length(lengths)) lengths else 1L
-  if (wanted == 0L) {
-    .result_execute(res, res@statement)
-    return(invisible(res))
-  }
   # One request per row of parameters; the answers are stacked.
   data <- NULL
   affected <- 0L
@@ -187,6 +221,11 @@ setMethod("dbFetch", "CartoResult", function(res, n = -1, ...) {
     .abort_invalid_argument("'n' must be a whole number of rows, or -1 / Inf for all of them")
   if (is.null(state$data))
     .abort_invalid_argument("the statement has placeholders: give their values with dbBind() first")
+  if (!state$is_query) {
+    warning("dbFetch() of a statement (dbSendStatement) returns no rows; use dbGetRowsAffected()",
+            call. = FALSE)
+    return(data.frame())
+  }
   df <- state$data
   total <- nrow(df)
   from <- state$position
@@ -211,8 +250,7 @@ setMethod("dbClearResult", "CartoResult", function(res, ...) {
     warning("the result was already cleared", call. = FALSE)
     return(invisible(TRUE))
   }
-  res@state$valid <- FALSE
-  res@state$data <- NULL
+  .close_result_state(res@state)
   invisible(TRUE)
 })
 

@@ -8,14 +8,15 @@
   quoted <- function(s) paste0("\"", gsub("\"", "\"\"", enc2utf8(s), fixed = TRUE), "\"")
   out <- if (inherits(x, "integer64")) {
     as.character(x)
+  } else if (inherits(x, "POSIXt")) {
+    x <- as.POSIXct(x) # POSIXlt is a list: not a blob
+    paste0(format(x, "%Y-%m-%d %H:%M:%OS6", tz = "UTC"), "+00")
   } else if (inherits(x, "blob") || (is.list(x) && !is.data.frame(x))) {
     vapply(x, function(b) if (is.null(b)) "" else paste0("\\x", paste(as.character(b), collapse = "")), "")
-  } else if (inherits(x, "POSIXt")) {
-    paste0(format(as.POSIXct(x), "%Y-%m-%d %H:%M:%OS6", tz = "UTC"), "+00")
   } else if (inherits(x, "Date")) {
     format(x, "%Y-%m-%d")
   } else if (inherits(x, "difftime")) {
-    paste(as.numeric(x, units = "secs"), "seconds")
+    .time_text(as.numeric(x, units = "secs")) # a TIME column, as dbDataType() says
   } else if (is.logical(x)) {
     ifelse(x, "true", "false")
   } else if (is.integer(x)) {
@@ -32,6 +33,13 @@
   missing <- if (is.list(x) && !inherits(x, "integer64")) vapply(x, is.null, TRUE) else is.na(x) & !is.nan(x)
   out[missing] <- ""
   out
+}
+
+# Seconds since midnight as SQL's time of day, "HH:MM:SS.ffffff".
+.time_text <- function(secs) {
+  whole <- floor(secs)
+  sprintf("%02d:%02d:%09.6f", as.integer(whole %/% 3600), as.integer(whole %% 3600 %/% 60),
+          secs - whole + whole %% 60)
 }
 
 # Uploads the rows of `value` into the existing table `table` (SQL) with COPY FROM.
@@ -51,6 +59,27 @@
 }
 
 .is_flag <- function(x) isTRUE(x) || isFALSE(x)
+
+# row.names as DBI::sqlRownamesToColumn() takes it: NULL, TRUE, FALSE, NA or a column name.
+.check_row_names <- function(row.names) {
+  ok <- is.null(row.names) ||
+    (is.logical(row.names) && length(row.names) == 1L) ||
+    (is.character(row.names) && length(row.names) == 1L && !is.na(row.names) && nzchar(row.names))
+  if (!ok)
+    .abort_invalid_argument(paste(
+      "'row.names' must be NULL, TRUE, FALSE, NA or the name of the column for the row names"))
+}
+
+# Column names and SQL types: a named character vector, names unique and non-empty.
+.check_field_types <- function(types, what) {
+  if (!is.character(types) || !length(types) || is.null(names(types)) ||
+      anyNA(names(types)) || !all(nzchar(names(types))) || anyNA(types))
+    .abort_invalid_argument(sprintf(
+      "'%s' must be a named character vector of SQL types, e.g. c(id = \"INTEGER\")", what))
+  if (anyDuplicated(names(types)))
+    .abort_invalid_argument(sprintf("'%s' names the column %s twice", what,
+                                    sQuote(names(types)[anyDuplicated(names(types))], FALSE)))
+}
 
 #' @rdname carto
 #' @param value A data frame to write.
@@ -89,11 +118,16 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
     .abort_invalid_argument("give 'overwrite' or 'append', not both")
   if (append && !is.null(field.types))
     .abort_invalid_argument("'field.types' only applies to a new table, not with append = TRUE")
-  if (!is.null(field.types) && (!is.character(field.types) || is.null(names(field.types)) ||
-                                !all(names(field.types) %in% names(value))))
-    .abort_invalid_argument("'field.types' must be a named character vector of columns of 'value'")
-  value <- DBI::sqlRownamesToColumn(value, row.names)
+  if (!is.null(field.types)) {
+    .check_field_types(field.types, "field.types")
+    if (!all(names(field.types) %in% names(value)))
+      .abort_invalid_argument(sprintf(
+        "'field.types' names columns that 'value' does not have: %s",
+        paste(sQuote(setdiff(names(field.types), names(value)), FALSE), collapse = ", ")))
+  }
+  .check_row_names(row.names)
   table <- .table_sql(conn, name)
+  value <- DBI::sqlRownamesToColumn(value, row.names)
   exists <- dbExistsTable(conn, name)
   if (exists && !overwrite && !append)
     .abort_invalid_argument(sprintf(
@@ -133,10 +167,13 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
 #' @export
 setMethod("dbCreateTable", c("CartoConnection", "ANY"), function(conn, name, fields, ..., row.names = NULL,
                                                        temporary = FALSE) {
+  if (!is.null(row.names))
+    .abort_invalid_argument("dbCreateTable() takes no row names (row.names must be NULL)")
+  if (!.is_flag(temporary))
+    .abort_invalid_argument("'temporary' must be TRUE or FALSE")
   .no_temporary(temporary)
   if (is.data.frame(fields)) fields <- .sql_type(fields)
-  if (!is.character(fields) || is.null(names(fields)))
-    .abort_invalid_argument("'fields' must be a data frame or a named character vector of SQL types")
+  .check_field_types(fields, "fields")
   columns <- paste(dbQuoteIdentifier(conn, names(fields)), fields, collapse = ", ")
   .con_run(conn, paste0("CREATE TABLE ", .table_sql(conn, name), " (", columns, ")"))
   invisible(TRUE)
@@ -149,5 +186,7 @@ setMethod("dbAppendTable", "CartoConnection", function(conn, name, value, ..., r
     .abort_invalid_argument("dbAppendTable() takes no row names (row.names must be NULL)")
   if (!is.data.frame(value))
     .abort_invalid_argument("'value' must be a data frame")
+  if (any(vapply(value, is.factor, TRUE)))
+    warning("factor columns are appended as their labels (character)", call. = FALSE)
   invisible(.copy_rows(conn, .table_sql(conn, name), value))
 })

@@ -232,3 +232,148 @@ test_that("placeholders are found outside literals, identifiers, dollar quotes a
   expect_identical(found("select 'it''s $1' || $2"), 2)
   expect_identical(found("select 1"), numeric())
 })
+
+test_that("bound statements: repeated, several rows, unequal lengths, invisible return", {
+  # DBItest's statement bind tests need temporary tables (see test-dbitest.R); the same
+  # behaviour on a regular table.
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbRemoveTable(con, "dbi_bind", fail_if_missing = FALSE)
+  on.exit(DBI::dbRemoveTable(con, "dbi_bind", fail_if_missing = FALSE), add = TRUE, after = FALSE)
+  DBI::dbWriteTable(con, "dbi_bind", data.frame(a = c(1L, 2L, 2L, 3L, 3L, 3L), b = 0L))
+  res <- DBI::dbSendStatement(con, "UPDATE dbi_bind SET b = b + 1 WHERE a = $1")
+  expect_identical(DBI::dbGetRowsAffected(res), NA_integer_)
+  bound <- withVisible(DBI::dbBind(res, list(2L)))
+  expect_false(bound$visible)
+  expect_identical(bound$value, res)
+  expect_identical(DBI::dbGetRowsAffected(res), 2L)
+  DBI::dbBind(res, list(2L)) # again: the statement runs again
+  expect_identical(DBI::dbGetRowsAffected(res), 2L)
+  DBI::dbBind(res, list(c(1L, 3L))) # one request per row of parameters
+  expect_identical(DBI::dbGetRowsAffected(res), 4L)
+  expect_warning(expect_identical(DBI::dbFetch(res), data.frame()), "returns no rows")
+  DBI::dbClearResult(res)
+  expect_identical(DBI::dbGetQuery(con, "select a, b from dbi_bind order by a, b")$b,
+                   c(1L, 2L, 2L, 1L, 1L, 1L))
+  res <- DBI::dbSendStatement(con, "UPDATE dbi_bind SET b = 0 WHERE a = $1 AND b = $2")
+  on.exit(DBI::dbClearResult(res), add = TRUE, after = FALSE)
+  expect_s3_class(catch_condition(DBI::dbBind(res, list(1:2, 1L))), "carto_error_invalid_argument")
+  expect_s3_class(catch_condition(DBI::dbBind(res, list(1L, data.frame(x = 1)))),
+                  "carto_error_invalid_argument")
+  expect_warning(DBI::dbBind(res, list(factor("1"), 1L)), "factor")
+  expect_identical(DBI::dbGetRowsAffected(res), 1L)
+})
+
+test_that("one open result per connection; binding needs placeholders; a failed request leaves none", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  first <- DBI::dbSendQuery(con, "select 1 as a")
+  expect_warning(second <- DBI::dbSendQuery(con, "select 2 as a"), "one result at a time")
+  expect_false(DBI::dbIsValid(first))
+  expect_s3_class(catch_condition(DBI::dbFetch(first)), "carto_error_invalid_argument")
+  expect_identical(DBI::dbFetch(second)$a, 2L)
+  expect_s3_class(catch_condition(DBI::dbBind(second, list())), "carto_error_invalid_argument")
+  DBI::dbClearResult(second)
+  # a request that fails closes its result: no warning at the next query or at disconnect
+  expect_s3_class(catch_condition(DBI::dbGetQuery(con, "select * from no_such_table")), "carto_error")
+  expect_identical(DBI::dbGetQuery(con, "select 3 as a", params = list())$a, 3L)
+  other <- emu_con()
+  DBI::dbSendQuery(other, "select 1")
+  expect_warning(DBI::dbDisconnect(other), "open result")
+})
+
+test_that("quoting: empty vectors, SQL kept, NA as NULL, POSIXlt", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  expect_identical(length(DBI::dbQuoteString(con, character())), 0L)
+  for (empty in list(integer(), numeric(), character(), logical(), Sys.Date()[0], Sys.time()[0], list()))
+    expect_identical(length(DBI::dbQuoteLiteral(con, empty)), 0L)
+  quoted <- DBI::dbQuoteString(con, c("a", NA))
+  expect_identical(DBI::dbQuoteString(con, quoted), quoted)
+  expect_identical(as.character(DBI::dbQuoteString(con, "NULL")), "'NULL'")
+  lt <- as.POSIXlt("2020-01-02 03:04:05", tz = "UTC")
+  expect_identical(as.character(DBI::dbQuoteLiteral(con, lt)),
+                   "'2020-01-02 03:04:05.000000'::timestamptz")
+})
+
+test_that("tables: row names, column subsets, time columns, argument errors", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbRemoveTable(con, "dbi_rows", fail_if_missing = FALSE)
+  on.exit(DBI::dbRemoveTable(con, "dbi_rows", fail_if_missing = FALSE), add = TRUE, after = FALSE)
+  cars <- head(datasets::mtcars[, c("mpg", "cyl")], 3)
+  DBI::dbWriteTable(con, "dbi_rows", cars, row.names = TRUE)
+  expect_identical(DBI::dbListFields(con, "dbi_rows"), c("row_names", "mpg", "cyl"))
+  expect_equal(DBI::dbReadTable(con, "dbi_rows", row.names = TRUE), cars)
+  expect_s3_class(catch_condition(DBI::dbWriteTable(con, "dbi_rows", cars, row.names = letters)),
+                  "carto_error_invalid_argument")
+  expect_s3_class(catch_condition(DBI::dbWriteTable(con, "dbi_rows", cars, overwrite = TRUE,
+                                                    field.types = c(mpg = "REAL", mpg = "REAL"))),
+                  "carto_error_invalid_argument")
+  expect_s3_class(catch_condition(DBI::dbCreateTable(con, "dbi_x", cars, row.names = TRUE)),
+                  "carto_error_invalid_argument")
+  expect_s3_class(catch_condition(DBI::dbCreateTable(con, NA, cars)), "carto_error_invalid_argument")
+  expect_false(DBI::dbExistsTable(con, "dbi_x"))
+  # a subset of the columns, in another order; the others are NULL
+  DBI::dbAppendTable(con, "dbi_rows", data.frame(cyl = 8, row_names = "extra"))
+  out <- DBI::dbGetQuery(con, "select * from dbi_rows where row_names = 'extra'")
+  expect_identical(out$cyl, 8)
+  expect_true(is.na(out$mpg))
+  expect_warning(DBI::dbAppendTable(con, "dbi_rows", data.frame(row_names = factor("f"))), "factor")
+  # time of day: TIME columns, read back as hms
+  times <- data.frame(t = hms::hms(c(0, 3661.5, NA)))
+  DBI::dbWriteTable(con, "dbi_rows", times, overwrite = TRUE)
+  expect_identical(DBI::dbGetQuery(con, "select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'dbi_rows'::regclass and attname = 't'")$type,
+                   "time without time zone")
+  back <- DBI::dbReadTable(con, "dbi_rows")
+  expect_s3_class(back$t, "hms")
+  expect_equal(as.numeric(back$t), c(0, 3661.5, NA))
+})
+
+test_that("dbConnect(bigint =) decides how int8 comes back; bytea is a blob", {
+  local_sandbox()
+  query <- "select 1234567890123456789::int8 as big, 5::int8 as small, null::int8 as none"
+  as_mode <- function(bigint) {
+    con <- DBI::dbConnect(carto(), credentials = emu_creds(), retries = 0L, bigint = bigint)
+    on.exit(DBI::dbDisconnect(con))
+    DBI::dbGetQuery(con, query)
+  }
+  expect_warning(numeric <- as_mode("numeric"), "beyond 2\\^53")
+  expect_identical(numeric$small, 5)
+  exact <- as_mode("integer64")
+  expect_s3_class(exact$big, "integer64")
+  expect_identical(as.character(exact$big), "1234567890123456789")
+  expect_true(is.na(exact$none))
+  expect_identical(as_mode("character")$big, "1234567890123456789")
+  integer <- as_mode("integer")
+  expect_identical(integer$small, 5L)
+  expect_true(is.na(integer$big))
+  expect_s3_class(catch_condition(DBI::dbConnect(carto(), credentials = emu_creds(), bigint = "int")),
+                  "carto_error_invalid_argument")
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  blobs <- DBI::dbGetQuery(con, "select b from (values ('\\x00ff'::bytea), (''::bytea), (null)) as t(b)")$b
+  expect_s3_class(blobs, "blob")
+  expect_identical(lapply(seq_along(blobs), function(i) blobs[[i]]),
+                   list(as.raw(c(0, 255)), raw(0), NULL))
+})
+
+test_that("dbListObjects() lists tables and schemas, and a schema's tables", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  objects <- DBI::dbListObjects(con)
+  tables <- vapply(objects$table[!objects$is_prefix], function(id) id@name[["table"]], "")
+  expect_setequal(tables, DBI::dbListTables(con))
+  schemas <- vapply(objects$table[objects$is_prefix], function(id) id@name[["schema"]], "")
+  expect_true("demo" %in% schemas)
+  in_demo <- DBI::dbListObjects(con, prefix = DBI::Id(schema = "demo"))
+  expect_true(any(vapply(in_demo$table, function(id) identical(id@name[["table"]], "points_public"), TRUE)))
+  expect_false(any(in_demo$is_prefix))
+  expect_s3_class(catch_condition(DBI::dbListObjects(con, prefix = "demo")),
+                  "carto_error_invalid_argument")
+})
