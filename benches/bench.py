@@ -3,18 +3,19 @@
 
 Run it through benches/run.sh, which installs what it needs and builds everything first. This
 script starts a fixed-response nginx on 127.0.0.1 (a free port, files in a temporary directory
-on tmpfs), runs every benchmark as alternating rounds (A B C, A B C, ...) after one warm-up
-round, checks every run (the programs check every answer; nginx's access log is checked for
+on tmpfs), runs every benchmark as alternating rounds after one warm-up round, the order rotating
+from round to round (A B C, B C A, C A B, ...), checks every run (the programs check every answer; nginx's access log is checked for
 the number of requests, connections and body bytes), prints the tables and writes them into
 benches/RESULTS.md (between the GENERATED markers) when run with the default sizes.
 
 Environment knobs (defaults are the issue's):
-  BENCH_REQUESTS=5000        sequential requests per run (request rate)
+  BENCH_REQUESTS=1000        sequential requests per run (request rate)
   BENCH_BYTES=1073741824     bytes streamed per download / upload run
-  BENCH_RUNS=5               measured rounds per benchmark (after one warm-up round)
+  BENCH_GZIP_BYTES=67108864  bytes per run of the compressed uploads (gzip costs ~8 s per GiB)
+  BENCH_RUNS=30              measured rounds per benchmark (after one warm-up round)
   BENCH_THREADS=8            threads of the threads benchmark (against 1 thread)
-  BENCH_THREAD_REQUESTS=20000  requests per run of the threads benchmark (split over threads)
-  BENCH_RESOLVE_CALLS=20000  carto_resolve calls per run
+  BENCH_THREAD_REQUESTS=8000  requests per run of the threads benchmark (split over threads)
+  BENCH_RESOLVE_CALLS=2000   carto_resolve calls per run
   BENCH_ONLY=requests,download,upload,threads,resolve   a subset, comma-separated
   BENCH_PYTHON=1             0 leaves out carto-python
   BENCH_NICE=-10             niceness of nginx and the clients when run as root (0: unchanged),
@@ -30,8 +31,10 @@ Paths (set by run.sh): BENCH_BIN (C programs), BENCH_VENV_PYTHON, BENCH_LIB_DIR.
 
 import base64
 import json
+import math
 import os
 import platform
+import random
 import re
 import shlex
 import shutil
@@ -50,12 +53,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 DEFAULTS = {
-    "BENCH_REQUESTS": 5000,
+    "BENCH_REQUESTS": 1000,
     "BENCH_BYTES": 1 << 30,
-    "BENCH_RUNS": 5,
+    "BENCH_GZIP_BYTES": 64 << 20,
+    "BENCH_RUNS": 30,
     "BENCH_THREADS": 8,
-    "BENCH_THREAD_REQUESTS": 20000,
-    "BENCH_RESOLVE_CALLS": 20000,
+    "BENCH_THREAD_REQUESTS": 8000,
+    "BENCH_RESOLVE_CALLS": 2000,
 }
 ALL_BENCHMARKS = ["requests", "download", "upload", "threads", "resolve"]
 
@@ -258,32 +262,53 @@ class RunError(Exception):
 
 
 def run_measured(argv, env=None, shell=False, cpus=None):
-    """Runs argv under /usr/bin/time -v (pinned to `cpus` with taskset when given); returns its
-    stdout, the process' wall time, its peak RSS (KiB) and CPU seconds."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
-        command = ["taskset", "-c", cpu_list(cpus)] if cpus else []
+    """Runs argv under `/usr/bin/time -v` (and `taskset -c` when `cpus` is given) and returns
+    its stdout, the process' wall time, its peak RSS (KiB) and its CPU seconds (user + system,
+    with the children it waited for: the shell pipelines).
+
+    The peak RSS is /usr/bin/time's: a process started straight from this script would inherit
+    the script's own high-water mark through exec. The CPU time is wait4(2)'s of the whole
+    tree (the program, and /usr/bin/time's own ~1 ms): the kernel's totals are exact, where
+    /usr/bin/time's report rounds to 10 ms, too coarse for runs of a few tens of milliseconds."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing, \
+            tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        command = ["taskset", "-c", cpu_list(cpus)] if cpus else []  # taskset execs: same process
         command += ["/usr/bin/time", "-v", "-o", timing.name]
         command += ["sh", "-c", argv] if shell else argv
+        actions = [(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
         start = time.perf_counter()
-        proc = subprocess.run(command, capture_output=True, text=True, env=env)
+        pid = os.posix_spawnp(command[0], command, os.environ if env is None else env,
+                              file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - start
         report = timing.read()
-    if proc.returncode != 0:
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
         shown = argv if shell else shlex.join(argv)
-        raise RunError(f"{shown} failed ({proc.returncode}):\n{proc.stderr}{proc.stdout}")
-
-    def field(name):
-        match = re.search(rf"{re.escape(name)}: ([0-9.:]+)", report)
-        if not match:
-            raise RunError(f"no '{name}' in /usr/bin/time's report:\n{report}")
-        return match.group(1)
-
+        raise RunError(f"{shown} failed ({code}):\n{stderr}{stdout}")
+    match = re.search(r"Maximum resident set size \(kbytes\): ([0-9]+)", report)
+    if not match:
+        raise RunError(f"no peak RSS in /usr/bin/time's report:\n{report}")
     return {
-        "stdout": proc.stdout,
+        "stdout": stdout,
         "process_wall": wall,
-        "rss_kib": int(field("Maximum resident set size (kbytes)")),
-        "cpu": float(field("User time (seconds)")) + float(field("System time (seconds)")),
+        "rss_kib": int(match.group(1)),
+        "cpu": usage.ru_utime + usage.ru_stime,
     }
+
+
+def program_result(measured):
+    """Adds the JSON line a benchmark program printed to `measured`. A program that times a
+    loop reports the loop's own CPU time too ("cpu_seconds"); that, not the whole process'
+    (start-up, Python's imports), is then the client CPU, over the same interval as its time."""
+    result = json_line(measured["stdout"])
+    measured.update(result)
+    if "cpu_seconds" in result:
+        measured["process_cpu"], measured["cpu"] = measured["cpu"], result["cpu_seconds"]
+    return measured
 
 
 def json_line(stdout):
@@ -318,23 +343,37 @@ class Variant:
         return result
 
 
+def proc_stat_cpu():
+    """The machine's CPU time so far (all cores) from /proc/stat, in seconds: user, nice,
+    system, idle, iowait, irq, softirq, steal."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return [x / os.sysconf("SC_CLK_TCK") for x in fields + [0] * (8 - len(fields))]
+
+
 def machine_busy_seconds():
-    """Non-idle CPU time of the whole machine so far (all cores), from /proc/stat."""
-    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    """Non-idle CPU time of the whole machine so far (all cores), steal left out."""
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = proc_stat_cpu()
+    return user + nice + system + irq + softirq
+
+
+def steal_seconds():
+    """Time the hypervisor ran something else while this VM's CPUs wanted to run (all cores)."""
+    return proc_stat_cpu()[7]
 
 
 def rounds(server, variants, runs, loads):
-    """One warm-up round, then `runs` measured rounds; each round runs every variant in turn.
-    Appends the 1-minute load average before and after each measured round to `loads`."""
+    """One warm-up round, then `runs` measured rounds; each round runs every variant once, the
+    order rotating from round to round (A B C, B C A, C A B, ...), so that no contender always
+    runs first, or always after the same one. Appends the 1-minute load average before and
+    after each measured round to `loads`."""
     log("    warm-up: " + ", ".join(v.key for v in variants))
     for variant in variants:
         variant.run(server)
     results = {v.key: [] for v in variants}
     for r in range(runs):
         before = load_average()
-        for variant in variants:
+        shift = r % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
             result = variant.run(server)
             results[variant.key].append(result)
         loads.append((before, load_average()))
@@ -481,6 +520,8 @@ class Suite:
         self.notes = []  # said under the section being built
         self.placement = Placement("unpinned", None, None)
         self.loads = []  # (before, after) 1-minute load average of each round of the current table
+        self.steal_share = 0.0  # share of the machine's CPU time stolen by the hypervisor, same table
+        self.raw = []  # every measured run of every table, for RESULTS.rounds.json
 
     def place(self, placement):
         """Runs what follows with nginx and the clients placed as `placement` says."""
@@ -492,7 +533,10 @@ class Suite:
 
     def rounds(self, variants):
         self.loads = []
-        return rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads)
+        steal, started = steal_seconds(), time.monotonic()
+        results = rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads)
+        self.steal_share = (steal_seconds() - steal) / ((time.monotonic() - started) * os.cpu_count())
+        return results
 
     def c_program(self, name, *args):
         return [str(self.bin / name), *map(str, args)]
@@ -502,8 +546,7 @@ class Suite:
         would leave out reading the file); otherwise the program's own timer (the loop)."""
 
         def run():
-            measured = self.measure(argv, env=self.env)
-            measured.update(json_line(measured["stdout"]))
+            measured = program_result(self.measure(argv, env=self.env))
             if process_wall:
                 measured["transfer_seconds"] = measured["seconds"]
                 measured["seconds"] = measured["process_wall"]
@@ -578,9 +621,11 @@ class Suite:
         copy_query = "COPY bench_points FROM STDIN WITH (FORMAT csv)"
         url = f"{s.base_url}/api/v2/sql/copyfrom?" + urllib.parse.urlencode({"q": copy_query})
         auth = ["-H", f"Authorization: {s.authorization}"]
-        plain, gz = check_upload(size, False), check_upload(size, True)
+        gzip_size = self.config["BENCH_GZIP_BYTES"]
+        gzip_data = str(self.workdir / "data-gzip.csv")
+        plain, gz = check_upload(size, False), check_upload(gzip_size, True)
 
-        def curl_variant(key, label, curl_args, check, shell_prefix=None):
+        def curl_variant(key, label, curl_args, check, shell_prefix=None, work=size):
             argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_upload} %{time_total}",
                     *auth, *curl_args, url]
             if shell_prefix:
@@ -593,11 +638,11 @@ class Suite:
                 status, uploaded, seconds = measured["stdout"].split()
                 expect(status == "200", f"curl: {measured['stdout']}")
                 measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds),
-                                bytes=size, sent=int(uploaded))
+                                bytes=work, sent=int(uploaded))
                 return measured
 
             shown = command if shell_prefix else shlex.join(command)
-            return Variant(key, label, shown.replace(s.authorization, "Basic …"), run, check, size, "B")
+            return Variant(key, label, shown.replace(s.authorization, "Basic …"), run, check, work, "B")
 
         octet = ["-H", "Content-Type: application/octet-stream"]
         data = str(self.data_file)
@@ -617,21 +662,22 @@ class Suite:
         variants += [
             curl_variant("curl-T", "curl -T file -X POST (streams the file)",
                          ["-T", data, "-X", "POST", *octet], plain),
-            self.program_variant("cartoauth-gzip", "cartoauth C ABI, carto_request_set_gzip (level 1, chunked)",
-                                 self.c_program("upload_cartoauth", s.base_url, API_KEY, data, "gzip"), gz, size, "B", process_wall=True),
-            curl_variant("gzip|curl", "gzip -1 | curl -T - (curl cannot compress a body: 2 processes)",
+            self.program_variant("cartoauth-gzip", f"cartoauth C ABI, carto_request_set_gzip (level 1, chunked), {fmt_bytes(gzip_size)}",
+                                 self.c_program("upload_cartoauth", s.base_url, API_KEY, gzip_data, "gzip"), gz, gzip_size, "B", process_wall=True),
+            curl_variant("gzip|curl", f"gzip -1 | curl -T - (curl cannot compress a body: 2 processes), {fmt_bytes(gzip_size)}",
                          ["-T", "-", "-X", "POST", *octet, "-H", "Content-Encoding: gzip"], gz,
-                         shell_prefix=f"gzip -1 -c {shlex.quote(data)}"),
+                         shell_prefix=f"gzip -1 -c {shlex.quote(gzip_data)}", work=gzip_size),
         ]
         if self.with_python:
-            for mode, check in (("plain", plain), ("gzip", gz)):
+            for mode, check, path, work in (("plain", plain, data, size), ("gzip", gz, gzip_data, gzip_size)):
                 variants.append(self.program_variant(
                     f"carto-python-{mode}",
-                    f"carto-python CopySQLClient.copyfrom_file_path(compress={mode == 'gzip'})",
-                    [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, data, mode],
-                    check, size, "B", process_wall=True))
+                    f"carto-python CopySQLClient.copyfrom_file_path(compress={mode == 'gzip'})"
+                    + (f", {fmt_bytes(gzip_size)}" if mode == "gzip" else ""),
+                    [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, path, mode],
+                    check, work, "B", process_wall=True))
         results = self.rounds(variants)
-        self.add_table("3. Streaming upload", f"{fmt_bytes(size)} COPY FROM body (CSV-like rows); nginx reads the whole body before answering", variants, results, baseline="cartoauth", rate="MiB/s",
+        self.add_table("3. Streaming upload", f"{fmt_bytes(size)} COPY FROM body (CSV-like rows), and {fmt_bytes(gzip_size)} for the compressed uploads (the first {fmt_bytes(gzip_size)} of the same rows: gzip -1 costs about 8 s of CPU per GiB); nginx reads the whole body before answering", variants, results, baseline="cartoauth", rate="MiB/s",
                        extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
         return results
 
@@ -665,8 +711,7 @@ class Suite:
 
         def variant(key, label, argv):
             def run():
-                measured = self.measure(argv, env=env)
-                measured.update(json_line(measured["stdout"]))
+                measured = program_result(self.measure(argv, env=env))
                 return measured
 
             return Variant(key, label, "CARTO_CONFIG_DIR=<tmp>/config " + shlex.join(argv), run,
@@ -687,8 +732,8 @@ class Suite:
                   per_call=False, extra_baselines=None):
         rows = ["| client | time (s) median [min–max] | " + (
             "µs per call median [min–max]" if per_call else f"{rate} median") +
-            " | peak RSS MiB median [max] | client CPU s | nginx CPU s | other CPU s | paired ratio, median [min–max] |"
-            " paired client-CPU ratio, median [min–max] |",
+            " | peak RSS MiB median [max] | client CPU s median | nginx CPU s | other CPU s |"
+            " paired ratio [95% CI] | paired client-CPU ratio [95% CI] |",
             "|---|---|---|---|---|---|---|---|---|"]
         base = results[baseline]
         groups = {baseline: None}
@@ -711,32 +756,70 @@ class Suite:
                 cpu_ratio = ratio
             else:
                 ref = results[ref_key]
-                paired = [r["seconds"] / b["seconds"] for r, b in zip(runs, ref)]
-                ratio = f"{fmt_range(paired, 2)}× the time of {ref_key}"
-                cpu_ratio = f"{fmt_range(paired_cpu(runs, ref), 2)}× the CPU of {ref_key}"
+                ratio = f"{fmt_ratio(paired_time(runs, ref))}× the time of {ref_key}"
+                cpu_ratio = f"{fmt_ratio(paired_cpu(runs, ref))}× the CPU of {ref_key}"
                 if speedup:
-                    ratio = f"speed-up {fmt_range([b['seconds'] and r['seconds'] / b['seconds'] for r, b in zip(runs, ref)], 2)}× (1-thread time / {ref_key} time)"
-                    cpu_ratio = f"{fmt_range(paired_cpu(runs, ref), 2)}× the CPU of {ref_key} (per request: same work)"
+                    ratio = f"speed-up {fmt_ratio(paired_time(runs, ref))}× (1-thread time / {ref_key} time)"
+                    cpu_ratio = f"{fmt_ratio(paired_cpu(runs, ref))}× the CPU of {ref_key} (per request: same work)"
             rows.append(
                 f"| {v.label} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
-                f"{statistics.median(r['cpu'] for r in runs):.2f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} | {cpu_ratio} |")
+                f"{statistics.median(r['cpu'] for r in runs):.3f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} | {cpu_ratio} |")
+            self.raw.append({"table": title, "placement": self.placement.name, "client": v.key,
+                             "runs": [{k: x for k, x in r.items() if k != "stdout"} for r in runs]})
         commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
         if self.notes:
             commands += "\n\n" + "\n".join(f"Note: {n}" for n in self.notes)
             self.notes = []
-        loads = "; ".join(f"{a:.2f}→{b:.2f}" for a, b in self.loads)
-        text = (f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, in the order {', '.join(v.key for v in variants)}. "
+        during = [x for pair in self.loads for x in pair]
+        conditions = (f"Load average (1 min): {self.loads[0][0]:.2f} before the first measured round, "
+                      f"{min(during):.2f}–{max(during):.2f} during the rounds, {self.loads[-1][1]:.2f} after the last. "
+                      f"Steal (CPU time the hypervisor gave to others): {self.steal_share * 100:.1f}% of the machine's.")
+        text = (f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, each running "
+                f"{', '.join(v.key for v in variants)} once, the order rotating from round to round. "
                 f"CPU placement: {self.placement.describe()}.\n\n" + "\n".join(rows) +
-                f"\n\nLoad average (1 min) before→after each measured round: {loads}.\n\nCommands:\n{commands}\n")
+                f"\n\n{conditions}\n\nCommands:\n{commands}\n")
         title = f"{title} ({self.placement.name})"
         self.sections.append((title, text))
         print(f"\n## {title}\n\n{text}", flush=True)
 
 
+def paired_time(runs, ref):
+    """This contender's time over the reference's, round by round."""
+    return [r["seconds"] / b["seconds"] for r, b in zip(runs, ref)]
+
+
+TRIM = 0.1  # share of the paired ratios dropped at each end before averaging
+
+
+def trimmed_geomean(ratios):
+    """The geometric mean of the paired ratios, the lowest and highest 10% left out. On a VM
+    a run's speed varies by ±15% from one process to the next whatever its length (measured:
+    runs of 4 ms to 4 s vary alike), so the estimate must average many short rounds; this
+    uses them better than the median and is not moved by a few outliers."""
+    logs = sorted(math.log(r) for r in ratios)
+    cut = int(len(logs) * TRIM)
+    kept = logs[cut:len(logs) - cut] or logs
+    return math.exp(statistics.fmean(kept))
+
+
+def ratio_summary(ratios):
+    """(estimate, low, high): the trimmed geometric mean and its 95% bootstrap interval
+    (2000 resamples of the rounds, a fixed seed so that a report can be recomputed)."""
+    estimate = trimmed_geomean(ratios)
+    rng = random.Random(1)
+    boot = sorted(trimmed_geomean(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+    return estimate, boot[int(0.025 * len(boot))], boot[int(0.975 * len(boot)) - 1]
+
+
+def fmt_ratio(ratios, digits=2):
+    estimate, low, high = ratio_summary(ratios)
+    return f"{estimate:.{digits}f} [{low:.{digits}f}–{high:.{digits}f}]"
+
+
 def paired_cpu(runs, ref):
     """Client CPU time over the reference's, round by round (a run of no measurable CPU counts
-    as one clock tick)."""
-    tick = 1 / os.sysconf("SC_CLK_TCK")
+    as one microsecond)."""
+    tick = 1e-6
     return [max(r["cpu"], tick) / max(b["cpu"], tick) for r, b in zip(runs, ref)]
 
 
@@ -756,12 +839,12 @@ def fmt_bytes(n):
 # Targets and machine
 
 
-def median_ratio(results, a, b):
-    return statistics.median(x["seconds"] / y["seconds"] for x, y in zip(results[a], results[b]))
+def time_ratio(results, a, b):
+    return trimmed_geomean(paired_time(results[a], results[b]))
 
 
-def median_cpu_ratio(results, a, b):
-    return statistics.median(paired_cpu(results[a], results[b]))
+def cpu_ratio(results, a, b):
+    return trimmed_geomean(paired_cpu(results[a], results[b]))
 
 
 def targets(by_placement, config):
@@ -769,7 +852,7 @@ def targets(by_placement, config):
     lines = []
     for placement, all_results in by_placement.items():
         lines += placement_targets(placement, all_results, config)
-    return "| | placement | target: measured (paired median) |\n|---|---|---|\n" + "\n".join(lines) + "\n"
+    return "| | placement | target: measured (paired ratio, trimmed geometric mean over the rounds) |\n|---|---|---|\n" + "\n".join(lines) + "\n"
 
 
 def placement_targets(placement, all_results, config):
@@ -780,35 +863,35 @@ def placement_targets(placement, all_results, config):
 
     r = all_results.get("requests")
     if r:
-        ratio = median_ratio(r, "cartoauth", "libcurl")
+        ratio = time_ratio(r, "cartoauth", "libcurl")
         line(ratio <= 1.0, f"request loop ≤ 1.0× libcurl's wall time: {ratio:.2f}×")
-        cpu = median_cpu_ratio(r, "cartoauth", "libcurl")
+        cpu = cpu_ratio(r, "cartoauth", "libcurl")
         line(cpu <= 1.0, f"request loop client CPU ≤ 1.0× libcurl's: {cpu:.2f}×")
         if "carto-python-get" in r:
-            faster = median_ratio(r, "carto-python-get", "cartoauth")
+            faster = time_ratio(r, "carto-python-get", "cartoauth")
             line(faster >= 8, f"request loop ≥ 8× faster than carto-python (GET): {faster:.1f}×")
         rss = max(x["rss_kib"] for x in r["cartoauth"]) / 1024
         line(rss <= 12, f"request loop peak RSS ≤ 12 MiB: {rss:.1f} MiB (max of the runs)")
     r = all_results.get("download")
     if r:
-        ratio = median_ratio(r, "cartoauth", "curl")
+        ratio = time_ratio(r, "cartoauth", "curl")
         line(ratio <= 1.1, f"{fmt_bytes(config['BENCH_BYTES'])} download ≤ 1.1× curl's wall time: {ratio:.2f}×")
-        cpu = median_cpu_ratio(r, "cartoauth", "curl")
+        cpu = cpu_ratio(r, "cartoauth", "curl")
         line(cpu <= 1.1, f"{fmt_bytes(config['BENCH_BYTES'])} download ≤ 1.1× curl's client CPU: {cpu:.2f}×")
         rss = max(x["rss_kib"] for x in r["cartoauth"]) / 1024
         line(rss <= 16, f"download peak RSS ≤ 16 MiB: {rss:.1f} MiB")
     r = all_results.get("upload")
     if r:
         for other in [k for k in ("curl-data-binary", "curl-T") if k in r]:
-            throughput = 1 / median_ratio(r, "cartoauth", other)
+            throughput = 1 / time_ratio(r, "cartoauth", other)
             line(throughput >= 0.9, f"upload throughput ≥ 0.9× {other}'s: {throughput:.2f}× "
-                 f"(client CPU {median_cpu_ratio(r, 'cartoauth', other):.2f}× {other}'s)")
+                 f"(client CPU {cpu_ratio(r, 'cartoauth', other):.2f}× {other}'s)")
         rss = max(x["rss_kib"] for key in ("cartoauth", "cartoauth-gzip") for x in r[key]) / 1024
-        line(rss <= 16, f"upload in constant memory: peak RSS {rss:.1f} MiB for a {fmt_bytes(config['BENCH_BYTES'])} body, gzip on or off")
+        line(rss <= 16, f"upload in constant memory: peak RSS {rss:.1f} MiB, plain ({fmt_bytes(config['BENCH_BYTES'])}) or gzip ({fmt_bytes(config['BENCH_GZIP_BYTES'])})")
     r = all_results.get("threads")
     if r:
         threads = config["BENCH_THREADS"]
-        speedup = median_ratio(r, "1 thread", f"{threads} threads")
+        speedup = time_ratio(r, "1 thread", f"{threads} threads")
         text = f"{threads} threads ≥ 1.6× one thread's requests/s: {speedup:.2f}×"
         if placement == "pinned":  # every client thread on one core: a target for unpinned only
             lines.append(f"| (not a target) | {placement} | {text}, the client's threads confined to one core |")
@@ -894,6 +977,8 @@ def main():
         if {"download", "upload"} & set(only):
             log(f"== writing {fmt_bytes(config['BENCH_BYTES'])} of CSV-like rows to {data_file}")
             write_data_file(data_file, config["BENCH_BYTES"])
+            write_data_file(workdir / "data-gzip.csv", config["BENCH_GZIP_BYTES"])
+            (workdir / "data-gzip.csv").chmod(0o644)
         else:
             data_file.write_bytes(b"")
         data_file.chmod(0o644)
@@ -912,7 +997,9 @@ def main():
         print("\n## Targets\n\n" + targets(all_results, config))
         if results_path != "-":
             write_results(Path(results_path), report)
-            log(f"== wrote {results_path}")
+            rounds_path = Path(results_path).with_suffix(".rounds.json")
+            write_rounds(rounds_path, suite.raw, config)
+            log(f"== wrote {results_path} and {rounds_path}")
         log(f"== done in {elapsed:.0f} s")
     finally:
         if server is not None:
@@ -986,6 +1073,17 @@ def build_report(suite, all_results, config, elapsed):
 
 BEGIN = "<!-- BEGIN GENERATED (benches/bench.py rewrites this part) -->"
 END = "<!-- END GENERATED -->"
+
+
+def write_rounds(path, raw, config):
+    """Every measured run behind the report's tables (times, CPU, RSS, nginx's CPU), one client
+    of one table per line, so that any statistic can be recomputed from the published runs."""
+    def rounded(run):
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in run.items()}
+
+    lines = [json.dumps({"config": config, "commit": command_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"]).strip()})]
+    lines += [json.dumps(dict(entry, runs=[rounded(r) for r in entry["runs"]])) for entry in raw]
+    path.write_text("[\n" + ",\n".join(lines) + "\n]\n")
 
 
 def write_results(path, report):

@@ -5,7 +5,7 @@
  *
  *     resolve_cartoauth resolve|load N [PATH]
  *
- * Prints one JSON line: {"seconds": ..., "calls": N}.
+ * Prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "calls": N}.
  */
 #include <stdbool.h>
 
@@ -20,6 +20,7 @@ int main(int argc, char **argv) {
     }
     long n = bench_parse_count(argv[2], "N");
     double start = bench_now();
+    double cpu_start = bench_cpu_now();
     for (long i = 0; i < n; i++) {
         carto_credentials *credentials = NULL;
         carto_status status = resolve ? carto_resolve(NULL, &credentials)
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
         carto_credentials_free(credentials);
     }
     double seconds = bench_now() - start;
-    printf("{\"seconds\": %.6f, \"calls\": %ld}\n", seconds, n);
+    double cpu_seconds = bench_cpu_now() - cpu_start;
+    printf("{\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"calls\": %ld}\n", seconds, cpu_seconds, n);
     return 0;
 }

@@ -5,7 +5,7 @@
  *     sql_cartoauth BASE_URL API_KEY N sql|request
  *
  * sql: carto_client_sql for every query; request: one carto_request_new_sql, sent N times with
- * carto_client_send. Prints one JSON line: {"seconds": ..., "requests": N}. The time covers
+ * carto_client_send. Prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "requests": N}. The time covers
  * creating the client and the N requests.
  */
 #include <stdbool.h>
@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
     check_ok(carto_credentials_new(NULL, argv[2], argv[1], true, &credentials), "credentials");
 
     double start = bench_now();
+    double cpu_start = bench_cpu_now();
     carto_client *client = NULL;
     check_ok(carto_client_new(credentials, NULL, &client), "client");
     carto_request *request = NULL;
@@ -57,11 +58,12 @@ int main(int argc, char **argv) {
     carto_request_free(request);
     carto_client_free(client);
     double seconds = bench_now() - start;
+    double cpu_seconds = bench_cpu_now() - cpu_start;
 
     carto_credentials_free(credentials);
     if (carto_handle_count() != 0) {
         BENCH_DIE("sql_cartoauth: %zu handles leaked", carto_handle_count());
     }
-    printf("{\"seconds\": %.6f, \"requests\": %ld}\n", seconds, n);
+    printf("{\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"requests\": %ld}\n", seconds, cpu_seconds, n);
     return 0;
 }

@@ -5,7 +5,7 @@
  *
  *     sql_curl URL AUTHORIZATION_HEADER N
  *
- * Prints one JSON line: {"seconds": ..., "requests": N}. The time covers creating the handle
+ * Prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "requests": N}. The time covers creating the handle
  * and the N requests.
  */
 #include <curl/curl.h>
@@ -53,6 +53,7 @@ int main(int argc, char **argv) {
     }
 
     double start = bench_now();
+    double cpu_start = bench_cpu_now();
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = curl_slist_append(NULL, argv[2]);
     if (curl == NULL || headers == NULL) {
@@ -79,9 +80,10 @@ int main(int argc, char **argv) {
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     double seconds = bench_now() - start;
+    double cpu_seconds = bench_cpu_now() - cpu_start;
 
     free(buffer.data);
     curl_global_cleanup();
-    printf("{\"seconds\": %.6f, \"requests\": %ld}\n", seconds, n);
+    printf("{\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"requests\": %ld}\n", seconds, cpu_seconds, n);
     return 0;
 }

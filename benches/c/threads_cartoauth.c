@@ -4,7 +4,7 @@
  *
  *     threads_cartoauth BASE_URL API_KEY THREADS TOTAL
  *
- * Prints one JSON line: {"seconds": ..., "requests": ..., "threads": T}. The time runs from
+ * Prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "requests": ..., "threads": T}. The time runs from
  * starting the threads to joining the last one (the client is created before).
  */
 #include <pthread.h>
@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
     pthread_t ids[64];
     struct job jobs[64];
     double start = bench_now();
+    double cpu_start = bench_cpu_now();
     for (long t = 0; t < threads; t++) {
         jobs[t] = (struct job){client, total / threads, 0};
         if (pthread_create(&ids[t], NULL, work, &jobs[t]) != 0) {
@@ -77,11 +78,12 @@ int main(int argc, char **argv) {
         failed |= jobs[t].failed;
     }
     double seconds = bench_now() - start;
+    double cpu_seconds = bench_cpu_now() - cpu_start;
     carto_client_free(client);
     carto_credentials_free(credentials);
     if (failed) {
         return 1;
     }
-    printf("{\"seconds\": %.6f, \"requests\": %ld, \"threads\": %ld}\n", seconds, total, threads);
+    printf("{\"seconds\": %.6f, \"cpu_seconds\": %.6f, \"requests\": %ld, \"threads\": %ld}\n", seconds, cpu_seconds, total, threads);
     return 0;
 }

@@ -5,7 +5,7 @@
 
 get: SQLClient.send(q, do_post=False), a GET like cartoauth's and curl's; post: the default
 SQLClient.send(q), which POSTs a form. carto-python sends the key as ?api_key=... (its only
-way); prints one JSON line: {"seconds": ..., "requests": N}.
+way); prints one JSON line: {"seconds": ..., "cpu_seconds": ..., "requests": N}.
 """
 
 import json
@@ -25,13 +25,15 @@ def main():
 
     do_post = {"get": False, "post": True}[mode]
     start = time.perf_counter()
+    cpu_start = time.process_time()
     sql = SQLClient(APIKeyAuthClient(base_url, api_key))
     for _ in range(n):
         answer = sql.send(QUERY, do_post=do_post)
         if answer["total_rows"] != 1 or not isinstance(answer["rows"], list):
             raise SystemExit(f"unexpected answer {answer!r}")
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": round(seconds, 6), "requests": n}))
+    cpu_seconds = time.process_time() - cpu_start
+    print(json.dumps({"seconds": round(seconds, 6), "cpu_seconds": round(cpu_seconds, 6), "requests": n}))
 
 
 if __name__ == "__main__":
