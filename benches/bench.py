@@ -24,6 +24,9 @@ Environment knobs (defaults are the issue's):
                              nginx's worker on one core, the client on another (taskset)
   BENCH_MAX_LOAD=1           load average above which a run warns (and a run that writes results
                              waits up to BENCH_IDLE_WAIT=300 seconds, then refuses)
+  BENCH_MAX_STEAL=2          a round during which the hypervisor stole more than this percentage
+                             of the machine's CPU time is measured again (at most BENCH_RUNS times
+                             per table)
   BENCH_RESULTS=path         where to write the report ("-": nowhere; default: benches/RESULTS.md
                              when every size knob is at its default, else nowhere)
 Paths (set by run.sh): BENCH_BIN (C programs), BENCH_VENV_PYTHON, BENCH_LIB_DIR.
@@ -207,11 +210,12 @@ http {{
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
 
-    def new_log_lines(self):
-        """Access log lines written since the last call (SIGUSR1 makes the worker flush)."""
+    def new_log_lines(self, expected=True):
+        """Access log lines written since the last call (SIGUSR1 makes the worker flush). When
+        lines are `expected`, waits up to 2 s for the log to stop growing; otherwise looks once."""
         self.process.send_signal(signal.SIGUSR1)
         size = -1
-        for _ in range(100):
+        for _ in range(100 if expected else 1):
             time.sleep(0.02)
             current = self.access_log.stat().st_size if self.access_log.exists() else 0
             if current == size and current > self.log_offset:
@@ -322,8 +326,9 @@ def json_line(stdout):
 class Variant:
     """One contender of a benchmark: how to run it and how to check nginx's log of the run."""
 
-    def __init__(self, key, label, command, run, check, work, unit):
+    def __init__(self, key, label, command, run, check, work, unit, requests=True):
         self.key = key
+        self.requests = requests  # whether a run sends requests to nginx (its log is awaited)
         self.label = label
         self.command = command  # shown in the report
         self._run = run
@@ -339,7 +344,7 @@ class Variant:
         # CPU time the rest of the machine used meanwhile (other people's builds, ...).
         busy = machine_busy_seconds() - busy_before
         result["other_cpu"] = max(0.0, busy - result["cpu"] - result["server_cpu"])
-        self._check(server.new_log_lines(), result)
+        self._check(server.new_log_lines(expected=self.requests), result)
         return result
 
 
@@ -361,24 +366,40 @@ def steal_seconds():
     return proc_stat_cpu()[7]
 
 
-def rounds(server, variants, runs, loads):
+def rounds(server, variants, runs, loads, max_steal, repeated):
     """One warm-up round, then `runs` measured rounds; each round runs every variant once, the
     order rotating from round to round (A B C, B C A, C A B, ...), so that no contender always
     runs first, or always after the same one. Appends the 1-minute load average before and
-    after each measured round to `loads`."""
+    after each measured round to `loads`.
+
+    A round during which the hypervisor stole more than `max_steal` of the machine's CPU time
+    is measured again (its steal share is appended to `repeated`), at most `runs` times per
+    table: on a shared host, contention comes in bursts that slow a short run by up to 4x, in
+    its CPU time too, and would pair a disturbed run with an undisturbed one."""
     log("    warm-up: " + ", ".join(v.key for v in variants))
     for variant in variants:
         variant.run(server)
     results = {v.key: [] for v in variants}
-    for r in range(runs):
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    r = 0
+    while r < runs:
         before = load_average()
         shift = r % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
-            result = variant.run(server)
-            results[variant.key].append(result)
+        steal, started = steal_seconds(), time.monotonic()
+        measured = {v.key: v.run(server) for v in variants[shift:] + variants[:shift]}
+        stolen = steal_seconds() - steal
+        share = stolen / ((time.monotonic() - started) * os.cpu_count())
+        if stolen > 2 * tick and share > max_steal and len(repeated) < runs:
+            repeated.append(share)
+            log(f"    round {r + 1}/{runs} measured again: the hypervisor stole {share * 100:.1f}% of the CPU")
+            continue
+        for key, result in measured.items():
+            result["round_steal"] = share
+            results[key].append(result)
         loads.append((before, load_average()))
+        r += 1
         log(
-            f"    round {r + 1}/{runs} (load {before:.2f} -> {loads[-1][1]:.2f}): "
+            f"    round {r}/{runs} (load {before:.2f} -> {loads[-1][1]:.2f}, steal {share * 100:.1f}%): "
             + ", ".join(f"{v.key} {results[v.key][-1]['seconds']:.3f} s" for v in variants)
         )
     return results
@@ -522,6 +543,8 @@ class Suite:
         self.loads = []  # (before, after) 1-minute load average of each round of the current table
         self.steal_share = 0.0  # share of the machine's CPU time stolen by the hypervisor, same table
         self.raw = []  # every measured run of every table, for RESULTS.rounds.json
+        self.max_steal = float(os.environ.get("BENCH_MAX_STEAL", "2")) / 100
+        self.repeated = []  # steal shares of the rounds of the current table measured again
 
     def place(self, placement):
         """Runs what follows with nginx and the clients placed as `placement` says."""
@@ -534,7 +557,9 @@ class Suite:
     def rounds(self, variants):
         self.loads = []
         steal, started = steal_seconds(), time.monotonic()
-        results = rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads)
+        self.repeated = []
+        results = rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads,
+                         self.max_steal, self.repeated)
         self.steal_share = (steal_seconds() - steal) / ((time.monotonic() - started) * os.cpu_count())
         return results
 
@@ -715,7 +740,8 @@ class Suite:
                 return measured
 
             return Variant(key, label, "CARTO_CONFIG_DIR=<tmp>/config " + shlex.join(argv), run,
-                           lambda lines, result: expect(not lines, "resolution made requests"), calls, "call")
+                           lambda lines, result: expect(not lines, "resolution made requests"), calls, "call",
+                           requests=False)
 
         variants = [
             variant("carto_resolve", "carto_resolve(NULL) → <config dir>/cartocreds.json",
@@ -773,7 +799,10 @@ class Suite:
         during = [x for pair in self.loads for x in pair]
         conditions = (f"Load average (1 min): {self.loads[0][0]:.2f} before the first measured round, "
                       f"{min(during):.2f}–{max(during):.2f} during the rounds, {self.loads[-1][1]:.2f} after the last. "
-                      f"Steal (CPU time the hypervisor gave to others): {self.steal_share * 100:.1f}% of the machine's.")
+                      f"Steal (CPU time the hypervisor gave to others): {self.steal_share * 100:.1f}% of the machine's; "
+                      + (f"{len(self.repeated)} rounds measured again because more than {self.max_steal * 100:g}% was stolen during them "
+                         f"({', '.join(f'{s * 100:.1f}%' for s in self.repeated)})." if self.repeated
+                         else f"no round had more than {self.max_steal * 100:g}% stolen."))
         text = (f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, each running "
                 f"{', '.join(v.key for v in variants)} once, the order rotating from round to round. "
                 f"CPU placement: {self.placement.describe()}.\n\n" + "\n".join(rows) +
@@ -788,14 +817,15 @@ def paired_time(runs, ref):
     return [r["seconds"] / b["seconds"] for r, b in zip(runs, ref)]
 
 
-TRIM = 0.1  # share of the paired ratios dropped at each end before averaging
+TRIM = 0.2  # share of the paired ratios dropped at each end before averaging
 
 
 def trimmed_geomean(ratios):
-    """The geometric mean of the paired ratios, the lowest and highest 10% left out. On a VM
+    """The geometric mean of the paired ratios, the lowest and highest 20% left out. On a VM
     a run's speed varies by ±15% from one process to the next whatever its length (measured:
     runs of 4 ms to 4 s vary alike), so the estimate must average many short rounds; this
-    uses them better than the median and is not moved by a few outliers."""
+    uses them better than the median and is not moved by the outliers of a burst of the host's
+    contention (the 20% trimmed mean, a standard robust estimate of a location)."""
     logs = sorted(math.log(r) for r in ratios)
     cut = int(len(logs) * TRIM)
     kept = logs[cut:len(logs) - cut] or logs
