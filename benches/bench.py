@@ -788,7 +788,7 @@ class Suite:
                     ratio = f"speed-up {fmt_ratio(paired_time(runs, ref))}× (1-thread time / {ref_key} time)"
                     cpu_ratio = f"{fmt_ratio(paired_cpu(runs, ref))}× the CPU of {ref_key} (per request: same work)"
             rows.append(
-                f"| {v.label} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
+                f"| {v.label.replace('|', chr(92) + '|')} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
                 f"{statistics.median(r['cpu'] for r in runs):.3f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} | {cpu_ratio} |")
             self.raw.append({"table": title, "placement": self.placement.name, "client": v.key,
                              "runs": [{k: x for k, x in r.items() if k != "stdout"} for r in runs]})

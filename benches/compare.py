@@ -19,6 +19,11 @@ from pathlib import Path
 RATIO = re.compile(r"(?:speed-up )?([0-9.]+) \[([0-9.]+)–([0-9.]+)\]×")
 
 
+def cells_of(row):
+    """The cells of a Markdown table row; "\\|" inside a cell is a literal bar."""
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+
+
 def ratios(path):
     found = {}
     section = None
@@ -28,9 +33,9 @@ def ratios(path):
             section = line.lstrip("#").strip()
             header = []
         elif line.startswith("| client |"):
-            header = [cell.strip() for cell in line.strip("|").split("|")]
+            header = cells_of(line)
         elif line.startswith("| ") and header and section:
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            cells = cells_of(line)
             for column, cell in zip(header, cells):
                 match = RATIO.match(cell)
                 if match and "ratio" in column:
