@@ -3,9 +3,10 @@
 
 Run it through benches/run.sh, which installs what it needs and builds everything first. This
 script starts a fixed-response nginx on 127.0.0.1 (a free port, files in a temporary directory
-on tmpfs), runs every benchmark as alternating rounds after one warm-up round, the order rotating
-from round to round (A B C, B C A, C A B, ...), checks every run (the programs check every answer; nginx's access log is checked for
-the number of requests, connections and body bytes), prints the tables and writes them into
+on tmpfs), runs every benchmark as alternating rounds after one warm-up round, the order
+rotating from round to round (A B C, B C A, C A B, ...), checks every run (the programs check
+every answer; nginx's access log is checked for the number of requests, connections and body
+bytes), prints the tables and writes them into
 benches/RESULTS.md (between the GENERATED markers) when run with the default sizes.
 
 Environment knobs (defaults are the issue's):
@@ -366,6 +367,18 @@ def steal_seconds():
     return proc_stat_cpu()[7]
 
 
+class StealMeter:
+    """How much of the machine's CPU time the hypervisor stole since this was created."""
+
+    def __init__(self):
+        self.steal, self.started = steal_seconds(), time.monotonic()
+
+    def stolen(self):
+        """(seconds stolen, their share of the machine's CPU time over the elapsed time)."""
+        stolen = steal_seconds() - self.steal
+        return stolen, stolen / ((time.monotonic() - self.started) * os.cpu_count())
+
+
 def rounds(server, variants, runs, loads, max_steal, repeated):
     """One warm-up round, then `runs` measured rounds; each round runs every variant once, the
     order rotating from round to round (A B C, B C A, C A B, ...), so that no contender always
@@ -385,10 +398,9 @@ def rounds(server, variants, runs, loads, max_steal, repeated):
     while r < runs:
         before = load_average()
         shift = r % len(variants)
-        steal, started = steal_seconds(), time.monotonic()
+        meter = StealMeter()
         measured = {v.key: v.run(server) for v in variants[shift:] + variants[:shift]}
-        stolen = steal_seconds() - steal
-        share = stolen / ((time.monotonic() - started) * os.cpu_count())
+        stolen, share = meter.stolen()
         if stolen > 2 * tick and share > max_steal and len(repeated) < runs:
             repeated.append(share)
             log(f"    round {r + 1}/{runs} measured again: the hypervisor stole {share * 100:.1f}% of the CPU")
@@ -556,11 +568,11 @@ class Suite:
 
     def rounds(self, variants):
         self.loads = []
-        steal, started = steal_seconds(), time.monotonic()
         self.repeated = []
+        meter = StealMeter()
         results = rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads,
                          self.max_steal, self.repeated)
-        self.steal_share = (steal_seconds() - steal) / ((time.monotonic() - started) * os.cpu_count())
+        _, self.steal_share = meter.stolen()
         return results
 
     def c_program(self, name, *args):
@@ -778,18 +790,21 @@ class Suite:
                 middle = f"{statistics.median(v.work / s for s in secs):.0f}"
             ref_key = groups.get(v.key, baseline) or baseline
             if v.key == baseline or v.key in (extra_baselines or {}):
-                ratio = "1 (reference)" if v.key == baseline else "1 (reference for gzip rows)"
-                cpu_ratio = ratio
+                time_text = "1 (reference)" if v.key == baseline else "1 (reference for gzip rows)"
+                cpu_text = time_text
             else:
                 ref = results[ref_key]
-                ratio = f"{fmt_ratio(paired_time(runs, ref))}× the time of {ref_key}"
-                cpu_ratio = f"{fmt_ratio(paired_cpu(runs, ref))}× the CPU of {ref_key}"
+                time_interval = fmt_ratio(paired_time(runs, ref))
+                cpu_interval = fmt_ratio(paired_cpu(runs, ref))
                 if speedup:
-                    ratio = f"speed-up {fmt_ratio(paired_time(runs, ref))}× (1-thread time / {ref_key} time)"
-                    cpu_ratio = f"{fmt_ratio(paired_cpu(runs, ref))}× the CPU of {ref_key} (per request: same work)"
+                    time_text = f"speed-up {time_interval}× (1-thread time / {ref_key} time)"
+                    cpu_text = f"{cpu_interval}× the CPU of {ref_key} (per request: same work)"
+                else:
+                    time_text = f"{time_interval}× the time of {ref_key}"
+                    cpu_text = f"{cpu_interval}× the CPU of {ref_key}"
             rows.append(
-                f"| {v.label.replace('|', chr(92) + '|')} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
-                f"{statistics.median(r['cpu'] for r in runs):.3f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {ratio} | {cpu_ratio} |")
+                f"| {markdown_cell(v.label)} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
+                f"{statistics.median(r['cpu'] for r in runs):.3f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {time_text} | {cpu_text} |")
             self.raw.append({"table": title, "placement": self.placement.name, "client": v.key,
                              "runs": [{k: x for k, x in r.items() if k != "stdout"} for r in runs]})
         commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
@@ -810,6 +825,11 @@ class Suite:
         title = f"{title} ({self.placement.name})"
         self.sections.append((title, text))
         print(f"\n## {title}\n\n{text}", flush=True)
+
+
+def markdown_cell(text):
+    """`text` as one cell of a Markdown table row: a bar (`gzip -1 | curl`) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def paired_time(runs, ref):

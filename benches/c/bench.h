@@ -1,7 +1,7 @@
 /*
- * Shared helpers of the benchmark programs: a monotonic clock and a CPU clock, failing loudly, and the check
- * of a SQL API answer that every client does after each request (parse the JSON with cJSON and
- * read total_rows), so that no client can skip the parse.
+ * Shared helpers of the benchmark programs: a monotonic clock and a CPU clock, failing loudly,
+ * and the check of a SQL API answer that every client does after each request (parse the JSON
+ * with cJSON and read total_rows), so that no client can skip the parse.
  */
 #ifndef CARTOAUTH_BENCH_H
 #define CARTOAUTH_BENCH_H

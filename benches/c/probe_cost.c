@@ -13,57 +13,45 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
+#include "bench.h"
 
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s PORT [N]\n", argv[0]);
-        return 2;
+        BENCH_DIE("usage: %s PORT [N]", argv[0]);
     }
-    long n = argc == 3 ? strtol(argv[2], NULL, 10) : 200000;
+    long port = bench_parse_count(argv[1], "PORT");
+    long n = argc == 3 ? bench_parse_count(argv[2], "N") : 200000;
     int sock = socket(AF_INET, SOCK_STREAM, 0);
     if (sock < 0) {
-        die("socket");
+        BENCH_DIE("probe_cost: socket: %s", strerror(errno));
     }
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons((unsigned short)atoi(argv[1]));
+    addr.sin_port = htons((unsigned short)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        die("connect");
+        BENCH_DIE("probe_cost: connect to port %ld: %s", port, strerror(errno));
     }
     char byte;
-    double start = cpu_now();
+    double start = bench_cpu_now();
     for (long i = 0; i < n; i++) {
         int on = 1, off = 0;
         if (ioctl(sock, FIONBIO, &on) != 0 || recv(sock, &byte, 1, 0) != -1 || errno != EAGAIN ||
             ioctl(sock, FIONBIO, &off) != 0) {
-            die("ureq-style probe");
+            BENCH_DIE("probe_cost: ureq-style probe: %s", strerror(errno));
         }
     }
-    double middle = cpu_now();
+    double middle = bench_cpu_now();
     for (long i = 0; i < n; i++) {
         if (recv(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != -1 || errno != EAGAIN) {
-            die("peek");
+            BENCH_DIE("probe_cost: peek: %s", strerror(errno));
         }
     }
-    double end = cpu_now();
+    double end = bench_cpu_now();
     close(sock);
     printf("{\"ureq_probe_us\": %.3f, \"peek_us\": %.3f}\n", (middle - start) / (double)n * 1e6,
            (end - middle) / (double)n * 1e6);
