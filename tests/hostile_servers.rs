@@ -308,3 +308,154 @@ fn the_idle_timeout_still_applies_to_a_sliced_wait() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(!err.message().contains("total time"), "{err}");
 }
+
+/// What a kept-alive server does after each answer.
+#[derive(Clone, Copy)]
+enum AfterAnswer {
+    /// Keeps the connection open for the next request.
+    Wait,
+    /// Once the client has read the answer, sends a second, unrequested answer on the
+    /// connection, then keeps it open.
+    Smuggle,
+    /// Closes the connection although its answer promised to keep it open.
+    Close,
+}
+
+/// The order of events between a test and its kept-alive server.
+#[derive(Default)]
+struct Steps {
+    /// Connections the server accepted.
+    connections: std::sync::atomic::AtomicUsize,
+    /// Answers the client has read (set by the test).
+    read: std::sync::atomic::AtomicUsize,
+    /// Answers after which the server has done its `AfterAnswer`.
+    acted: std::sync::atomic::AtomicUsize,
+}
+
+/// Waits (10 s at most) until `counter` reaches `n`.
+fn wait_for(counter: &std::sync::atomic::AtomicUsize, n: usize) {
+    for _ in 0..2000 {
+        if counter.load(std::sync::atomic::Ordering::SeqCst) >= n {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the other side did not reach step {n}");
+}
+
+/// A server that keeps connections alive: request `n` on connection `c` gets the body `c:n`.
+/// Returns its origin and the steps it shares with the test.
+fn keep_alive(after: AfterAnswer) -> (String, std::sync::Arc<Steps>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let steps = Arc::new(Steps::default());
+    let shared = Arc::clone(&steps);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let c = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+            let steps = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                for n in 1.. {
+                    // The client sends GETs without a body: a request ends at its blank line.
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => {}
+                        }
+                    }
+                    let body = format!("{c}:{n}");
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    stream.write_all(answer.as_bytes()).unwrap();
+                    let answered = steps.acted.load(Ordering::SeqCst) + 1;
+                    match after {
+                        AfterAnswer::Wait => {}
+                        AfterAnswer::Smuggle => {
+                            // After the client has read the body: the bytes wait in the socket.
+                            wait_for(&steps.read, answered);
+                            let fake = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled";
+                            stream.write_all(fake.as_bytes()).unwrap();
+                        }
+                        AfterAnswer::Close => {
+                            stream.shutdown(std::net::Shutdown::Both).unwrap();
+                            steps.acted.fetch_add(1, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                    steps.acted.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (origin, steps)
+}
+
+/// Sends GET requests one after the other, each once the server has acted on the previous
+/// answer, and returns the bodies.
+fn bodies_of_sequential_gets(origin: &str, steps: &Steps, count: usize) -> Vec<String> {
+    use std::sync::atomic::Ordering;
+    let creds = Credentials::new(
+        None,
+        Some("k3y-never-leaves"),
+        Some(&format!("{origin}/user/demo")),
+        true,
+    )
+    .unwrap();
+    let client = Client::new(creds, no_retry()).unwrap();
+    (1..=count)
+        .map(|i| {
+            let r = client.send(Request::get("ping")).unwrap();
+            steps.read.fetch_add(1, Ordering::SeqCst);
+            wait_for(&steps.acted, i);
+            assert_eq!(r.status(), 200);
+            String::from_utf8(r.body().to_vec()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_kept_alive_connection_carries_the_next_requests() {
+    let (origin, steps) = keep_alive(AfterAnswer::Wait);
+    let bodies = bodies_of_sequential_gets(&origin, &steps, 3);
+    assert_eq!(bodies, ["1:1", "1:2", "1:3"]);
+    assert_eq!(
+        steps.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+/// Bytes arriving after an answer's body, once the body was read, would be taken for the next
+/// request's answer if the connection were reused: it must be dropped instead.
+#[test]
+fn bytes_sent_after_the_body_never_become_the_next_answer() {
+    let (origin, steps) = keep_alive(AfterAnswer::Smuggle);
+    let bodies = bodies_of_sequential_gets(&origin, &steps, 3);
+    assert_eq!(bodies, ["1:1", "2:1", "3:1"]);
+    assert_eq!(
+        steps.connections.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+}
+
+/// A server may close a kept-alive connection while it is idle (its keep-alive timeout): the
+/// next request goes on a new connection and succeeds, without a retry.
+#[test]
+fn a_connection_the_server_closed_while_idle_is_not_reused() {
+    let (origin, steps) = keep_alive(AfterAnswer::Close);
+    let bodies = bodies_of_sequential_gets(&origin, &steps, 3);
+    assert_eq!(bodies, ["1:1", "2:1", "3:1"]);
+    assert_eq!(
+        steps.connections.load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+}

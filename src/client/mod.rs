@@ -20,6 +20,7 @@ mod progress;
 mod request;
 mod response;
 mod retry;
+mod reuse;
 mod sql;
 mod transport;
 mod wait;
@@ -252,8 +253,11 @@ fn build_agent(options: &ClientOptions) -> Result<Agent> {
         .build();
     Ok(Agent::with_parts(
         config,
-        // Ticking cuts waits into slices for the progress callback and the total time limit.
-        ureq::unversioned::transport::DefaultConnector::default().chain(wait::TickingConnector),
+        // Ticking cuts waits into slices for the progress callback and the total time limit;
+        // CheckOnTake spares a kept-alive connection one of ureq's two liveness checks.
+        ureq::unversioned::transport::DefaultConnector::default()
+            .chain(wait::TickingConnector)
+            .chain(reuse::CheckOnTakeConnector),
         dns::CachingResolver::default(),
     ))
 }
