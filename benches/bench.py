@@ -14,6 +14,8 @@ Environment knobs (defaults are the issue's):
   BENCH_BYTES=1073741824     bytes streamed per download / upload run
   BENCH_GZIP_BYTES=67108864  bytes per run of the compressed uploads (gzip costs ~8 s per GiB)
   BENCH_RUNS=30              measured rounds per benchmark (after one warm-up round)
+  BENCH_REQUEST_RUNS=2*BENCH_RUNS   measured rounds of the request-rate benchmark, whose runs
+                             are the shortest and its ratios the noisiest
   BENCH_THREADS=8            threads of the threads benchmark (against 1 thread)
   BENCH_THREAD_REQUESTS=8000  requests per run of the threads benchmark (split over threads)
   BENCH_RESOLVE_CALLS=2000   carto_resolve calls per run
@@ -61,6 +63,7 @@ DEFAULTS = {
     "BENCH_BYTES": 1 << 30,
     "BENCH_GZIP_BYTES": 64 << 20,
     "BENCH_RUNS": 30,
+    "BENCH_REQUEST_RUNS": 60,
     "BENCH_THREADS": 8,
     "BENCH_THREAD_REQUESTS": 8000,
     "BENCH_RESOLVE_CALLS": 2000,
@@ -81,9 +84,9 @@ MIB = 1024 * 1024
 CURL_FILE2MEMORY_MAX = 1 << 30  # curl's tool refuses to read a --data-binary @file this large
 
 
-def knob(name):
+def knob(name, default=None):
     value = os.environ.get(name, "").strip()
-    return int(value) if value else DEFAULTS[name]
+    return int(value) if value else (DEFAULTS[name] if default is None else default)
 
 
 def log(message):
@@ -566,11 +569,12 @@ class Suite:
     def measure(self, argv, env=None, shell=False):
         return run_measured(argv, env=env, shell=shell, cpus=self.placement.client_cpus)
 
-    def rounds(self, variants):
+    def rounds(self, variants, runs=None):
+        """runs: measured rounds (default BENCH_RUNS)."""
         self.loads = []
         self.repeated = []
         meter = StealMeter()
-        results = rounds(self.server, variants, self.config["BENCH_RUNS"], self.loads,
+        results = rounds(self.server, variants, runs or self.config["BENCH_RUNS"], self.loads,
                          self.max_steal, self.repeated)
         _, self.steal_share = meter.stolen()
         return results
@@ -592,22 +596,25 @@ class Suite:
         return Variant(key, label, shown or shlex.join(argv), run, check, work, unit)
 
     # 1. request rate ---------------------------------------------------------------------
+    def request_loops(self, n):
+        """(key, label, argv) of the C request loops, `n` requests each."""
+        s = self.server
+        url = f"{s.base_url}/api/v2/sql?" + urllib.parse.urlencode({"q": QUERY})
+        return [
+            ("cartoauth", "cartoauth C ABI (carto_client_sql)",
+             self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "sql")),
+            ("cartoauth-request", "cartoauth C ABI (one carto_request, carto_client_send)",
+             self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "request")),
+            ("libcurl", "libcurl (one reused easy handle)",
+             self.c_program("sql_curl", url, f"Authorization: {s.authorization}", n)),
+        ]
+
     def bench_requests(self):
         n = self.config["BENCH_REQUESTS"]
         s = self.server
-        url = f"{s.base_url}/api/v2/sql?" + urllib.parse.urlencode({"q": QUERY})
         check = check_requests(n, 1)
-        variants = [
-            self.program_variant(
-                "cartoauth", "cartoauth C ABI (carto_client_sql)",
-                self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "sql"), check, n, "req"),
-            self.program_variant(
-                "cartoauth-request", "cartoauth C ABI (one carto_request, carto_client_send)",
-                self.c_program("sql_cartoauth", s.base_url, API_KEY, n, "request"), check, n, "req"),
-            self.program_variant(
-                "libcurl", "libcurl (one reused easy handle)",
-                self.c_program("sql_curl", url, f"Authorization: {s.authorization}", n), check, n, "req"),
-        ]
+        variants = [self.program_variant(key, label, argv, check, n, "req")
+                    for key, label, argv in self.request_loops(n)]
         if self.with_python:
             for mode, label in (("get", "carto-python SQLClient.send(do_post=False): GET"),
                                 ("post", "carto-python SQLClient.send(): POST, its default")):
@@ -615,9 +622,64 @@ class Suite:
                     f"carto-python-{mode}", label,
                     [self.python, str(HERE / "py" / "sql_carto_python.py"), s.base_url, API_KEY, str(n), mode],
                     check, n, "req"))
-        results = self.rounds(variants)
+        results = self.rounds(variants, self.config["BENCH_REQUEST_RUNS"])
         self.add_table("1. Request rate", f"{n} sequential authenticated SQL API requests on one kept-alive connection, each answer's JSON parsed", variants, results, baseline="cartoauth", rate="req/s")
         return results
+
+    # 1b. the request loop's work, counted ------------------------------------------------
+    def request_work(self, short=500, long=1500):
+        """User-space instructions (callgrind) and system calls (strace) per request of each C
+        request loop: counts, not times, so they do not vary with the host's contention. Each
+        is the difference between a run of `long` and one of `short` requests, divided by the
+        difference in requests, which leaves out start-up and the first connection."""
+        def counted(argv, n):
+            with tempfile.TemporaryDirectory() as d:
+                trace = Path(d) / "strace"
+                subprocess.run(["strace", "-f", "-c", "-o", str(trace), *argv], env=self.env,
+                               check=True, capture_output=True)
+                self.check_counted_run(n)
+                calls, failed = {}, {}
+                for line in trace.read_text().splitlines():
+                    # % time, seconds, usecs/call, calls, [errors,] syscall
+                    fields = line.split()
+                    if len(fields) >= 5 and fields[3].isdigit() and fields[-1] != "total":
+                        calls[fields[-1]] = int(fields[3])
+                        failed[fields[-1]] = int(fields[4]) if len(fields) == 6 else 0
+                grind = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+                                       env=self.env, check=True, capture_output=True, text=True)
+                self.check_counted_run(n)
+                instructions = int(re.search(r"Collected : ([0-9]+)", grind.stderr).group(1))
+            return instructions, calls, failed
+
+        rows = ["| client | instructions per request (user space) | × libcurl's | system calls per request | which (failed ones) |",
+                "|---|---|---|---|---|"]
+        measured = {}
+        for (key, label, short_argv), (_, _, long_argv) in zip(self.request_loops(short), self.request_loops(long)):
+            i1, c1, f1 = counted(short_argv, short)
+            i2, c2, f2 = counted(long_argv, long)
+            per = lambda a, b: (b - a) / (long - short)
+            calls = {name: per(c1.get(name, 0), c2[name]) for name in c2}
+            calls = {name: n for name, n in calls.items() if n >= 0.01}
+            failed = {name: per(f1.get(name, 0), f2.get(name, 0)) for name in calls}
+            measured[key] = (label, per(i1, i2), calls, failed)
+        curl_instructions = measured["libcurl"][1]
+        for key, (label, instructions, calls, failed) in measured.items():
+            which = ", ".join(f"{name} {n:.2f}" + (f" ({failed[name]:.2f})" if failed[name] >= 0.01 else "")
+                              for name, n in sorted(calls.items(), key=lambda kv: -kv[1]))
+            rows.append(f"| {markdown_cell(label)} | {instructions:,.0f} | {instructions / curl_instructions:.2f} | "
+                        f"{sum(calls.values()):.2f} | {which} |")
+        text = (f"The C request loops of table 1, counted instead of timed: `valgrind --tool=callgrind` "
+                f"(instructions executed in user space: the program and every library it uses) and "
+                f"`strace -f -c` (system calls), each over a run of {short} and one of {long} requests; a "
+                f"figure per request is the difference between the two runs divided by {long - short}, "
+                f"which leaves out start-up and connecting. The kernel's share of a request's CPU time "
+                f"follows from its system calls, the rest from its instructions.\n\n" + "\n".join(rows) + "\n")
+        self.sections.append(("1b. Work per request, counted", text))
+        print(f"\n## 1b. Work per request, counted\n\n{text}", flush=True)
+
+    def check_counted_run(self, n):
+        lines = self.server.new_log_lines()
+        check_requests(n, 1)(lines, {})
 
     # 2. streaming download ------------------------------------------------------------------
     def bench_download(self):
@@ -818,7 +880,7 @@ class Suite:
                       + (f"{len(self.repeated)} rounds measured again because more than {self.max_steal * 100:g}% was stolen during them "
                          f"({', '.join(f'{s * 100:.1f}%' for s in self.repeated)})." if self.repeated
                          else f"no round had more than {self.max_steal * 100:g}% stolen."))
-        text = (f"{what}. {self.config['BENCH_RUNS']} rounds after a warm-up round, each running "
+        text = (f"{what}. {len(base)} rounds after a warm-up round, each running "
                 f"{', '.join(v.key for v in variants)} once, the order rotating from round to round. "
                 f"CPU placement: {self.placement.describe()}.\n\n" + "\n".join(rows) +
                 f"\n\n{conditions}\n\nCommands:\n{commands}\n")
@@ -989,12 +1051,13 @@ def machine(python):
 
 def main():
     config = {name: knob(name) for name in DEFAULTS}
+    config["BENCH_REQUEST_RUNS"] = knob("BENCH_REQUEST_RUNS", 2 * config["BENCH_RUNS"])
     only = [b.strip() for b in os.environ.get("BENCH_ONLY", ",".join(ALL_BENCHMARKS)).split(",") if b.strip()]
     unknown = set(only) - set(ALL_BENCHMARKS)
     if unknown:
         raise SystemExit(f"BENCH_ONLY: unknown benchmarks {sorted(unknown)}")
-    if config["BENCH_RUNS"] < 1 or config["BENCH_THREAD_REQUESTS"] % config["BENCH_THREADS"]:
-        raise SystemExit("BENCH_RUNS must be ≥ 1 and BENCH_THREADS must divide BENCH_THREAD_REQUESTS")
+    if min(config["BENCH_RUNS"], config["BENCH_REQUEST_RUNS"]) < 1 or config["BENCH_THREAD_REQUESTS"] % config["BENCH_THREADS"]:
+        raise SystemExit("BENCH_RUNS and BENCH_REQUEST_RUNS must be ≥ 1, and BENCH_THREADS must divide BENCH_THREAD_REQUESTS")
     results_path = os.environ.get("BENCH_RESULTS", "")
     defaults = all(config[k] == DEFAULTS[k] for k in DEFAULTS) and only == ALL_BENCHMARKS
     if results_path == "":
@@ -1042,6 +1105,10 @@ def main():
                 log(f"== {name} ({placement.describe()})")
                 suite.place(placement)
                 all_results.setdefault(placement.name, {})[name] = getattr(suite, f"bench_{name}")()
+            if name == "requests":
+                log("== requests: instructions and system calls per request")
+                suite.place(Placement("unpinned", None, None))
+                suite.request_work()
         elapsed = time.time() - started
         report = build_report(suite, all_results, config, elapsed)
         print("\n## Targets\n\n" + targets(all_results, config))

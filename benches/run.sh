@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-packages=(gcc make curl nginx-light libcurl4-openssl-dev libcjson-dev time gzip python3 python3-venv ca-certificates)
+packages=(gcc make curl nginx-light libcurl4-openssl-dev libcjson-dev time gzip python3 python3-venv ca-certificates valgrind strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
