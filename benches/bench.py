@@ -13,9 +13,9 @@ Environment knobs (defaults are the issue's):
   BENCH_REQUESTS=1000        sequential requests per run (request rate)
   BENCH_BYTES=1073741824     bytes streamed per download / upload run
   BENCH_GZIP_BYTES=67108864  bytes per run of the compressed uploads (gzip costs ~8 s per GiB)
-  BENCH_RUNS=30              measured rounds per benchmark (after one warm-up round)
-  BENCH_REQUEST_RUNS=2*BENCH_RUNS   measured rounds of the request-rate benchmark, whose runs
-                             are the shortest and its ratios the noisiest
+  BENCH_RUNS=45              measured rounds per benchmark (after one warm-up round)
+  BENCH_REQUEST_RUNS=60      measured rounds of the request-rate benchmark (default 4/3 of
+                             BENCH_RUNS): its runs are the shortest, its ratios the noisiest
   BENCH_THREADS=8            threads of the threads benchmark (against 1 thread)
   BENCH_THREAD_REQUESTS=8000  requests per run of the threads benchmark (split over threads)
   BENCH_RESOLVE_CALLS=2000   carto_resolve calls per run
@@ -62,7 +62,7 @@ DEFAULTS = {
     "BENCH_REQUESTS": 1000,
     "BENCH_BYTES": 1 << 30,
     "BENCH_GZIP_BYTES": 64 << 20,
-    "BENCH_RUNS": 30,
+    "BENCH_RUNS": 45,
     "BENCH_REQUEST_RUNS": 60,
     "BENCH_THREADS": 8,
     "BENCH_THREAD_REQUESTS": 8000,
@@ -1051,7 +1051,7 @@ def machine(python):
 
 def main():
     config = {name: knob(name) for name in DEFAULTS}
-    config["BENCH_REQUEST_RUNS"] = knob("BENCH_REQUEST_RUNS", 2 * config["BENCH_RUNS"])
+    config["BENCH_REQUEST_RUNS"] = knob("BENCH_REQUEST_RUNS", round(config["BENCH_RUNS"] * 4 / 3))
     only = [b.strip() for b in os.environ.get("BENCH_ONLY", ",".join(ALL_BENCHMARKS)).split(",") if b.strip()]
     unknown = set(only) - set(ALL_BENCHMARKS)
     if unknown:
