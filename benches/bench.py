@@ -4,7 +4,8 @@
 Run it through benches/run.sh, which installs what it needs and builds everything first. This
 script starts a fixed-response nginx on 127.0.0.1 (a free port, files in a temporary directory
 on tmpfs), runs every benchmark as alternating rounds after one warm-up round, the order
-rotating from round to round (A B C, B C A, C A B, ...), checks every run (the programs check
+rotating from round to round (A B C, B C A, C A B, ...), every table's rounds spread over the
+whole run between the other tables' rounds (see `schedule`), checks every run (the programs check
 every answer; nginx's access log is checked for the number of requests, connections and body
 bytes), prints the tables and writes them into
 benches/RESULTS.md (between the GENERATED markers) when run with the default sizes.
@@ -382,42 +383,76 @@ class StealMeter:
         return stolen, stolen / ((time.monotonic() - self.started) * os.cpu_count())
 
 
-def rounds(server, variants, runs, loads, max_steal, repeated):
-    """One warm-up round, then `runs` measured rounds; each round runs every variant once, the
-    order rotating from round to round (A B C, B C A, C A B, ...), so that no contender always
-    runs first, or always after the same one. Appends the 1-minute load average before and
-    after each measured round to `loads`.
+class Table:
+    """One table of the report: a benchmark's contenders under one CPU placement, its measured
+    rounds so far and the conditions during them. `report` holds add_table's arguments."""
 
-    A round during which the hypervisor stole more than `max_steal` of the machine's CPU time
-    is measured again (its steal share is appended to `repeated`), at most `runs` times per
-    table: on a shared host, contention comes in bursts that slow a short run by up to 4x, in
-    its CPU time too, and would pair a disturbed run with an undisturbed one."""
-    log("    warm-up: " + ", ".join(v.key for v in variants))
-    for variant in variants:
-        variant.run(server)
-    results = {v.key: [] for v in variants}
+    def __init__(self, benchmark, placement, variants, runs, **report):
+        self.benchmark = benchmark
+        self.placement = placement
+        self.variants = variants
+        self.runs = runs  # measured rounds wanted
+        self.report = report
+        self.results = {v.key: [] for v in variants}
+        self.loads = []  # (before, after) 1-minute load average of each measured round
+        self.repeated = []  # steal shares of the rounds measured again
+        self.stolen = 0.0  # seconds the hypervisor stole during this table's rounds (all cores)
+        self.elapsed = 0.0  # seconds its rounds took, the ones measured again included
+
+    @property
+    def done(self):
+        return len(self.loads)
+
+    @property
+    def name(self):
+        return f"{self.benchmark} ({self.placement.name})"
+
+    def steal_share(self):
+        return self.stolen / (self.elapsed * os.cpu_count()) if self.elapsed else 0.0
+
+
+def schedule(tables):
+    """The order of every table's measured rounds: each table's rounds spread evenly over the
+    whole run, interleaved with the other tables' (round k of a table of n rounds sits at
+    (k + 1/2) / n of the run). On a shared host the speed of one kind of program relative to
+    another (an interpreter against a C loop) drifts by 10-15% over minutes; a table whose
+    rounds all ran in one stretch of a few minutes took that stretch's ratio, and two runs of
+    the suite disagreed. Spread over the run, every table sees the same mix of conditions."""
+    slots = sorted(((k + 0.5) / t.runs, i) for i, t in enumerate(tables) for k in range(t.runs))
+    return [tables[i] for _, i in slots]
+
+
+def measure_round(server, table, max_steal):
+    """One measured round of `table`: every contender once, the order rotating from round to
+    round (A B C, B C A, C A B, ...), so that no contender always runs first, or always after
+    the same one. Returns False when the round must be measured again: the hypervisor stole
+    more than `max_steal` of the machine's CPU time during it (at most `table.runs` times per
+    table), as contention on a shared host comes in bursts that slow a short run by up to 4x,
+    in its CPU time too, and would pair a disturbed run with an undisturbed one."""
+    variants = table.variants
+    shift = table.done % len(variants)
+    before = load_average()
+    meter = StealMeter()
+    measured = {v.key: v.run(server) for v in variants[shift:] + variants[:shift]}
+    stolen, share = meter.stolen()
+    table.stolen += stolen
+    table.elapsed += time.monotonic() - meter.started
     tick = 1 / os.sysconf("SC_CLK_TCK")
-    r = 0
-    while r < runs:
-        before = load_average()
-        shift = r % len(variants)
-        meter = StealMeter()
-        measured = {v.key: v.run(server) for v in variants[shift:] + variants[:shift]}
-        stolen, share = meter.stolen()
-        if stolen > 2 * tick and share > max_steal and len(repeated) < runs:
-            repeated.append(share)
-            log(f"    round {r + 1}/{runs} measured again: the hypervisor stole {share * 100:.1f}% of the CPU")
-            continue
-        for key, result in measured.items():
-            result["round_steal"] = share
-            results[key].append(result)
-        loads.append((before, load_average()))
-        r += 1
-        log(
-            f"    round {r}/{runs} (load {before:.2f} -> {loads[-1][1]:.2f}, steal {share * 100:.1f}%): "
-            + ", ".join(f"{v.key} {results[v.key][-1]['seconds']:.3f} s" for v in variants)
-        )
-    return results
+    if stolen > 2 * tick and share > max_steal and len(table.repeated) < table.runs:
+        table.repeated.append(share)
+        log(f"    {table.name}: round {table.done + 1}/{table.runs} measured again: "
+            f"the hypervisor stole {share * 100:.1f}% of the CPU")
+        return False
+    for key, result in measured.items():
+        result["round_steal"] = share
+        table.results[key].append(result)
+    table.loads.append((before, load_average()))
+    log(
+        f"    {table.name}: round {table.done}/{table.runs} (load {before:.2f} -> {table.loads[-1][1]:.2f}, "
+        f"steal {share * 100:.1f}%): "
+        + ", ".join(f"{v.key} {table.results[v.key][-1]['seconds']:.3f} s" for v in variants)
+    )
+    return True
 
 
 def load_average():
@@ -555,29 +590,36 @@ class Suite:
         self.sections = []  # (title, text)
         self.notes = []  # said under the section being built
         self.placement = Placement("unpinned", None, None)
-        self.loads = []  # (before, after) 1-minute load average of each round of the current table
-        self.steal_share = 0.0  # share of the machine's CPU time stolen by the hypervisor, same table
         self.raw = []  # every measured run of every table, for RESULTS.rounds.json
         self.max_steal = float(os.environ.get("BENCH_MAX_STEAL", "2")) / 100
-        self.repeated = []  # steal shares of the rounds of the current table measured again
 
     def place(self, placement):
         """Runs what follows with nginx and the clients placed as `placement` says."""
         self.placement = placement
         self.server.pin(placement.server_cpus)
 
-    def measure(self, argv, env=None, shell=False):
+    def run_client(self, argv, env=None, shell=False):
         return run_measured(argv, env=env, shell=shell, cpus=self.placement.client_cpus)
 
-    def rounds(self, variants, runs=None):
-        """runs: measured rounds (default BENCH_RUNS)."""
-        self.loads = []
-        self.repeated = []
-        meter = StealMeter()
-        results = rounds(self.server, variants, runs or self.config["BENCH_RUNS"], self.loads,
-                         self.max_steal, self.repeated)
-        _, self.steal_share = meter.stolen()
-        return results
+    def table(self, benchmark, variants, runs=None, **report):
+        """A table of `variants` under the current placement; runs: measured rounds (default
+        BENCH_RUNS)."""
+        return Table(benchmark, self.placement, variants, runs or self.config["BENCH_RUNS"], **report)
+
+    def measure(self, tables):
+        """A warm-up round of every table, then every table's measured rounds in `schedule`'s
+        order, nginx and the clients placed as each table says."""
+        for table in tables:
+            log(f"== warm-up: {table.name}: " + ", ".join(v.key for v in table.variants))
+            self.place(table.placement)
+            for variant in table.variants:
+                variant.run(self.server)
+        order = schedule(tables)
+        log(f"== {len(order)} measured rounds, the tables interleaved")
+        for table in order:
+            self.place(table.placement)
+            while not measure_round(self.server, table, self.max_steal):
+                pass
 
     def c_program(self, name, *args):
         return [str(self.bin / name), *map(str, args)]
@@ -587,7 +629,7 @@ class Suite:
         would leave out reading the file); otherwise the program's own timer (the loop)."""
 
         def run():
-            measured = program_result(self.measure(argv, env=self.env))
+            measured = program_result(self.run_client(argv, env=self.env))
             if process_wall:
                 measured["transfer_seconds"] = measured["seconds"]
                 measured["seconds"] = measured["process_wall"]
@@ -622,9 +664,8 @@ class Suite:
                     f"carto-python-{mode}", label,
                     [self.python, str(HERE / "py" / "sql_carto_python.py"), s.base_url, API_KEY, str(n), mode],
                     check, n, "req"))
-        results = self.rounds(variants, self.config["BENCH_REQUEST_RUNS"])
-        self.add_table("1. Request rate", f"{n} sequential authenticated SQL API requests on one kept-alive connection, each answer's JSON parsed", variants, results, baseline="cartoauth", rate="req/s")
-        return results
+        return self.table("requests", variants, self.config["BENCH_REQUEST_RUNS"],
+                          title="1. Request rate", what=f"{n} sequential authenticated SQL API requests on one kept-alive connection, each answer's JSON parsed", baseline="cartoauth", rate="req/s")
 
     # 1b. the request loop's work, counted ------------------------------------------------
     def request_work(self, short=500, long=1500):
@@ -692,7 +733,7 @@ class Suite:
                      "-H", f"Authorization: {s.authorization}", url]
 
         def run_curl():
-            measured = self.measure(curl_argv, env=self.env)
+            measured = self.run_client(curl_argv, env=self.env)
             status, downloaded, seconds = measured["stdout"].split()
             expect(status == "200" and int(downloaded) == size, f"curl: {measured['stdout']}")
             measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds), bytes=int(downloaded))
@@ -709,9 +750,8 @@ class Suite:
                 "carto-python", "carto-python CopySQLClient.copyto_file_object (discarding file object)",
                 [self.python, str(HERE / "py" / "copy_carto_python.py"), "to", s.base_url, API_KEY, str(size)],
                 check, size, "B", process_wall=True))
-        results = self.rounds(variants)
-        self.add_table("2. Streaming download", f"{fmt_bytes(size)} COPY TO answer streamed and discarded", variants, results, baseline="cartoauth", rate="MiB/s")
-        return results
+        return self.table("download", variants, title="2. Streaming download",
+                          what=f"{fmt_bytes(size)} COPY TO answer streamed and discarded", baseline="cartoauth", rate="MiB/s")
 
     # 3. streaming upload --------------------------------------------------------------------
     def bench_upload(self):
@@ -733,7 +773,7 @@ class Suite:
                 command = argv
 
             def run():
-                measured = self.measure(command, env=self.env, shell=bool(shell_prefix))
+                measured = self.run_client(command, env=self.env, shell=bool(shell_prefix))
                 status, uploaded, seconds = measured["stdout"].split()
                 expect(status == "200", f"curl: {measured['stdout']}")
                 measured.update(seconds=measured["process_wall"], transfer_seconds=float(seconds),
@@ -775,10 +815,8 @@ class Suite:
                     + (f", {fmt_bytes(gzip_size)}" if mode == "gzip" else ""),
                     [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, path, mode],
                     check, work, "B", process_wall=True))
-        results = self.rounds(variants)
-        self.add_table("3. Streaming upload", f"{fmt_bytes(size)} COPY FROM body (CSV-like rows), and {fmt_bytes(gzip_size)} for the compressed uploads (the first {fmt_bytes(gzip_size)} of the same rows: gzip -1 costs about 8 s of CPU per GiB); nginx reads the whole body before answering", variants, results, baseline="cartoauth", rate="MiB/s",
-                       extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
-        return results
+        return self.table("upload", variants, title="3. Streaming upload", what=f"{fmt_bytes(size)} COPY FROM body (CSV-like rows), and {fmt_bytes(gzip_size)} for the compressed uploads (the first {fmt_bytes(gzip_size)} of the same rows: gzip -1 costs about 8 s of CPU per GiB); nginx reads the whole body before answering", baseline="cartoauth", rate="MiB/s",
+                          extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
 
     # 4. threads -----------------------------------------------------------------------------
     def bench_threads(self):
@@ -793,9 +831,8 @@ class Suite:
                                  self.c_program("threads_cartoauth", s.base_url, API_KEY, 1, total),
                                  check_requests(total, 1), total, "req"),
         ]
-        results = self.rounds(variants)
-        self.add_table("4. Threads", f"{total} SQL API requests split over the threads of one process, one shared client", variants, results, baseline=f"{threads} threads", rate="req/s", speedup=True)
-        return results
+        return self.table("threads", variants, title="4. Threads", what=f"{total} SQL API requests split over the threads of one process, one shared client",
+                          baseline=f"{threads} threads", rate="req/s", speedup=True)
 
     # 5. credential resolution ---------------------------------------------------------------
     def bench_resolve(self):
@@ -810,7 +847,7 @@ class Suite:
 
         def variant(key, label, argv):
             def run():
-                measured = program_result(self.measure(argv, env=env))
+                measured = program_result(self.run_client(argv, env=env))
                 return measured
 
             return Variant(key, label, "CARTO_CONFIG_DIR=<tmp>/config " + shlex.join(argv), run,
@@ -823,13 +860,15 @@ class Suite:
             variant("carto_credentials_load", "carto_credentials_load(path) of the same file",
                     self.c_program("resolve_cartoauth", "load", calls, creds)),
         ]
-        results = self.rounds(variants)
-        self.add_table("5. Credential resolution", f"{calls} calls per run, each resolving (or loading) a cartocreds.json and freeing the handle", variants, results, baseline="carto_resolve", per_call=True)
-        return results
+        return self.table("resolve", variants, title="5. Credential resolution", what=f"{calls} calls per run, each resolving (or loading) a cartocreds.json and freeing the handle",
+                          baseline="carto_resolve", per_call=True)
 
     # report ---------------------------------------------------------------------------------
-    def add_table(self, title, what, variants, results, baseline, rate=None, speedup=False,
-                  per_call=False, extra_baselines=None):
+    def add_table(self, table):
+        self.report_table(table, table.variants, table.results, **table.report)
+
+    def report_table(self, table, variants, results, title, what, baseline, rate=None, speedup=False,
+                     per_call=False, extra_baselines=None):
         rows = ["| client | time (s) median [min–max] | " + (
             "µs per call median [min–max]" if per_call else f"{rate} median") +
             " | peak RSS MiB median [max] | client CPU s median | nginx CPU s | other CPU s |"
@@ -867,24 +906,26 @@ class Suite:
             rows.append(
                 f"| {markdown_cell(v.label)} | {fmt_range(secs, 3)} | {middle} | {statistics.median(rss):.1f} [{max(rss):.1f}] | "
                 f"{statistics.median(r['cpu'] for r in runs):.3f} | {statistics.median(r['server_cpu'] for r in runs):.2f} | {statistics.median(r['other_cpu'] for r in runs):.2f} | {time_text} | {cpu_text} |")
-            self.raw.append({"table": title, "placement": self.placement.name, "client": v.key,
+            self.raw.append({"table": title, "placement": table.placement.name, "client": v.key,
                              "runs": [{k: x for k, x in r.items() if k != "stdout"} for r in runs]})
         commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
         if self.notes:
             commands += "\n\n" + "\n".join(f"Note: {n}" for n in self.notes)
             self.notes = []
-        during = [x for pair in self.loads for x in pair]
-        conditions = (f"Load average (1 min): {self.loads[0][0]:.2f} before the first measured round, "
-                      f"{min(during):.2f}–{max(during):.2f} during the rounds, {self.loads[-1][1]:.2f} after the last. "
-                      f"Steal (CPU time the hypervisor gave to others): {self.steal_share * 100:.1f}% of the machine's; "
-                      + (f"{len(self.repeated)} rounds measured again because more than {self.max_steal * 100:g}% was stolen during them "
-                         f"({', '.join(f'{s * 100:.1f}%' for s in self.repeated)})." if self.repeated
+        during = [x for pair in table.loads for x in pair]
+        conditions = (f"Load average (1 min): {table.loads[0][0]:.2f} before the first measured round, "
+                      f"{min(during):.2f}–{max(during):.2f} during the rounds, {table.loads[-1][1]:.2f} after the last. "
+                      f"Steal (CPU time the hypervisor gave to others): {table.steal_share() * 100:.1f}% of the machine's "
+                      f"during this table's rounds; "
+                      + (f"{len(table.repeated)} rounds measured again because more than {self.max_steal * 100:g}% was stolen during them "
+                         f"({', '.join(f'{s * 100:.1f}%' for s in table.repeated)})." if table.repeated
                          else f"no round had more than {self.max_steal * 100:g}% stolen."))
         text = (f"{what}. {len(base)} rounds after a warm-up round, each running "
-                f"{', '.join(v.key for v in variants)} once, the order rotating from round to round. "
-                f"CPU placement: {self.placement.describe()}.\n\n" + "\n".join(rows) +
+                f"{', '.join(v.key for v in variants)} once, the order rotating from round to round; "
+                f"the rounds spread over the whole run, between the other tables' rounds. "
+                f"CPU placement: {table.placement.describe()}.\n\n" + "\n".join(rows) +
                 f"\n\n{conditions}\n\nCommands:\n{commands}\n")
-        title = f"{title} ({self.placement.name})"
+        title = f"{title} ({table.placement.name})"
         self.sections.append((title, text))
         print(f"\n## {title}\n\n{text}", flush=True)
 
@@ -1099,13 +1140,17 @@ def main():
         log(f"== nginx on {server.root} (pid {server.process.pid}, files in {server.dir})")
         sanity_check(server, config["BENCH_BYTES"] if {"download", "upload"} & set(only) else 0)
         suite = Suite(workdir, server, data_file, config)
-        all_results = {}
+        tables = []
         for name in only:
             for placement in chosen:
-                log(f"== {name} ({placement.describe()})")
                 suite.place(placement)
-                all_results.setdefault(placement.name, {})[name] = getattr(suite, f"bench_{name}")()
-            if name == "requests":
+                tables.append(getattr(suite, f"bench_{name}")())
+        suite.measure(tables)
+        all_results = {}
+        for table in tables:
+            suite.add_table(table)
+            all_results.setdefault(table.placement.name, {})[table.benchmark] = table.results
+            if table.benchmark == "requests" and table.placement is chosen[-1]:
                 log("== requests: instructions and system calls per request")
                 suite.place(Placement("unpinned", None, None))
                 suite.request_work()
