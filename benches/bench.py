@@ -385,13 +385,15 @@ class StealMeter:
 
 class Table:
     """One table of the report: a benchmark's contenders under one CPU placement, its measured
-    rounds so far and the conditions during them. `report` holds add_table's arguments."""
+    rounds so far and the conditions during them. `report` holds report_table's arguments, `notes`
+    what is said under the table."""
 
-    def __init__(self, benchmark, placement, variants, runs, **report):
+    def __init__(self, benchmark, placement, variants, runs, notes=(), **report):
         self.benchmark = benchmark
         self.placement = placement
         self.variants = variants
         self.runs = runs  # measured rounds wanted
+        self.notes = list(notes)
         self.report = report
         self.results = {v.key: [] for v in variants}
         self.loads = []  # (before, after) 1-minute load average of each measured round
@@ -588,7 +590,6 @@ class Suite:
             if name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy") or name.startswith("CARTO_"):
                 del self.env[name]
         self.sections = []  # (title, text)
-        self.notes = []  # said under the section being built
         self.placement = Placement("unpinned", None, None)
         self.raw = []  # every measured run of every table, for RESULTS.rounds.json
         self.max_steal = float(os.environ.get("BENCH_MAX_STEAL", "2")) / 100
@@ -789,12 +790,13 @@ class Suite:
             self.program_variant("cartoauth", "cartoauth C ABI (read callback, Content-Length)",
                                  self.c_program("upload_cartoauth", s.base_url, API_KEY, data, "plain"), plain, size, "B", process_wall=True),
         ]
+        notes = []
         if size < CURL_FILE2MEMORY_MAX:
             variants.append(curl_variant(
                 "curl-data-binary", "curl --data-binary @file (reads the whole file into memory first)",
                 ["--data-binary", f"@{data}", *octet], plain))
         else:
-            self.notes.append(
+            notes.append(
                 f"`curl --data-binary @file` cannot send {fmt_bytes(size)}: curl reads the file into memory first "
                 "and refuses files of 1 GiB or more (`curl: option --data-binary: out of memory`, its "
                 "MAX_FILE2MEMORY limit), so the upload is compared with `curl -T file -X POST`, which streams.")
@@ -815,7 +817,7 @@ class Suite:
                     + (f", {fmt_bytes(gzip_size)}" if mode == "gzip" else ""),
                     [self.python, str(HERE / "py" / "copy_carto_python.py"), "from", s.base_url, API_KEY, path, mode],
                     check, work, "B", process_wall=True))
-        return self.table("upload", variants, title="3. Streaming upload", what=f"{fmt_bytes(size)} COPY FROM body (CSV-like rows), and {fmt_bytes(gzip_size)} for the compressed uploads (the first {fmt_bytes(gzip_size)} of the same rows: gzip -1 costs about 8 s of CPU per GiB); nginx reads the whole body before answering", baseline="cartoauth", rate="MiB/s",
+        return self.table("upload", variants, notes=notes, title="3. Streaming upload", what=f"{fmt_bytes(size)} COPY FROM body (CSV-like rows), and {fmt_bytes(gzip_size)} for the compressed uploads (the first {fmt_bytes(gzip_size)} of the same rows: gzip -1 costs about 8 s of CPU per GiB); nginx reads the whole body before answering", baseline="cartoauth", rate="MiB/s",
                           extra_baselines={"cartoauth-gzip": ["gzip|curl", "carto-python-gzip"]})
 
     # 4. threads -----------------------------------------------------------------------------
@@ -865,10 +867,11 @@ class Suite:
 
     # report ---------------------------------------------------------------------------------
     def add_table(self, table):
-        self.report_table(table, table.variants, table.results, **table.report)
+        self.report_table(table, **table.report)
 
-    def report_table(self, table, variants, results, title, what, baseline, rate=None, speedup=False,
-                     per_call=False, extra_baselines=None):
+    def report_table(self, table, title, what, baseline, rate=None, speedup=False, per_call=False,
+                     extra_baselines=None):
+        variants, results = table.variants, table.results
         rows = ["| client | time (s) median [min–max] | " + (
             "µs per call median [min–max]" if per_call else f"{rate} median") +
             " | peak RSS MiB median [max] | client CPU s median | nginx CPU s | other CPU s |"
@@ -909,9 +912,8 @@ class Suite:
             self.raw.append({"table": title, "placement": table.placement.name, "client": v.key,
                              "runs": [{k: x for k, x in r.items() if k != "stdout"} for r in runs]})
         commands = "\n".join(f"- `{v.key}`: `{v.command}`" for v in variants)
-        if self.notes:
-            commands += "\n\n" + "\n".join(f"Note: {n}" for n in self.notes)
-            self.notes = []
+        if table.notes:
+            commands += "\n\n" + "\n".join(f"Note: {n}" for n in table.notes)
         during = [x for pair in table.loads for x in pair]
         conditions = (f"Load average (1 min): {table.loads[0][0]:.2f} before the first measured round, "
                       f"{min(during):.2f}–{max(during):.2f} during the rounds, {table.loads[-1][1]:.2f} after the last. "
