@@ -2,7 +2,7 @@
 //!
 //! Every message names what was wrong and where (argument, environment variable, file path and
 //! line/column or field). No message ever contains an API key or a password: every message
-//! passes through [`crate::redact::message`] when it is stored here (URL userinfo and secret
+//! passes through [`crate::text::redact::message`] when it is stored here (URL userinfo and secret
 //! query parameters removed), and credentials are never formatted with their key.
 
 use std::fmt;
@@ -100,7 +100,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: crate::redact::message(&message.into()),
+            message: crate::text::redact::message(&message.into()),
             http_status: None,
         }
     }
@@ -136,7 +136,10 @@ impl Error {
         }
         Error::new(
             ErrorKind::Io,
-            format!("cannot {action} {}: {source}", crate::excerpt::path(path)),
+            format!(
+                "cannot {action} {}: {source}",
+                crate::text::excerpt::path(path)
+            ),
         )
     }
 
@@ -145,7 +148,7 @@ impl Error {
             ErrorKind::FileNotFound,
             format!(
                 "there is no credentials file at {}",
-                crate::excerpt::path(path)
+                crate::text::excerpt::path(path)
             ),
         )
     }
@@ -154,16 +157,16 @@ impl Error {
         let message = match field {
             Some(field) => format!(
                 "{}: field \"{field}\": {reason}",
-                crate::excerpt::path(path)
+                crate::text::excerpt::path(path)
             ),
-            None => format!("{}: {reason}", crate::excerpt::path(path)),
+            None => format!("{}: {reason}", crate::text::excerpt::path(path)),
         };
         Error::new(ErrorKind::FileContent, message)
     }
 
     /// Prefixes the message with context ("while loading profile x: ...").
     pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = crate::redact::message(&format!("{context}: {}", self.message));
+        self.message = crate::text::redact::message(&format!("{context}: {}", self.message));
         self
     }
 }

@@ -43,5 +43,5 @@ pub fn answer(
 
 /// Everything messages go through before they are shown.
 pub fn redact_message(text: &str) -> String {
-    crate::redact::message(text)
+    crate::text::redact::message(text)
 }

@@ -3,36 +3,43 @@
 //!
 //! Flow goes one way: the C boundary ([`ffi`]) → the core (credentials, config, resolution,
 //! client) → files, environment and HTTP. The core knows nothing about C.
+//!
+//! The modules, each using only those before it (scripts/import-cycles.py checks that no two
+//! modules use each other, at any depth):
+//! - `text`: secrets removed from messages, bounded excerpts of values;
+//! - `error`: the one error type;
+//! - [`env`]: the environment variables cartoauth reads;
+//! - `credentials`: username, API key (a masking secret type), base URL rules, provenance;
+//! - [`config`]: credential files: locations, formats, atomic private writes, profiles;
+//! - `resolve`: the resolution chain and the process default;
+//! - [`result`]: typed SQL API result sets;
+//! - [`client`]: authenticated requests and the platform APIs;
+//! - [`ffi`]: the C ABI over all of the above.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
-mod base_url;
 pub mod client;
 pub mod config;
 mod credentials;
-mod defaults;
 pub mod env;
 mod error;
-mod excerpt;
 pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
-mod origin;
-mod redact;
 mod resolve;
 pub mod result;
-mod secret;
+mod text;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
 pub use config::{FileFormat, FileUpdate, Location};
+pub use credentials::origin::{Origin, Source};
+pub use credentials::secret::{ApiKey, DEFAULT_PUBLIC_KEY};
 pub use credentials::{Credentials, CredentialsBuilder};
-pub use defaults::{
+pub use error::{Error, ErrorKind, Result};
+pub use resolve::defaults::{
     default_credentials, set_default_credentials, set_default_from, unset_default_credentials,
 };
-pub use error::{Error, ErrorKind, Result};
-pub use origin::{Origin, Source};
 pub use resolve::{resolve, resolve_explained_with, resolve_with};
 pub use result::ResultSet;
-pub use secret::{ApiKey, DEFAULT_PUBLIC_KEY};

@@ -7,8 +7,8 @@
 
 use super::request::{Body, Request};
 use super::Client;
+use crate::credentials::secret::ApiKey;
 use crate::error::{Error, ErrorKind, Result};
-use crate::secret::ApiKey;
 use serde_json::{json, Value};
 
 const KEYS_PATH: &str = "api/v3/api_keys";

@@ -402,7 +402,7 @@ fn job_failed(job: &BatchJob) -> Error {
             "batch job {} ended {}: {}",
             job.id,
             job.status.as_str(),
-            crate::redact::query_keys(&reason)
+            crate::text::redact::query_keys(&reason)
         ),
     )
 }

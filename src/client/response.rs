@@ -121,7 +121,7 @@ impl Response {
             Value::Null => return None,
             other => other.to_string(),
         };
-        (!text.is_empty()).then(|| crate::redact::query_keys(&text))
+        (!text.is_empty()).then(|| crate::text::redact::query_keys(&text))
     }
 
     /// `Ok(())` for statuses below 400; otherwise the error of the status' kind, with CARTO's
@@ -136,7 +136,7 @@ impl Response {
             if text.is_empty() || text.len() > 300 || text.starts_with('<') {
                 "no error message in the body".to_owned()
             } else {
-                crate::redact::query_keys(text)
+                crate::text::redact::query_keys(text)
             }
         });
         let mut message = format!(

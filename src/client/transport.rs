@@ -68,7 +68,7 @@ impl Failure {
 /// `METHOD scheme://host[:port]/path`: what messages show of a request (no userinfo or query
 /// string, where a password or key could be).
 fn describe(method: &str, url: &Url) -> String {
-    format!("{method} {}", crate::redact::url(url))
+    format!("{method} {}", crate::text::redact::url(url))
 }
 
 /// The URL of `path`, relative to the base URL so that `/user/{u}` is kept.
@@ -95,7 +95,7 @@ pub(crate) fn target_url(base: &Url, path: &str) -> Result<Url> {
         Url::parse(&joined).map_err(|e| {
             Error::invalid_argument(format!(
                 "invalid request path {}: {e}",
-                crate::excerpt::quoted(trimmed)
+                crate::text::excerpt::quoted(trimmed)
             ))
         })?
     };
@@ -576,7 +576,7 @@ fn transport_failure(e: ureq::Error, target: &str) -> Failure {
             if is_tls_failure(io) {
                 return Failure::before_sending(Error::new(
                     ErrorKind::Tls,
-                    crate::redact::query_keys(&format!("{target}: TLS failed: {io}")),
+                    crate::text::redact::query_keys(&format!("{target}: TLS failed: {io}")),
                 ));
             }
             let refused = matches!(
@@ -600,7 +600,7 @@ fn transport_failure(e: ureq::Error, target: &str) -> Failure {
     };
     let error = Error::new(
         kind,
-        crate::redact::query_keys(&format!("{target}: {detail}")),
+        crate::text::redact::query_keys(&format!("{target}: {detail}")),
     );
     Failure {
         error,
@@ -638,7 +638,7 @@ fn read_error(e: io::Error, target: &str, received: u64) -> Error {
     };
     Error::new(
         kind,
-        crate::redact::query_keys(&format!(
+        crate::text::redact::query_keys(&format!(
             "{target}: the response body broke off after {received} bytes: {e}"
         )),
     )

@@ -8,9 +8,9 @@
 //!
 //! Unknown keys are kept when a file is updated in place.
 
+use crate::credentials::secret::ApiKey;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
-use crate::secret::ApiKey;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::Path;
@@ -330,7 +330,7 @@ pub(crate) fn render(credentials: &Credentials, format: FileFormat) -> Map<Strin
 /// `…/user/{username}/` for organisation and on-premises URLs, else the URL itself.
 fn url_template(base_url: &str, username: Option<&str>) -> String {
     if let Some(user) = username {
-        if base_url == crate::base_url::cloud_base_url(user) {
+        if base_url == crate::credentials::base_url::cloud_base_url(user) {
             return format!("https://{USERNAME_PLACEHOLDER}.carto.com/");
         }
         if let Some(prefix) = base_url.strip_suffix(&format!("/user/{user}")) {

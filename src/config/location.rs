@@ -118,7 +118,7 @@ pub(crate) fn validate_profile_name(name: &str) -> Result<()> {
     {
         return Err(Error::invalid_argument(format!(
             "profile name {} is not valid: use 1 to {MAX_PROFILE_NAME_LEN} letters, digits, '.', '_' or '-', not starting with '.'",
-            crate::excerpt::quoted(name)
+            crate::text::excerpt::quoted(name)
         )));
     }
     Ok(())

@@ -10,10 +10,10 @@ mod store;
 pub use format::{FileFormat, FileUpdate};
 pub use location::{expand_home, CARTOCREDS_FILE_NAME, CARTOFRAMES_FILE_NAME, PROFILES_DIR_NAME};
 
+use crate::credentials::origin::Origin;
 use crate::credentials::Credentials;
 use crate::env::{Environment, ProcessEnvironment};
 use crate::error::{Error, ErrorKind, Result};
-use crate::origin::Origin;
 use std::path::{Path, PathBuf};
 
 /// Which credentials file an operation is about.

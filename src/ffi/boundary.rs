@@ -96,7 +96,7 @@ pub(crate) fn call_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 
 /// Records a failure for `carto_last_error`. Interior NULs cannot reach C: they are replaced.
 pub(crate) fn set_last_error(status: carto_status, message: &str) {
-    let message = crate::redact::message(message).replace('\0', "\u{FFFD}");
+    let message = crate::text::redact::message(message).replace('\0', "\u{FFFD}");
     let message = CString::new(message).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = (status, message));
 }

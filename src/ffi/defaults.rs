@@ -4,7 +4,7 @@ use super::boundary::{call, call_void};
 use super::credentials::{self, carto_credentials};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
-use crate::defaults;
+use crate::resolve::defaults;
 use std::ffi::c_char;
 
 /// Makes `credentials` the process-wide default (a copy is kept: the caller may free its

@@ -8,10 +8,13 @@
 //!
 //! Values are immutable once built, so they can be shared freely between threads.
 
-use crate::base_url;
+pub(crate) mod base_url;
+pub(crate) mod origin;
+pub(crate) mod secret;
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::origin::Origin;
-use crate::secret::ApiKey;
+use origin::Origin;
+use secret::ApiKey;
 use std::fmt;
 
 /// A CARTO account's credentials. Equality compares username, API key and base URL, as

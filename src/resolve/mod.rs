@@ -14,12 +14,13 @@
 //! file) is an error; a missing default file is skipped quietly. `CARTO_ALLOW_NON_SECURE`
 //! also lets files with `http://` URLs load.
 
+pub(crate) mod defaults;
+
 use crate::config::{self, Location};
+use crate::credentials::origin::{Origin, Source};
 use crate::credentials::Credentials;
-use crate::defaults;
 use crate::env::{self, Environment, ProcessEnvironment};
 use crate::error::{Error, ErrorKind, Result};
-use crate::origin::{Origin, Source};
 
 /// Resolves credentials from the real process state (see the module documentation).
 pub fn resolve(explicit: Option<&Credentials>) -> Result<Credentials> {

@@ -6,7 +6,7 @@
 //! refuse what could leak or mislead (userinfo, query strings, fragments, other schemes).
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::{excerpt, redact};
+use crate::text::{excerpt, redact};
 use url::{Host, Url};
 
 /// A validated base URL and the username it names, if it names one.
@@ -60,7 +60,7 @@ const MAX_HOST_BYTES: usize = 253;
 /// Validates and normalises a base URL given by a user, file or environment variable.
 ///
 /// Messages show a parsed URL rebuilt from its parts without userinfo, and an unparsable one
-/// only through [`crate::redact::message`] and cut to a bounded excerpt, so neither a pasted
+/// only through [`crate::text::redact::message`] and cut to a bounded excerpt, so neither a pasted
 /// `https://user:password@host` nor a 10 MB argument lands in a log.
 pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
     let trimmed = raw.trim().trim_end_matches('/');
