@@ -15,6 +15,7 @@ mod api_keys;
 mod batch;
 mod dns;
 mod do_token;
+mod failure;
 mod options;
 mod progress;
 mod request;
@@ -29,6 +30,7 @@ pub use account::{KeyValidity, Me};
 pub use api_keys::{ApiKeyInfo, ApiKeyType, Grants, NewApiKey, SchemaGrant, TableGrant};
 pub use batch::{BatchJob, BatchJobSpec, BatchQuery, JobStatus, QueryState, WaitFn, WaitOptions};
 pub use do_token::DoCredentials;
+pub(crate) use failure::Abort;
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
 pub use request::{
     check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,
@@ -36,7 +38,6 @@ pub use request::{
 };
 pub use response::{RateLimit, Response};
 pub use sql::MAX_GET_QUERY_LEN;
-pub(crate) use transport::Abort;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
@@ -157,11 +158,7 @@ impl Client {
                 {
                     failure.error = Error::new(
                         ErrorKind::Timeout,
-                        format!(
-                            "{}: {}",
-                            request.shown(),
-                            transport::total_time_spent(limit)
-                        ),
+                        format!("{}: {}", request.shown(), failure::total_time_spent(limit)),
                     );
                 }
                 failure
@@ -199,7 +196,7 @@ impl Client {
                     let target = request.shown();
                     watch
                         .sleep(wait)
-                        .map_err(|abort| transport::abort_error(&abort, &target))?;
+                        .map_err(|abort| failure::abort_error(&abort, &target))?;
                     waited += wait;
                     attempt += 1;
                 }

@@ -9,9 +9,9 @@
 //!   response reached the caller's writer.
 //! - Bounded by `max_attempts` and by `max_wait` summed over all waits.
 
+use super::failure::Failure;
 use super::options::RetryPolicy;
 use super::response::Response;
-use super::transport::Failure;
 use crate::error::ErrorKind;
 use std::time::Duration;
 

@@ -8,8 +8,8 @@
 //! caller's own thread, as R and Julia require of their callbacks; connections used on a
 //! thread without a watch wait in one piece, as before.
 
+use super::failure::Abort;
 use super::progress::Meter;
-use super::transport::Abort;
 use std::cell::RefCell;
 use std::io;
 use std::time::{Duration, Instant};
