@@ -1,6 +1,9 @@
 //! Requests for CARTO's SQL API (`api/v2/sql`) and its COPY endpoints.
 
 use super::request::{Body, Request};
+use super::Client;
+use crate::error::Result;
+use crate::result::ResultSet;
 
 /// carto-python's rule: queries shorter than this go by GET, longer ones by POST (form body),
 /// so long SQL never hits URL length limits.
@@ -42,6 +45,17 @@ impl Request {
         Request::post("api/v2/sql/copyfrom")
             .query("q", copy_query)
             .body(body)
+    }
+}
+
+impl Client {
+    /// Runs a SQL API query and reads its answer into a [`ResultSet`]. The body is dropped as
+    /// soon as it has been read.
+    pub fn sql_result(&self, query: &str) -> Result<ResultSet> {
+        let mut response = self.sql(query, None)?;
+        let body = response.take_body();
+        drop(response);
+        ResultSet::from_json(&body)
     }
 }
 

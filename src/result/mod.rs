@@ -13,9 +13,6 @@ mod parse;
 pub use cells::{TIME_INFINITY, TIME_MINUS_INFINITY};
 pub use column::{Cell, Column, ColumnKind, Packed, Values};
 
-use crate::client::Client;
-use crate::error::Result;
-
 /// A notice or warning the database raised while running the query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -35,17 +32,9 @@ pub struct ResultSet {
     notices: Vec<Notice>,
 }
 
+/// Accessors; the constructor, [`ResultSet::from_json`], is in `parse.rs` (so that the parser
+/// depends on this module, not the other way round).
 impl ResultSet {
-    /// Reads a SQL API JSON answer (`format=json`, the default).
-    ///
-    /// Errors: [`crate::ErrorKind::ResultFormat`] when the body is not such an answer or a
-    /// value does not fit its column's type (the message names row and column);
-    /// [`crate::ErrorKind::QueryFailed`] when the answer ends with an `error` (the query failed
-    /// after rows were sent).
-    pub fn from_json(body: &[u8]) -> Result<ResultSet> {
-        parse::parse(body)
-    }
-
     /// The columns, in the query's order.
     pub fn columns(&self) -> &[Column] {
         &self.columns
@@ -74,17 +63,6 @@ impl ResultSet {
     /// Notices and warnings, in the order CARTO listed them (grouped by severity).
     pub fn notices(&self) -> &[Notice] {
         &self.notices
-    }
-}
-
-impl Client {
-    /// Runs a SQL API query and reads its answer into a [`ResultSet`]. The body is dropped as
-    /// soon as it has been read.
-    pub fn sql_result(&self, query: &str) -> Result<ResultSet> {
-        let mut response = self.sql(query, None)?;
-        let body = response.take_body();
-        drop(response);
-        ResultSet::from_json(&body)
     }
 }
 

@@ -46,8 +46,20 @@ fn format_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::ResultFormat, message)
 }
 
+impl ResultSet {
+    /// Reads a SQL API JSON answer (`format=json`, the default).
+    ///
+    /// Errors: [`crate::ErrorKind::ResultFormat`] when the body is not such an answer or a
+    /// value does not fit its column's type (the message names row and column);
+    /// [`crate::ErrorKind::QueryFailed`] when the answer ends with an `error` (the query failed
+    /// after rows were sent).
+    pub fn from_json(body: &[u8]) -> Result<ResultSet> {
+        parse(body)
+    }
+}
+
 /// Parses a SQL API JSON answer (`{"rows":[...],"time":..,"fields":{...},"total_rows":..}`).
-pub(crate) fn parse(body: &[u8]) -> Result<ResultSet> {
+fn parse(body: &[u8]) -> Result<ResultSet> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let document = deserializer
         .deserialize_map(DocumentVisitor)
