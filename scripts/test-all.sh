@@ -51,8 +51,9 @@ bindings/r/check.sh
 section "Julia package: static checks (fatou lint, @ccall vs header)"
 bindings/julia/tools/static-checks.sh
 
-section "no import circles between the emulator's modules"
-python3 scripts/import-cycles.py emulator/src
+section "no import circles between modules, nested ones included, in every crate"
+python3 scripts/test_import_cycles.py
+python3 scripts/import-cycles.py src cli/src emulator/src
 section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
 # A fixed seed, so that a run of CI is repeatable and a red one can be reproduced; long runs
 # with fresh seeds are a developer's job (fuzz/run.sh 600), and what they find becomes a test.
