@@ -14,10 +14,10 @@ use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::context::{has_admin_token, App};
-use crate::errors::json_response;
-use crate::faults::FaultSpec;
-use crate::rate_limit::RateLimit;
+use crate::http::context::{has_admin_token, App};
+use crate::http::errors::json_response;
+use crate::testing::faults::FaultSpec;
+use crate::testing::rate_limit::RateLimit;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     json_response(status, &json!({ "error": msg.into() }))

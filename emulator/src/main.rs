@@ -1,30 +1,13 @@
 //! carto-emulator: a local CARTO-compatible HTTP server on a private PostgreSQL/PostGIS
 //! cluster. See emulator/README.md for flags, the default account and the admin API.
 
-mod accounts;
 mod admin;
-mod auth;
-mod auth_api;
-mod batch;
-mod cluster;
-mod context;
-mod copy;
-mod db;
-mod errors;
-mod faults;
-mod form;
-mod format;
-mod info;
-mod jobs;
-mod me;
-mod provision;
-mod query;
-mod rate_limit;
-mod request_log;
+mod api;
+mod http;
+mod pg;
 mod router;
-mod routes;
-mod sql_api;
-mod tls;
+mod state;
+mod testing;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -34,9 +17,13 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use crate::accounts::AccountsFile;
-use crate::cluster::{ClusterDir, FileLock, PgInstall, Postgres, RunAs};
-use crate::context::App;
+use crate::http::context::App;
+use crate::http::tls;
+use crate::pg::accounts::AccountsFile;
+use crate::pg::server::{self as cluster, ClusterDir, FileLock, PgInstall, Postgres, RunAs};
+use crate::pg::{accounts, db, provision};
+use crate::state::jobs;
+use crate::testing::{faults, info, rate_limit, request_log};
 
 /// A local CARTO-compatible server (SQL, Batch, COPY, Auth APIs) on a private PostgreSQL/PostGIS
 /// cluster. Prints its root URL as the first line of stdout.

@@ -16,13 +16,13 @@ use http_body::{Frame, SizeHint};
 use hyper::header::{HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode};
 
-use crate::auth::Transport;
-use crate::context::{has_admin_token, header_str, App, Ctx, ReqInfo};
-use crate::errors::ApiError;
-use crate::faults::{self, FaultSpec};
-use crate::request_log::{self, Entry};
-use crate::routes::{self, Route};
-use crate::{admin, auth_api, batch, copy, me, sql_api};
+use crate::http::auth::Transport;
+use crate::http::context::{has_admin_token, header_str, App, Ctx, ReqInfo};
+use crate::http::errors::ApiError;
+use crate::http::routes::{self, Route};
+use crate::testing::faults::{self, FaultSpec};
+use crate::testing::request_log::{self, Entry};
+use crate::{admin, api::auth_api, api::batch, api::copy, api::me, api::sql_api};
 
 /// A body that counts the bytes passing through and reports the total when it ends.
 struct Counted {
@@ -133,7 +133,7 @@ fn carto_headers(resp: &mut Response, route: &Route, info: &ReqInfo) {
         );
     }
     if let Some(d) = &info.rate {
-        crate::errors::apply_headers(resp, &d.headers());
+        crate::http::errors::apply_headers(resp, &d.headers());
     }
 }
 
@@ -243,7 +243,7 @@ pub async fn dispatch(
         method: ctx.method.to_string(),
         path: request_log::scrub(&path, &tokens),
         query: request_log::scrub(
-            &crate::form::redact_query(ctx.uri.query().unwrap_or("")),
+            &crate::http::form::redact_query(ctx.uri.query().unwrap_or("")),
             &tokens,
         ),
         user: info.user.clone(),

@@ -13,13 +13,15 @@ use hyper::{Method, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
-use crate::accounts::{self, ApiKey, KeyType, SchemaGrant, TableGrant, User, TABLE_PERMISSIONS};
-use crate::auth::{self, Transport};
-use crate::context::{read_body, App, Ctx};
-use crate::errors::{auth_api_error, empty_unauthorized, json_response};
-use crate::form::{self, Params};
-use crate::provision;
-use crate::routes::Route;
+use crate::http::auth::{self, Transport};
+use crate::http::context::{read_body, App, Ctx};
+use crate::http::errors::{auth_api_error, empty_unauthorized, json_response};
+use crate::http::form::{self, Params};
+use crate::http::routes::Route;
+use crate::pg::accounts::{
+    self, ApiKey, KeyType, SchemaGrant, TableGrant, User, TABLE_PERMISSIONS,
+};
+use crate::pg::provision;
 
 const DEFAULT_PER_PAGE: u64 = 20;
 
@@ -369,9 +371,13 @@ async fn create(app: &Arc<App>, user: &User, body: &Params) -> Result<Response, 
         created_at: now,
         updated_at: now,
     };
-    let su = app.pool.get(crate::cluster::SUPERUSER).await.map_err(|e| {
-        auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
-    })?;
+    let su = app
+        .pool
+        .get(crate::pg::server::SUPERUSER)
+        .await
+        .map_err(|e| {
+            auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
+        })?;
     if let Err(e) = provision::create_key_role(&su.client, &current, &key).await {
         // Leave nothing half made behind.
         let _ = provision::drop_key_role(&su.client, &key.role).await;
@@ -412,9 +418,13 @@ async fn destroy(app: &Arc<App>, user: &User, name: &str) -> Result<Response, Re
     }
     app.pool.purge_role(&key.role);
     app.rate.set(&user.username, name, None);
-    let su = app.pool.get(crate::cluster::SUPERUSER).await.map_err(|e| {
-        auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
-    })?;
+    let su = app
+        .pool
+        .get(crate::pg::server::SUPERUSER)
+        .await
+        .map_err(|e| {
+            auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
+        })?;
     provision::drop_key_role(&su.client, &key.role)
         .await
         .map_err(|e| auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, e))?;

@@ -10,14 +10,14 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_postgres::NoTls;
 
-use crate::accounts::KeyType;
-use crate::context::{read_body, App, Ctx};
-use crate::errors::{json_response, ApiError};
-use crate::form::{self, Params};
-use crate::jobs::{now, Hooks, Job, QueryItem, Status};
-use crate::provision::pg_message;
-use crate::routes::Route;
-use crate::sql_api::{check_rate, find_key, find_user};
+use crate::api::sql_api::{check_rate, find_key, find_user};
+use crate::http::context::{read_body, App, Ctx};
+use crate::http::errors::{json_response, ApiError};
+use crate::http::form::{self, Params};
+use crate::http::routes::Route;
+use crate::pg::accounts::KeyType;
+use crate::pg::provision::pg_message;
+use crate::state::jobs::{now, Hooks, Job, QueryItem, Status};
 
 /// CARTO refuses job payloads above 16 KiB.
 const MAX_PAYLOAD: usize = 16 * 1024;
@@ -108,7 +108,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
             };
             let ts = now();
             let job = Job {
-                id: crate::accounts::random_uuid(),
+                id: crate::pg::accounts::random_uuid(),
                 user: user.username.clone(),
                 role: user.master_role(),
                 single,
@@ -265,7 +265,7 @@ async fn run_job(app: &Arc<App>, id: &str) {
 }
 
 /// Runs a fallback hook; like CARTO, its failure does not change the job's status.
-async fn run_hook(conn: &crate::db::Conn, id: &str, sql: Option<String>, error: &str) {
+async fn run_hook(conn: &crate::pg::db::Conn, id: &str, sql: Option<String>, error: &str) {
     if let Some(sql) = sql {
         let _ = conn
             .client

@@ -15,11 +15,11 @@ use hyper::{Method, StatusCode};
 use serde_json::json;
 use tokio_postgres::NoTls;
 
-use crate::context::{body_error, body_reader, App, Ctx};
-use crate::db::PooledConn;
-use crate::errors::{json_response, ApiError};
-use crate::form::{self, Params};
-use crate::sql_api::{check_rate, find_key, find_user, request_params};
+use crate::api::sql_api::{check_rate, find_key, find_user, request_params};
+use crate::http::context::{body_error, body_reader, App, Ctx};
+use crate::http::errors::{json_response, ApiError};
+use crate::http::form::{self, Params};
+use crate::pg::db::PooledConn;
 
 /// Returns the connection to the pool only if the COPY finished; otherwise it is cancelled and
 /// closed, since it is in the middle of a COPY.
@@ -123,7 +123,7 @@ async fn run_copy_from(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response
     let secs = start.elapsed().as_millis() as f64 / 1000.0;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "time": crate::format::types::js_number(secs), "total_rows": rows }),
+        &json!({ "time": crate::api::format::types::js_number(secs), "total_rows": rows }),
     ))
 }
 

@@ -9,11 +9,11 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::accounts::{KeyType, User};
-use crate::auth::{self, Transport};
-use crate::context::{App, Ctx};
-use crate::errors::{auth_api_error, json_response};
-use crate::sql_api::request_params;
+use crate::api::sql_api::request_params;
+use crate::http::auth::{self, Transport};
+use crate::http::context::{App, Ctx};
+use crate::http::errors::{auth_api_error, json_response};
+use crate::pg::accounts::{KeyType, User};
 
 /// The user of a `/api/v3/me` request. At the root path of a loopback host (CARTOframes'
 /// leading `/` drops `/user/{u}/`), the Basic user, the owner of the key, or the only user.
@@ -28,7 +28,7 @@ fn me_user(app: &App, ctx: &Ctx, key: Option<&str>) -> Option<User> {
     if let Some((basic_user, _)) = auth::parse_basic(&ctx.headers) {
         return reg.user(&basic_user).cloned();
     }
-    if let Some(k) = key.filter(|k| *k != crate::accounts::DEFAULT_PUBLIC_TOKEN) {
+    if let Some(k) = key.filter(|k| *k != crate::pg::accounts::DEFAULT_PUBLIC_TOKEN) {
         let owners: Vec<&User> = reg
             .users
             .values()
@@ -50,7 +50,7 @@ pub async fn me(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
     let presented = auth::extract(&ctx.headers, &p.query, &p.body);
     let Some(user) = me_user(app, ctx, presented.token.as_deref()) else {
         let name = ctx.user_name().unwrap_or_default();
-        return crate::errors::ApiError::unknown_user(&name).into_response();
+        return crate::http::errors::ApiError::unknown_user(&name).into_response();
     };
     ctx.record_user(&user.username, &user.id);
     let key = auth::resolve(&user, &presented).ok().cloned();
@@ -108,7 +108,7 @@ async fn do_token_inner(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
     let name = ctx.user_name().unwrap_or_default();
     let user = app.registry.read().unwrap().user(&name).cloned();
     let Some(user) = user else {
-        return crate::errors::ApiError::unknown_user(&name).into_response();
+        return crate::http::errors::ApiError::unknown_user(&name).into_response();
     };
     ctx.record_user(&user.username, &user.id);
     let p = match request_params(ctx, body).await {

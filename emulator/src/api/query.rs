@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
-use crate::db::PooledConn;
-use crate::errors::ApiError;
-use crate::format::{Column, Formatter, Summary};
+use crate::api::format::{Column, Formatter, Summary};
+use crate::http::errors::ApiError;
+use crate::pg::db::PooledConn;
 
 /// Flush the output buffer to the client past this size.
 const FLUSH_BYTES: usize = 64 * 1024;

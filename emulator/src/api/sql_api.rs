@@ -8,16 +8,16 @@ use axum::response::{IntoResponse, Response};
 use hyper::header::{HeaderValue, CONTENT_DISPOSITION, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 
-use crate::accounts::{KeyType, User};
-use crate::auth::{self, AuthFailure};
-use crate::context::{read_body, App, Ctx};
-use crate::errors::ApiError;
-use crate::form::{self, Params};
-use crate::format::csv::CsvFormat;
-use crate::format::geojson::{self, GeoJsonFormat};
-use crate::format::json::JsonFormat;
-use crate::format::{Formatter, IMPLEMENTED_FORMATS};
-use crate::query::{self, QueryPlan};
+use crate::api::format::csv::CsvFormat;
+use crate::api::format::geojson::{self, GeoJsonFormat};
+use crate::api::format::json::JsonFormat;
+use crate::api::format::{Formatter, IMPLEMENTED_FORMATS};
+use crate::api::query::{self, QueryPlan};
+use crate::http::auth::{self, AuthFailure};
+use crate::http::context::{read_body, App, Ctx};
+use crate::http::errors::ApiError;
+use crate::http::form::{self, Params};
+use crate::pg::accounts::{KeyType, User};
 
 /// Large enough for GDAL's batched inserts (15 MB chunks by default).
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -100,7 +100,7 @@ pub fn find_key(
     user: &User,
     query: &Params,
     body: &Params,
-) -> Result<crate::accounts::ApiKey, ApiError> {
+) -> Result<crate::pg::accounts::ApiKey, ApiError> {
     let presented = auth::extract(&ctx.headers, query, body);
     match auth::resolve(user, &presented) {
         Ok(k) => {
@@ -248,7 +248,10 @@ async fn run(
 
 /// `the_geom` when the query has it, else its only geometry column, else `the_geom` (which then
 /// fails in PostgreSQL with a clear message, as on CARTO).
-async fn pick_geometry_column(conn: &crate::db::PooledConn, sql: &str) -> Result<String, ApiError> {
+async fn pick_geometry_column(
+    conn: &crate::pg::db::PooledConn,
+    sql: &str,
+) -> Result<String, ApiError> {
     let stmt = conn
         .client
         .prepare(sql)

@@ -4,8 +4,8 @@
 use base64::Engine;
 use hyper::header::{HeaderMap, AUTHORIZATION};
 
-use crate::accounts::{ApiKey, User};
-use crate::form::Params;
+use crate::http::form::Params;
+use crate::pg::accounts::{ApiKey, User};
 
 /// How the key reached the server (recorded in the request log instead of the key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +111,8 @@ pub fn resolve<'u>(user: &'u User, presented: &Presented) -> Result<&'u ApiKey, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{KeyType, User};
-    use crate::form::parse_urlencoded;
+    use crate::http::form::parse_urlencoded;
+    use crate::pg::accounts::{KeyType, User};
     use hyper::header::HeaderValue;
 
     fn key(name: &str, t: KeyType, token: &str) -> ApiKey {

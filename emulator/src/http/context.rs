@@ -13,15 +13,15 @@ use hyper::{Method, StatusCode, Uri};
 use tokio::io::AsyncRead;
 use tokio::io::AsyncReadExt;
 
-use crate::accounts::{ApiKey, Registry};
-use crate::auth::Transport;
-use crate::db::Pool;
-use crate::errors::ApiError;
-use crate::faults::Faults;
-use crate::jobs::Jobs;
-use crate::rate_limit::{Decision, RateLimiter};
-use crate::request_log::RequestLog;
-use crate::routes::{self, Route};
+use crate::http::auth::Transport;
+use crate::http::errors::ApiError;
+use crate::http::routes::{self, Route};
+use crate::pg::accounts::{ApiKey, Registry};
+use crate::pg::db::Pool;
+use crate::state::jobs::Jobs;
+use crate::testing::faults::Faults;
+use crate::testing::rate_limit::{Decision, RateLimiter};
+use crate::testing::request_log::RequestLog;
 
 pub struct App {
     pub registry: RwLock<Registry>,

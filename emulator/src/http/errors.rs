@@ -7,7 +7,7 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio_postgres::error::SqlState;
 
-use crate::rate_limit::Decision;
+use crate::testing::rate_limit::Decision;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 

@@ -60,7 +60,7 @@ pub fn generate() -> Result<TlsMaterial, String> {
 
 /// Writes the CA certificate (public, so readable by anyone) atomically.
 pub fn write_ca(path: &Path, pem: &str) -> Result<(), String> {
-    crate::info::write_atomically(path, pem.as_bytes(), 0o644)
+    crate::testing::info::write_atomically(path, pem.as_bytes(), 0o644)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rate_limit::RateLimit;
+use crate::testing::rate_limit::RateLimit;
 
 /// The permissions CARTO lets a regular key have on a table.
 pub const TABLE_PERMISSIONS: [&str; 4] = ["insert", "select", "update", "delete"];

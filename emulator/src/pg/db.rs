@@ -10,7 +10,7 @@ use futures_util::future::poll_fn;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{AsyncMessage, CancelToken, Client, NoTls};
 
-use crate::cluster;
+use crate::pg::server as cluster;
 
 /// Idle connections kept per role; more are opened on demand and closed when returned.
 const MAX_IDLE_PER_ROLE: usize = 8;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Client;
 
-use crate::accounts::{
+use crate::pg::accounts::{
     self, quote_ident, quote_literal, AccountsFile, ApiKey, KeyType, Registry, SchemaGrant,
     TableGrant, User, DEFAULT_KEY_NAME, DEFAULT_PUBLIC_TOKEN, MASTER_KEY_NAME, TABLE_PERMISSIONS,
 };
-use crate::db::Pool;
+use crate::pg::db::Pool;
 
 /// Run once through psql when the template cluster is built.
 /// The `postgres` database is dropped (nothing uses it afterwards) and a checkpoint recycles

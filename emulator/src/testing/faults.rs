@@ -12,8 +12,8 @@ use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::errors::ApiError;
-use crate::rate_limit::Decision;
+use crate::http::errors::ApiError;
+use crate::testing::rate_limit::Decision;
 
 /// Largest response body a fault will buffer to reshape it.
 const MAX_BUFFERED: usize = 64 * 1024 * 1024;

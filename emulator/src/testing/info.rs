@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::accounts::Registry;
+use crate::pg::accounts::Registry;
 
 pub struct InfoInput<'a> {
     pub root_url: &'a str,

@@ -29,7 +29,7 @@ impl GeoJsonFormat {
 pub fn wrap_query(sql: &str, geometry_column: &str, dp: u32) -> String {
     format!(
         "SELECT *, ST_AsGeoJSON(cdbq.{}, {dp}) AS {GEOJSON_COLUMN} FROM ({}) AS cdbq",
-        crate::accounts::quote_ident(geometry_column),
+        crate::pg::accounts::quote_ident(geometry_column),
         sql
     )
 }

@@ -101,7 +101,7 @@ impl Formatter for JsonFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Notice;
+    use crate::pg::db::Notice;
     use std::time::Duration;
     use tokio_postgres::types::Type;
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio_postgres::types::Type;
 
-use crate::db::Notice;
-use crate::errors::ApiError;
+use crate::http::errors::ApiError;
+use crate::pg::db::Notice;
 use types::ValueKind;
 
 /// One result column: its name and, when the statement could be described, its type.
