@@ -14,10 +14,10 @@ use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::context::{has_admin_token, App};
 use crate::http::errors::json_response;
+use crate::pg::accounts::RateLimit;
+use crate::state::App;
 use crate::testing::faults::FaultSpec;
-use crate::testing::rate_limit::RateLimit;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     json_response(status, &json!({ "error": msg.into() }))
@@ -57,7 +57,7 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
     if sub == "/health" {
         return json_response(StatusCode::OK, &json!({ "ok": true }));
     }
-    if !has_admin_token(app, &parts.headers) {
+    if !app.has_admin_token(&parts.headers) {
         return error(
             StatusCode::UNAUTHORIZED,
             "admin token required (Authorization: Bearer <token> or X-Emulator-Token)",

@@ -17,12 +17,12 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use crate::http::context::App;
 use crate::http::tls;
 use crate::pg::accounts::AccountsFile;
 use crate::pg::server::{self as cluster, ClusterDir, FileLock, PgInstall, Postgres, RunAs};
 use crate::pg::{accounts, db, provision};
 use crate::state::jobs;
+use crate::state::App;
 use crate::testing::{faults, info, rate_limit, request_log};
 
 /// A local CARTO-compatible server (SQL, Batch, COPY, Auth APIs) on a private PostgreSQL/PostGIS
@@ -279,7 +279,8 @@ async fn serve(
             .ca_cert_out
             .clone()
             .unwrap_or_else(|| prepared.dir.root.join("ca.pem"));
-        tls::write_ca(&path, &material.ca_pem)?;
+        // Public, so readable by anyone.
+        info::write_atomically(&path, material.ca_pem.as_bytes(), 0o644)?;
         ca_path = Some(path);
         let config = axum_server::tls_rustls::RustlsConfig::from_config(material.server_config);
         let s = axum_server::tls_rustls::from_tcp_rustls(listener, config)

@@ -17,9 +17,10 @@ use hyper::header::{HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode};
 
 use crate::http::auth::Transport;
-use crate::http::context::{has_admin_token, header_str, App, Ctx, ReqInfo};
+use crate::http::context::{header_str, Ctx, ReqInfo};
 use crate::http::errors::ApiError;
 use crate::http::routes::{self, Route};
+use crate::state::App;
 use crate::testing::faults::{self, FaultSpec};
 use crate::testing::request_log::{self, Entry};
 use crate::{admin, api::auth_api, api::batch, api::copy, api::me, api::sql_api};
@@ -132,9 +133,7 @@ fn carto_headers(resp: &mut Response, route: &Route, info: &ReqInfo) {
             HeaderValue::from_static("localhost"),
         );
     }
-    if let Some(d) = &info.rate {
-        crate::http::errors::apply_headers(resp, &d.headers());
-    }
+    crate::http::errors::apply_headers(resp, &info.rate_headers);
 }
 
 /// Routes a CARTO API request to its handler.
@@ -187,7 +186,7 @@ pub async fn dispatch(
     // A per-request fault, only with the admin token; else an armed route fault.
     let mut fault: Option<FaultSpec> = None;
     if let Some(raw) = parts.headers.get("x-emulator-fault") {
-        if !has_admin_token(&app, &parts.headers) {
+        if !app.has_admin_token(&parts.headers) {
             return ApiError::bad_request(
                 "X-Emulator-Fault requires a valid admin token in X-Emulator-Token",
             )

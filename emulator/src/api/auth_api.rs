@@ -14,7 +14,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 
 use crate::http::auth::{self, Transport};
-use crate::http::context::{read_body, App, Ctx};
+use crate::http::context::{read_body, Ctx};
 use crate::http::errors::{auth_api_error, empty_unauthorized, json_response};
 use crate::http::form::{self, Params};
 use crate::http::routes::Route;
@@ -22,6 +22,7 @@ use crate::pg::accounts::{
     self, ApiKey, KeyType, SchemaGrant, TableGrant, User, TABLE_PERMISSIONS,
 };
 use crate::pg::provision;
+use crate::state::App;
 
 const DEFAULT_PER_PAGE: u64 = 20;
 

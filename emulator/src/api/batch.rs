@@ -11,13 +11,14 @@ use tokio::sync::mpsc;
 use tokio_postgres::NoTls;
 
 use crate::api::sql_api::{check_rate, find_key, find_user};
-use crate::http::context::{read_body, App, Ctx};
+use crate::http::context::{read_body, Ctx};
 use crate::http::errors::{json_response, ApiError};
 use crate::http::form::{self, Params};
 use crate::http::routes::Route;
 use crate::pg::accounts::KeyType;
 use crate::pg::provision::pg_message;
 use crate::state::jobs::{now, Hooks, Job, QueryItem, Status};
+use crate::state::App;
 
 /// CARTO refuses job payloads above 16 KiB.
 const MAX_PAYLOAD: usize = 16 * 1024;

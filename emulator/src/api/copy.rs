@@ -16,10 +16,11 @@ use serde_json::json;
 use tokio_postgres::NoTls;
 
 use crate::api::sql_api::{check_rate, find_key, find_user, request_params};
-use crate::http::context::{body_error, body_reader, App, Ctx};
+use crate::http::context::{body_error, body_reader, Ctx};
 use crate::http::errors::{json_response, ApiError};
 use crate::http::form::{self, Params};
 use crate::pg::db::PooledConn;
+use crate::state::App;
 
 /// Returns the connection to the pool only if the COPY finished; otherwise it is cancelled and
 /// closed, since it is in the middle of a COPY.

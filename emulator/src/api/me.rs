@@ -11,9 +11,10 @@ use serde_json::json;
 
 use crate::api::sql_api::request_params;
 use crate::http::auth::{self, Transport};
-use crate::http::context::{App, Ctx};
+use crate::http::context::Ctx;
 use crate::http::errors::{auth_api_error, json_response};
 use crate::pg::accounts::{KeyType, User};
+use crate::state::App;
 
 /// The user of a `/api/v3/me` request. At the root path of a loopback host (CARTOframes'
 /// leading `/` drops `/user/{u}/`), the Basic user, the owner of the key, or the only user.

@@ -14,10 +14,11 @@ use crate::api::format::json::JsonFormat;
 use crate::api::format::{Formatter, IMPLEMENTED_FORMATS};
 use crate::api::query::{self, QueryPlan};
 use crate::http::auth::{self, AuthFailure};
-use crate::http::context::{read_body, App, Ctx};
+use crate::http::context::{read_body, Ctx};
 use crate::http::errors::ApiError;
 use crate::http::form::{self, Params};
 use crate::pg::accounts::{KeyType, User};
+use crate::state::App;
 
 /// Large enough for GDAL's batched inserts (15 MB chunks by default).
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -120,9 +121,9 @@ pub fn find_key(
 /// Applies the key's rate limit; a blocked request gets CARTO's 429.
 pub fn check_rate(app: &App, ctx: &Ctx, user: &User, key_name: &str) -> Result<(), ApiError> {
     if let Some(d) = app.rate.check(&user.username, key_name) {
-        ctx.record_rate(d);
+        ctx.record_rate_headers(d.headers());
         if !d.allowed {
-            return Err(ApiError::rate_limited(&d));
+            return Err(ApiError::rate_limited(d.headers()));
         }
     }
     Ok(())

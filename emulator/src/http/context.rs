@@ -1,9 +1,8 @@
-//! The state every handler shares ([`App`]) and what a handler knows about one request
-//! ([`Ctx`]), with the request-body helpers. Handlers import this module; the router
-//! (`router.rs`) sits on top of the handlers, so no handler depends on the router.
+//! What a handler knows about one request ([`Ctx`]), with the request-body helpers. The state
+//! handlers share is `state::App`.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::Mutex;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -16,30 +15,7 @@ use tokio::io::AsyncReadExt;
 use crate::http::auth::Transport;
 use crate::http::errors::ApiError;
 use crate::http::routes::{self, Route};
-use crate::pg::accounts::{ApiKey, Registry};
-use crate::pg::db::Pool;
-use crate::state::jobs::Jobs;
-use crate::testing::faults::Faults;
-use crate::testing::rate_limit::{Decision, RateLimiter};
-use crate::testing::request_log::RequestLog;
-
-pub struct App {
-    pub registry: RwLock<Registry>,
-    pub pool: Arc<Pool>,
-    pub rate: RateLimiter,
-    pub faults: Faults,
-    pub log: RequestLog,
-    pub jobs: Jobs,
-    pub admin_token: String,
-    /// `http` or `https`.
-    pub scheme: &'static str,
-    pub root_url: OnceLock<String>,
-    /// The info document (also served at `/_emulator/info`).
-    pub info: OnceLock<serde_json::Value>,
-    pub shutdown: tokio::sync::Notify,
-    /// Serialises Auth API changes (role creation and removal).
-    pub keys_lock: tokio::sync::Mutex<()>,
-}
+use crate::pg::accounts::ApiKey;
 
 /// What a handler learned about the request, for headers and the request log.
 #[derive(Debug, Default, Clone)]
@@ -51,7 +27,8 @@ pub struct ReqInfo {
     pub key_type: Option<String>,
     /// The `client` parameter, echoed as `Carto-Client`.
     pub client: Option<String>,
-    pub rate: Option<Decision>,
+    /// The key's rate-limit headers (`Carto-Rate-Limit-*`), when it has a limit.
+    pub rate_headers: Vec<(&'static str, String)>,
 }
 
 /// One request as handlers see it.
@@ -82,8 +59,8 @@ impl Ctx {
         self.info.lock().unwrap().client = client;
     }
 
-    pub fn record_rate(&self, d: Decision) {
-        self.info.lock().unwrap().rate = Some(d);
+    pub fn record_rate_headers(&self, headers: Vec<(&'static str, String)>) {
+        self.info.lock().unwrap().rate_headers = headers;
     }
 
     /// The user a request is for: from the path, else from the Host header.
@@ -160,19 +137,4 @@ pub(crate) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-/// Does the request carry the admin token (Bearer or X-Emulator-Token)?
-pub fn has_admin_token(app: &App, headers: &HeaderMap) -> bool {
-    let bearer = header_str(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()));
-    let header = header_str(headers, "x-emulator-token");
-    [bearer, header]
-        .into_iter()
-        .flatten()
-        .any(|t| constant_time_eq(t.as_bytes(), app.admin_token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

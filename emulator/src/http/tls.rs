@@ -1,7 +1,6 @@
 //! `--tls`: a throwaway CA and a server certificate for 127.0.0.1, localhost and *.localhost,
 //! generated at start. The CA certificate is written as PEM so clients can trust it explicitly.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{
@@ -56,11 +55,6 @@ pub fn generate() -> Result<TlsMaterial, String> {
         server_config: Arc::new(config),
         ca_pem: ca_cert.pem(),
     })
-}
-
-/// Writes the CA certificate (public, so readable by anyone) atomically.
-pub fn write_ca(path: &Path, pem: &str) -> Result<(), String> {
-    crate::testing::info::write_atomically(path, pem.as_bytes(), 0o644)
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::testing::rate_limit::RateLimit;
-
 /// The permissions CARTO lets a regular key have on a table.
 pub const TABLE_PERMISSIONS: [&str; 4] = ["insert", "select", "update", "delete"];
 /// The fixed token of every user's "Default public" key.
@@ -96,6 +94,30 @@ impl fmt::Display for KeyType {
 }
 
 // ---- the accounts file ----
+
+/// A key's rate limit (enforced by `testing::rate_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests allowed per period (also the burst size).
+    pub limit: u32,
+    /// The period in seconds.
+    #[serde(default = "one")]
+    pub period_s: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl RateLimit {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.limit == 0 || self.period_s == 0 {
+            return Err("rate_limit needs limit >= 1 and period_s >= 1".into());
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

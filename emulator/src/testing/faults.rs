@@ -203,13 +203,16 @@ pub fn short_circuit_response(spec: &FaultSpec) -> Response {
     match code {
         429 => {
             let retry = spec.retry_after.unwrap_or(1);
-            ApiError::rate_limited(&Decision {
-                allowed: false,
-                limit: 1,
-                remaining: 0,
-                reset: retry,
-                retry_after: retry,
-            })
+            ApiError::rate_limited(
+                Decision {
+                    allowed: false,
+                    limit: 1,
+                    remaining: 0,
+                    reset: retry,
+                    retry_after: retry,
+                }
+                .headers(),
+            )
             .into_response()
         }
         503 => {

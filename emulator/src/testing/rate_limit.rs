@@ -5,30 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Requests allowed per period (also the burst size).
-    pub limit: u32,
-    /// The period in seconds.
-    #[serde(default = "one")]
-    pub period_s: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl RateLimit {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.limit == 0 || self.period_s == 0 {
-            return Err("rate_limit needs limit >= 1 and period_s >= 1".into());
-        }
-        Ok(())
-    }
-}
+use crate::pg::accounts::RateLimit;
 
 /// What a request gets: its headers, and whether it may proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
