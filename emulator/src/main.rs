@@ -19,7 +19,10 @@ use clap::Parser;
 
 use crate::http::tls;
 use crate::pg::accounts::AccountsFile;
-use crate::pg::server::{self as cluster, ClusterDir, FileLock, PgInstall, Postgres, RunAs};
+use crate::pg::dirs::{self, ClusterDir, FileLock};
+use crate::pg::install::{PgInstall, RunAs};
+use crate::pg::server::{self, Postgres};
+use crate::pg::template;
 use crate::pg::{accounts, db, provision};
 use crate::state::jobs;
 use crate::state::App;
@@ -167,7 +170,7 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup, Prepared), String> {
         } else {
             std::env::temp_dir()
         };
-        cluster::remove_stale_fresh_dirs(&base, "carto-emulator-");
+        dirs::remove_stale_fresh_dirs(&base, "carto-emulator-");
         let tmp = tempfile::Builder::new()
             .prefix("carto-emulator-")
             .tempdir_in(&base)
@@ -181,13 +184,11 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup, Prepared), String> {
         cleanup.fresh_dir = Some(tmp);
         path
     } else {
-        cli.data_dir
-            .clone()
-            .unwrap_or_else(cluster::default_data_dir)
+        cli.data_dir.clone().unwrap_or_else(dirs::default_data_dir)
     };
-    cluster::make_traversable_dir(&root)?;
+    dirs::make_traversable_dir(&root)?;
     if let Some(parent) = root.parent() {
-        let _ = cluster::make_traversable_dir(parent);
+        let _ = dirs::make_traversable_dir(parent);
     }
     cleanup._lock = Some(
         FileLock::acquire(&root.join("emulator.lock"), false)?.ok_or_else(|| {
@@ -205,10 +206,10 @@ fn prepare(cli: &Cli) -> Result<(Postgres, Cleanup, Prepared), String> {
         let template_root = cli
             .template_dir
             .clone()
-            .unwrap_or_else(cluster::default_cache_root);
+            .unwrap_or_else(dirs::default_cache_root);
         let template =
-            cluster::ensure_template(&pg, run_as, &template_root, provision::TEMPLATE_SETUP_SQL)?;
-        cluster::copy_template(&template, &dir)?;
+            template::ensure_template(&pg, run_as, &template_root, provision::TEMPLATE_SETUP_SQL)?;
+        template::copy_template(&template, &dir)?;
     }
     let postgres = Postgres::start(&pg, run_as, &dir)?;
     Ok((postgres, cleanup, Prepared { pg, dir, accounts }))
@@ -225,7 +226,7 @@ async fn serve(
     let pool = db::Pool::new(postgres.socket_dir(), cli.statement_timeout_ms);
     let registry = {
         let su = pool
-            .connect(cluster::SUPERUSER)
+            .connect(server::SUPERUSER)
             .await
             .map_err(|e| format!("connecting to the cluster: {e}"))?;
         provision::provision(&pool, &su.client, &prepared.accounts).await?

@@ -10,7 +10,7 @@ use futures_util::future::poll_fn;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{AsyncMessage, CancelToken, Client, NoTls};
 
-use crate::pg::server as cluster;
+use crate::pg::server::{DATABASE, SOCKET_PORT};
 
 /// Idle connections kept per role; more are opened on demand and closed when returned.
 const MAX_IDLE_PER_ROLE: usize = 8;
@@ -111,9 +111,9 @@ impl Pool {
     fn config(&self, role: &str) -> tokio_postgres::Config {
         let mut cfg = tokio_postgres::Config::new();
         cfg.host_path(&self.socket_dir)
-            .port(cluster::SOCKET_PORT)
+            .port(SOCKET_PORT)
             .user(role)
-            .dbname(cluster::DATABASE)
+            .dbname(DATABASE)
             .application_name("carto-emulator");
         cfg
     }

@@ -1,6 +1,10 @@
-//! PostgreSQL: the private cluster, the connection pool, the accounts and their provisioning.
+//! PostgreSQL: the system's installation, data directories, the template cluster, the running
+//! server, the connection pool, the accounts and their provisioning.
 
 pub mod accounts;
 pub mod db;
+pub mod dirs;
+pub mod install;
 pub mod provision;
 pub mod server;
+pub mod template;
