@@ -124,7 +124,7 @@ async fn run_copy_from(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response
     let secs = start.elapsed().as_millis() as f64 / 1000.0;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "time": crate::api::format::types::js_number(secs), "total_rows": rows }),
+        &json!({ "time": crate::api::format::values::js_number(secs), "total_rows": rows }),
     ))
 }
 

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::types::ValueKind;
+use super::values::ValueKind;
 use super::{Column, Formatter, Summary};
 
 #[derive(Default)]

@@ -66,7 +66,7 @@ impl Formatter for JsonFormat {
     fn finish(&mut self, s: &Summary<'_>, out: &mut BytesMut) {
         out.put_slice(b"],\"time\":");
         let secs = s.elapsed.as_millis() as f64 / 1000.0;
-        write_json(out, &super::types::js_number(secs));
+        write_json(out, &super::values::js_number(secs));
         out.put_slice(b",\"fields\":");
         write_json(out, &fields_object(s.columns));
         out.put_slice(b",\"total_rows\":");

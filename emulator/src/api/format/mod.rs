@@ -1,10 +1,12 @@
 //! Output formats of the SQL API. Each formatter writes bytes as rows arrive, so results of
 //! any size stream in constant memory.
 
+pub mod array;
 pub mod csv;
 pub mod geojson;
 pub mod json;
 pub mod types;
+pub mod values;
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use tokio_postgres::types::Type;
 
 use crate::http::errors::ApiError;
 use crate::pg::db::Notice;
-use types::ValueKind;
+use values::ValueKind;
 
 /// One result column: its name and, when the statement could be described, its type.
 #[derive(Debug, Clone)]
@@ -30,7 +32,7 @@ impl Column {
             name: name.to_string(),
             ty: Some(ty.clone()),
             typmod,
-            kind: types::value_kind(ty),
+            kind: values::value_kind(ty),
         }
     }
 
@@ -53,7 +55,7 @@ impl Column {
     pub fn value_json(&self, text: Option<&str>) -> serde_json::Value {
         match text {
             None => serde_json::Value::Null,
-            Some(t) => types::to_json(&self.kind, t),
+            Some(t) => values::to_json(&self.kind, t),
         }
     }
 }
