@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::http::errors::json_response;
 use crate::pg::accounts::RateLimit;
 use crate::state::App;
-use crate::testing::faults::FaultSpec;
+use carto_emulator::fault::Fault;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
     json_response(status, &json!({ "error": msg.into() }))
@@ -82,7 +82,7 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
                 &serde_json::to_value(app.faults.list()).unwrap_or(Value::Null),
             )),
             (Method::POST, "/faults") => {
-                let spec: FaultSpec = json_body(body).await?;
+                let spec: Fault = json_body(body).await?;
                 let id = app
                     .faults
                     .arm(spec)

@@ -27,7 +27,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::{json, Value};
 
 /// How to start an emulator. `Options::default()` is what [`Emulator::start`] uses.
@@ -66,104 +65,7 @@ impl Default for Options {
     }
 }
 
-/// Slow body delivery: `chunk_bytes` at a time, `interval_ms` apart.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Drip {
-    pub chunk_bytes: usize,
-    pub interval_ms: u64,
-}
-
-/// A redirect answer (301, 302, 303, 307 or 308) to `location`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Redirect {
-    pub status: u16,
-    pub location: String,
-}
-
-/// A fault to inject, armed on a route with [`Emulator::arm_fault`] or sent on one request with
-/// [`Emulator::fault_headers`]. Build it with the chained setters.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Fault {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_prefix: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_ms: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub malformed_json: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drip: Option<Drip>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub abort_after_bytes: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect: Option<Redirect>,
-}
-
-impl Fault {
-    /// A fault for requests whose path starts with `path_prefix` (e.g. `/user/demo/api/v2/sql`).
-    pub fn on(path_prefix: &str) -> Fault {
-        Fault {
-            path_prefix: Some(path_prefix.to_string()),
-            ..Fault::default()
-        }
-    }
-    /// A fault for a single request (sent as a header); no route.
-    pub fn once() -> Fault {
-        Fault::default()
-    }
-    pub fn method(mut self, method: &str) -> Fault {
-        self.method = Some(method.to_string());
-        self
-    }
-    /// Disarm after `n` matching requests.
-    pub fn times(mut self, n: u32) -> Fault {
-        self.count = Some(n);
-        self
-    }
-    pub fn delay(mut self, d: Duration) -> Fault {
-        self.delay_ms = Some(d.as_millis() as u64);
-        self
-    }
-    /// Answer with this status instead of running the request (429 carries CARTO's headers).
-    pub fn status(mut self, status: u16) -> Fault {
-        self.status = Some(status);
-        self
-    }
-    pub fn retry_after(mut self, secs: u64) -> Fault {
-        self.retry_after = Some(secs);
-        self
-    }
-    pub fn malformed_json(mut self) -> Fault {
-        self.malformed_json = true;
-        self
-    }
-    pub fn drip(mut self, chunk_bytes: usize, interval: Duration) -> Fault {
-        self.drip = Some(Drip {
-            chunk_bytes,
-            interval_ms: interval.as_millis() as u64,
-        });
-        self
-    }
-    /// Send `bytes` of the body, then break the connection.
-    pub fn abort_after(mut self, bytes: usize) -> Fault {
-        self.abort_after_bytes = Some(bytes);
-        self
-    }
-    pub fn redirect(mut self, status: u16, location: &str) -> Fault {
-        self.redirect = Some(Redirect {
-            status,
-            location: location.to_string(),
-        });
-        self
-    }
-}
+pub use crate::fault::{Drip, Fault, Redirect};
 
 /// One entry of the emulator's request log (never contains a key).
 pub use crate::log_entry::Entry as LoggedRequest;
@@ -568,27 +470,6 @@ impl Drop for Emulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn faults_serialise_only_what_is_set() {
-        let f = Fault::on("/user/demo/api/v2/sql")
-            .method("POST")
-            .times(2)
-            .status(429)
-            .retry_after(3);
-        assert_eq!(
-            serde_json::to_value(&f).unwrap(),
-            json!({"path_prefix":"/user/demo/api/v2/sql","method":"POST","count":2,"status":429,"retry_after":3})
-        );
-        let f = Fault::once()
-            .drip(4, Duration::from_millis(5))
-            .abort_after(10)
-            .malformed_json();
-        assert_eq!(
-            serde_json::to_value(&f).unwrap(),
-            json!({"malformed_json":true,"drip":{"chunk_bytes":4,"interval_ms":5},"abort_after_bytes":10})
-        );
-    }
 
     #[test]
     fn work_dirs_of_exited_processes_are_removed() {

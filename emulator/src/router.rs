@@ -21,9 +21,10 @@ use crate::http::context::{header_str, Ctx, ReqInfo};
 use crate::http::errors::ApiError;
 use crate::http::routes::{self, Route};
 use crate::state::App;
-use crate::testing::faults::{self, FaultSpec};
+use crate::testing::faults;
 use crate::testing::request_log::{self, Entry};
 use crate::{admin, api::auth_api, api::batch, api::copy, api::me, api::sql_api};
+use carto_emulator::fault::Fault;
 
 /// A body that counts the bytes passing through and reports the total when it ends.
 struct Counted {
@@ -184,7 +185,7 @@ pub async fn dispatch(
     });
 
     // A per-request fault, only with the admin token; else an armed route fault.
-    let mut fault: Option<FaultSpec> = None;
+    let mut fault: Option<Fault> = None;
     if let Some(raw) = parts.headers.get("x-emulator-fault") {
         if !app.has_admin_token(&parts.headers) {
             return ApiError::bad_request(
@@ -195,7 +196,7 @@ pub async fn dispatch(
         match raw
             .to_str()
             .map_err(|e| e.to_string())
-            .and_then(|s| serde_json::from_str::<FaultSpec>(s).map_err(|e| e.to_string()))
+            .and_then(|s| serde_json::from_str::<Fault>(s).map_err(|e| e.to_string()))
             .and_then(|f| f.validate().map(|_| f))
         {
             Ok(f) => fault = Some(f),

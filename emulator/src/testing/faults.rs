@@ -1,5 +1,6 @@
 //! Fault injection for client reliability tests: armed per route through the admin API, or
-//! per request with an `X-Emulator-Fault` header (honoured only with a valid admin token).
+//! per request with an `X-Emulator-Fault` header (honoured only with a valid admin token). The
+//! fault itself is `carto_emulator::fault::Fault`, shared with the test harness.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -7,10 +8,11 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use carto_emulator::fault::Fault;
 use futures_util::StreamExt;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use hyper::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::http::errors::ApiError;
 use crate::testing::rate_limit::Decision;
@@ -18,116 +20,10 @@ use crate::testing::rate_limit::Decision;
 /// Largest response body a fault will buffer to reshape it.
 const MAX_BUFFERED: usize = 64 * 1024 * 1024;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Drip {
-    /// Bytes per chunk (at least 1).
-    pub chunk_bytes: usize,
-    /// Pause between chunks.
-    pub interval_ms: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Redirect {
-    /// 301, 302, 303, 307 or 308.
-    pub status: u16,
-    pub location: String,
-}
-
-/// What to do to a response. Every part is optional; they apply in this order: delay, then
-/// redirect or forced status (the real handler does not run), else the real handler followed
-/// by malformed JSON, then drip and/or abort of the body.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// Route faults: requests whose path starts with this.
-    #[serde(default)]
-    pub path_prefix: Option<String>,
-    /// Route faults: only this method (any when absent).
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Route faults: disarm after this many matching requests (never when absent).
-    #[serde(default)]
-    pub count: Option<u32>,
-    /// Wait this long before the response headers.
-    #[serde(default)]
-    pub delay_ms: Option<u64>,
-    /// Answer with this status instead of running the request (429, 500, 503, ...).
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// For a forced 429: the Retry-After and Carto-Rate-Limit-Reset value (default 1); for a
-    /// forced 503: a Retry-After header when set.
-    #[serde(default)]
-    pub retry_after: Option<u64>,
-    /// Replace the body with truncated, invalid JSON (status unchanged).
-    #[serde(default)]
-    pub malformed_json: bool,
-    /// Send the body slowly.
-    #[serde(default)]
-    pub drip: Option<Drip>,
-    /// Send this many body bytes, then break the connection (Content-Length stays the full size).
-    #[serde(default)]
-    pub abort_after_bytes: Option<usize>,
-    #[serde(default)]
-    pub redirect: Option<Redirect>,
-}
-
-impl FaultSpec {
-    pub fn validate(&self) -> Result<(), String> {
-        if let Some(s) = self.status {
-            if !(100..=599).contains(&s) {
-                return Err(format!("status {s} is not an HTTP status"));
-            }
-        }
-        if let Some(d) = &self.drip {
-            if d.chunk_bytes == 0 {
-                return Err("drip.chunk_bytes must be at least 1".into());
-            }
-        }
-        if let Some(r) = &self.redirect {
-            if ![301, 302, 303, 307, 308].contains(&r.status) {
-                return Err(format!(
-                    "redirect.status {} is not a redirect status",
-                    r.status
-                ));
-            }
-            if HeaderValue::from_str(&r.location).is_err() {
-                return Err("redirect.location is not a valid header value".into());
-            }
-        }
-        if let Some(m) = &self.method {
-            if m.is_empty() {
-                return Err("method must not be empty".into());
-            }
-        }
-        Ok(())
-    }
-
-    fn matches(&self, method: &str, path: &str) -> bool {
-        self.path_prefix
-            .as_deref()
-            .is_some_and(|p| path.starts_with(p))
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
-    }
-
-    /// Whether the real handler must be skipped.
-    pub fn short_circuits(&self) -> bool {
-        self.redirect.is_some() || self.status.is_some()
-    }
-
-    pub fn reshapes_body(&self) -> bool {
-        self.malformed_json || self.drip.is_some() || self.abort_after_bytes.is_some()
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Armed {
     pub id: u64,
-    pub spec: FaultSpec,
+    pub spec: Fault,
     /// Requests left before it disarms (None: until cleared).
     pub remaining: Option<u32>,
 }
@@ -138,7 +34,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn arm(&self, spec: FaultSpec) -> Result<u64, String> {
+    pub fn arm(&self, spec: Fault) -> Result<u64, String> {
         spec.validate()?;
         if spec.path_prefix.as_deref().is_none_or(str::is_empty) {
             return Err("a route fault needs a non-empty path_prefix".into());
@@ -174,7 +70,7 @@ impl Faults {
     }
 
     /// The first armed fault matching the request, consuming one of its uses.
-    pub fn take_match(&self, method: &str, path: &str) -> Option<FaultSpec> {
+    pub fn take_match(&self, method: &str, path: &str) -> Option<Fault> {
         let mut g = self.inner.lock().unwrap();
         let pos = g.1.iter().position(|a| a.spec.matches(method, path))?;
         let spec = g.1[pos].spec.clone();
@@ -189,7 +85,7 @@ impl Faults {
 }
 
 /// The response of a fault that replaces the handler (redirect or forced status).
-pub fn short_circuit_response(spec: &FaultSpec) -> Response {
+pub fn short_circuit_response(spec: &Fault) -> Response {
     if let Some(r) = &spec.redirect {
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::FOUND);
         let mut resp = status.into_response();
@@ -235,7 +131,7 @@ pub fn short_circuit_response(spec: &FaultSpec) -> Response {
 }
 
 /// Applies malformed JSON, drip and abort to a real response.
-pub async fn reshape(spec: &FaultSpec, resp: Response) -> Response {
+pub async fn reshape(spec: &Fault, resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BUFFERED).await {
         Ok(b) => b,
@@ -305,7 +201,7 @@ fn malformed(body: &[u8]) -> Bytes {
 mod tests {
     use super::*;
 
-    fn spec(json: &str) -> FaultSpec {
+    fn spec(json: &str) -> Fault {
         serde_json::from_str(json).unwrap()
     }
 
@@ -338,7 +234,7 @@ mod tests {
                 r#"{"path_prefix":"/","drip":{"chunk_bytes":0,"interval_ms":1}}"#
             ))
             .is_err());
-        assert!(serde_json::from_str::<FaultSpec>(r#"{"bogus":1}"#).is_err());
+        assert!(serde_json::from_str::<Fault>(r#"{"bogus":1}"#).is_err());
     }
 
     #[test]
