@@ -126,6 +126,14 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, Response
     }
 }
 
+/// A superuser connection, to create or drop a key's role.
+async fn superuser(app: &App) -> Result<crate::pg::db::PooledConn, Response> {
+    app.pool
+        .get(crate::pg::server::SUPERUSER)
+        .await
+        .map_err(|e| auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e)))
+}
+
 fn key_not_found(name: &str) -> Response {
     auth_api_error(StatusCode::NOT_FOUND, format!("API key not found: {name}"))
 }
@@ -372,13 +380,7 @@ async fn create(app: &Arc<App>, user: &User, body: &Params) -> Result<Response, 
         created_at: now,
         updated_at: now,
     };
-    let su = app
-        .pool
-        .get(crate::pg::server::SUPERUSER)
-        .await
-        .map_err(|e| {
-            auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
-        })?;
+    let su = superuser(app).await?;
     if let Err(e) = provision::create_key_role(&su.client, &current, &key).await {
         // Leave nothing half made behind.
         let _ = provision::drop_key_role(&su.client, &key.role).await;
@@ -419,13 +421,7 @@ async fn destroy(app: &Arc<App>, user: &User, name: &str) -> Result<Response, Re
     }
     app.pool.purge_role(&key.role);
     app.rate.set(&user.username, name, None);
-    let su = app
-        .pool
-        .get(crate::pg::server::SUPERUSER)
-        .await
-        .map_err(|e| {
-            auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, provision::pg_message(&e))
-        })?;
+    let su = superuser(app).await?;
     provision::drop_key_role(&su.client, &key.role)
         .await
         .map_err(|e| auth_api_error(StatusCode::INTERNAL_SERVER_ERROR, e))?;

@@ -15,7 +15,7 @@ use hyper::{Method, StatusCode};
 use serde_json::json;
 use tokio_postgres::NoTls;
 
-use crate::api::sql_api::{check_rate, find_key, find_user, request_params};
+use crate::api::sql_api::{check_rate, find_key, find_user, sql_request};
 use crate::http::context::{body_error, body_reader, Ctx};
 use crate::http::errors::{json_response, ApiError};
 use crate::http::form::{self, Params};
@@ -149,14 +149,7 @@ pub async fn copy_to(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
 }
 
 async fn run_copy_to(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let user = find_user(app, ctx)?;
-    let p = request_params(ctx, body).await?;
-    ctx.record_client(p.merged.get_str("client"));
-    let key = find_key(ctx, &user, &p.query, &p.body)?;
-    check_rate(app, ctx, &user, &key.name)?;
-    if !key.has_api("sql") {
-        return Err(ApiError::forbidden());
-    }
+    let (_user, p, key) = sql_request(app, ctx, body).await?;
     let sql = check_copy_sql(p.merged.get_str("q"))?;
     let filename = p
         .merged

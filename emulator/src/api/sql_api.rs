@@ -118,6 +118,24 @@ pub fn find_key(
     }
 }
 
+/// The start of every SQL API request with parameters in the query string and the body: the
+/// user, the parameters, a key allowed to use the SQL API and within its rate limit.
+pub async fn sql_request(
+    app: &App,
+    ctx: &Ctx,
+    body: Body,
+) -> Result<(User, RequestParams, crate::pg::accounts::ApiKey), ApiError> {
+    let user = find_user(app, ctx)?;
+    let p = request_params(ctx, body).await?;
+    ctx.record_client(p.merged.get_str("client"));
+    let key = find_key(ctx, &user, &p.query, &p.body)?;
+    check_rate(app, ctx, &user, &key.name)?;
+    if !key.has_api("sql") {
+        return Err(ApiError::forbidden());
+    }
+    Ok((user, p, key))
+}
+
 /// Applies the key's rate limit; a blocked request gets CARTO's 429.
 pub fn check_rate(app: &App, ctx: &Ctx, user: &User, key_name: &str) -> Result<(), ApiError> {
     if let Some(d) = app.rate.check(&user.username, key_name) {
@@ -160,14 +178,7 @@ async fn run(
     path_format: Option<String>,
     callback: &mut Option<String>,
 ) -> Result<Response, ApiError> {
-    let user = find_user(app, ctx)?;
-    let p = request_params(ctx, body).await?;
-    ctx.record_client(p.merged.get_str("client"));
-    let key = find_key(ctx, &user, &p.query, &p.body)?;
-    check_rate(app, ctx, &user, &key.name)?;
-    if !key.has_api("sql") {
-        return Err(ApiError::forbidden());
-    }
+    let (_user, p, key) = sql_request(app, ctx, body).await?;
     *callback = p.merged.get_str("callback").filter(|c| {
         !c.is_empty()
             && c.chars()
