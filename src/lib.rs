@@ -30,6 +30,8 @@ pub mod ffi;
 pub mod fuzzing;
 mod resolve;
 pub mod result;
+#[cfg(test)]
+mod test_support;
 mod text;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};

@@ -211,20 +211,32 @@ pub fn config_document() -> impl Strategy<Value = String> {
 /// path.
 pub fn url_with_password(password: &'static str) -> impl Strategy<Value = (String, bool)> {
     (
-        select(&["https", "http", "HTTPS", "ftp", "file", "h"][..]),
-        select(&["://", ":/", ":", ":\\\\", "://\\"][..]),
-        prop::option::of(("[a-z]{0,6}", select(&["@", "@x@", "/@", "@@"][..]))),
+        prop_oneof![
+            (
+                select(&["https", "http", "HTTPS", "ftp", "file", "h"][..]),
+                select(&["://", ":/", ":", ":\\\\", "://\\"][..]),
+            )
+                .prop_map(|(scheme, sep)| format!("{scheme}{sep}")),
+            // Broken schemes still show what follows their "://".
+            select(&["https ://", "https_://", "(x)://", "ht tps://"][..]).prop_map(String::from),
+        ],
+        prop::option::of((
+            "[a-z]{0,6}",
+            // A password the user did not encode may hold '#', '?', '/', '@' or be digits.
+            select(&["", "x#", "x?", "p/", "p@", "123", "x#?/"][..]),
+            select(&["@", "@x@", "/@", "@@"][..]),
+        )),
         host(),
         select(&["", ":443", ":8080", ":0", ":99999", ":x"][..]),
         path(),
     )
-        .prop_map(move |(scheme, sep, userinfo, host, port, path)| {
+        .prop_map(move |(scheme, userinfo, host, port, path)| {
             let with_password = userinfo.is_some();
             let userinfo = userinfo
-                .map(|(user, at)| format!("{user}:{password}{at}"))
+                .map(|(user, before, at)| format!("{user}:{before}{password}{at}"))
                 .unwrap_or_default();
             (
-                format!("{scheme}{sep}{userinfo}{host}{port}{path}"),
+                format!("{scheme}{userinfo}{host}{port}{path}"),
                 with_password,
             )
         })

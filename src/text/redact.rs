@@ -3,14 +3,51 @@
 //! carto-python and GDAL send the key as an `api_key` query parameter, HTTP libraries put the
 //! URL in their error messages, and users paste `https://user:password@host` URLs, so every
 //! message passes through [`message`] before it is stored in an [`crate::Error`] or handed to C.
+//!
+//! Messages often carry text a server or a user chose (PostgreSQL echoes a bad value in full),
+//! so the cost of redaction is bounded twice: [`message`] keeps at most [`MAX_MESSAGE_BYTES`],
+//! and every scan here is linear in the text it is given (each byte is looked at a bounded
+//! number of times, whatever the separators and quotes in it).
 
 use std::borrow::Cow;
 
 const REDACTED: &str = "REDACTED";
 
-/// Redacts everything this module knows: userinfo in URLs, then secret query parameters.
+/// The longest message kept: longer text is cut (at a token boundary, so no half of a URL or
+/// a value survives the cut unredacted) and its length said.
+pub(crate) const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// Only this many bytes at the end of a parameter name are read to decide whether it names a
+/// secret: enough for every spelling (`api%25255Fkey`), bounded for a name of a megabyte.
+const NAME_TAIL_BYTES: usize = 256;
+
+/// Bounds `text` (see [`MAX_MESSAGE_BYTES`]), then redacts everything this module knows:
+/// userinfo in URLs, then secret query parameters.
 pub fn message(text: &str) -> String {
-    query_keys(&userinfo(text))
+    let Some(kept) = cut_at_token(text, MAX_MESSAGE_BYTES) else {
+        return query_keys(&userinfo(text));
+    };
+    let mut shown = query_keys(&userinfo(kept));
+    shown.push_str(&format!("… ({} bytes in all)", text.len()));
+    shown
+}
+
+/// `text` cut to at most `max` bytes, or `None` when it is that short already. The cut backs
+/// off to the last space, quote or angle bracket, so that a URL, key or value that the cut
+/// would split is dropped whole rather than shown in part.
+fn cut_at_token(text: &str, max: usize) -> Option<&str> {
+    if text.len() <= max {
+        return None;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let boundary = text.as_bytes()[..end]
+        .iter()
+        .rposition(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>'))
+        .unwrap_or(0);
+    Some(&text[..boundary])
 }
 
 /// Replaces the value of every parameter whose name looks like a secret (`api_key`, `apikey`,
@@ -20,21 +57,28 @@ pub fn message(text: &str) -> String {
 /// `_`, `-` or `.`, so spellings a server or a user might choose are all caught. The separator
 /// may be `=` or `%3D`, or `:` after a quoted name (JSON); the value may follow spaces and may
 /// be quoted.
+///
+/// One pass: where the name before a separator starts, and where a value ends, are tracked as
+/// the scan moves forward instead of being searched for from each separator.
 pub fn query_keys(text: &str) -> String {
     let bytes = text.as_bytes();
     // Every separator is examined, even one inside a value already found: an unquoted value
     // can swallow the next parameter's name (`x_key={api_key="S"`), so values are collected
     // as spans and overlapping spans merged, rather than skipping past each value.
     let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut names = NameTracker::default();
+    let mut ends = ValueEnds::default();
     let mut i = 0;
     while i < bytes.len() {
         let Some((separator_len, needs_quoted_name)) = separator_at(bytes, i) else {
+            names.see(bytes, i);
             i += 1;
             continue;
         };
-        let (name, quoted) = name_before(text, i);
+        let (name, quoted) = names.name_before(text, i);
         if (!needs_quoted_name || quoted) && is_secret_name(name) {
-            let (value_start, value_end, value_quoted) = value_after(bytes, i + separator_len);
+            let (value_start, value_end, value_quoted) =
+                value_after(bytes, i + separator_len, &mut ends);
             // JSON (`"api_key": "S"`): only a quoted value is a value; `field "key": expected
             // a string` is a message about the field.
             if value_end > value_start && (value_quoted || !needs_quoted_name) {
@@ -43,6 +87,9 @@ pub fn query_keys(text: &str) -> String {
                     _ => spans.push((value_start, value_end)),
                 }
             }
+        }
+        for j in i..i + separator_len {
+            names.see(bytes, j);
         }
         i += separator_len;
     }
@@ -93,29 +140,108 @@ fn ends_name(b: u8) -> bool {
         )
 }
 
-/// The parameter name that ends at `end` (spaces before the separator skipped), and whether it
-/// was quoted.
-fn name_before(text: &str, end: usize) -> (&str, bool) {
-    let bytes = text.as_bytes();
-    let mut stop = end;
-    while stop > 0 && matches!(bytes[stop - 1], b' ' | b'\t') {
-        stop -= 1;
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t')
+}
+
+/// Where the name before the current position starts, kept up to date byte by byte.
+///
+/// A name ends before the separator, after any spaces or tabs; unquoted, it starts after the
+/// last byte that ends names; quoted (`"api_key"`), after the previous quote of its kind.
+#[derive(Default)]
+struct NameTracker {
+    /// Where the current run of spaces and tabs started, if the last byte seen was one.
+    blank_run: Option<usize>,
+    /// The last name-ending byte seen (spaces included).
+    last_break: Option<usize>,
+    /// `last_break` as it was at the last byte that was not a space or tab.
+    last_break_at_word: Option<usize>,
+    /// The last two positions of `"` and of `'` (latest first).
+    double_quotes: [Option<usize>; 2],
+    single_quotes: [Option<usize>; 2],
+}
+
+impl NameTracker {
+    fn see(&mut self, bytes: &[u8], j: usize) {
+        let b = bytes[j];
+        if is_blank(b) {
+            self.blank_run.get_or_insert(j);
+            self.last_break = Some(j);
+            return;
+        }
+        self.blank_run = None;
+        if ends_name(b) {
+            self.last_break = Some(j);
+        }
+        self.last_break_at_word = self.last_break;
+        let quotes = match b {
+            b'"' => &mut self.double_quotes,
+            b'\'' => &mut self.single_quotes,
+            _ => return,
+        };
+        *quotes = [Some(j), quotes[0]];
     }
-    if stop > 0 && matches!(bytes[stop - 1], b'"' | b'\'') {
-        let quote = bytes[stop - 1];
-        let inner_end = stop - 1;
-        let start = bytes[..inner_end]
+
+    /// The name that ends at `separator` (spaces before it skipped), and whether it was
+    /// quoted; every byte before `separator` has been seen. Only the last [`NAME_TAIL_BYTES`]
+    /// of a longer name are returned.
+    fn name_before<'t>(&self, text: &'t str, separator: usize) -> (&'t str, bool) {
+        let (stop, last_break) = match self.blank_run {
+            Some(start) => (start, self.last_break_at_word),
+            None => (separator, self.last_break),
+        };
+        let bytes = text.as_bytes();
+        let tail = |start: usize, end: usize| {
+            let mut start = start.max(end.saturating_sub(NAME_TAIL_BYTES));
+            while !text.is_char_boundary(start) {
+                start += 1;
+            }
+            &text[start..end]
+        };
+        if stop > 0 && matches!(bytes[stop - 1], b'"' | b'\'') {
+            let quotes = if bytes[stop - 1] == b'"' {
+                &self.double_quotes
+            } else {
+                &self.single_quotes
+            };
+            let inner_end = stop - 1;
+            let start = quotes[1].map_or(0, |p| p + 1);
+            // A Debug-escaped quote (`\"`) leaves a backslash at the end of the name.
+            return (tail(start, inner_end).trim_end_matches('\\'), true);
+        }
+        (tail(last_break.map_or(0, |p| p + 1), stop), false)
+    }
+}
+
+/// Memoized ends of values: values are looked for at increasing positions, and a value that
+/// starts before the end found for the previous one of the same kind ends there too, so each
+/// byte is scanned at most once per kind of value (unquoted, `"`-quoted, `'`-quoted).
+#[derive(Default)]
+struct ValueEnds {
+    /// (scanned from, end found) per kind.
+    found: [Option<(usize, usize)>; 3],
+}
+
+impl ValueEnds {
+    fn end(
+        &mut self,
+        bytes: &[u8],
+        start: usize,
+        kind: usize,
+        stops: impl Fn(u8) -> bool,
+    ) -> usize {
+        if let Some((from, end)) = self.found[kind] {
+            if from <= start && start <= end {
+                return end;
+            }
+        }
+        let end = bytes[start..]
             .iter()
-            .rposition(|&b| b == quote)
-            .map_or(0, |p| p + 1);
-        // A Debug-escaped quote (`\"`) leaves a backslash at the end of the name.
-        return (text[start..inner_end].trim_end_matches('\\'), true);
+            .position(|&b| stops(b))
+            .map_or(bytes.len(), |p| start + p);
+        self.found[kind] = Some((start, end));
+        end
     }
-    let start = bytes[..stop]
-        .iter()
-        .rposition(|&b| ends_name(b))
-        .map_or(0, |p| p + 1);
-    (&text[start..stop], false)
 }
 
 /// Whether a (possibly percent-encoded) parameter name names a secret.
@@ -142,8 +268,8 @@ fn is_secret_name(name: &str) -> bool {
 
 /// The value after a separator: leading spaces skipped, quoted values up to their closing quote;
 /// and whether it was quoted.
-fn value_after(bytes: &[u8], mut start: usize) -> (usize, usize, bool) {
-    while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') {
+fn value_after(bytes: &[u8], mut start: usize, ends: &mut ValueEnds) -> (usize, usize, bool) {
+    while start < bytes.len() && is_blank(bytes[start]) {
         start += 1;
     }
     let mut quote = None;
@@ -155,47 +281,62 @@ fn value_after(bytes: &[u8], mut start: usize) -> (usize, usize, bool) {
         start += 1;
     }
     let end = match quote {
-        Some(q) => bytes[start..]
-            .iter()
-            .position(|&b| b == q || b == b'\\')
-            .map_or(bytes.len(), |p| start + p),
-        None => bytes[start..]
-            .iter()
-            .position(|&b| {
-                b.is_ascii_whitespace()
-                    || matches!(
-                        b,
-                        b'&' | b'#'
-                            | b'"'
-                            | b'\''
-                            | b'<'
-                            | b'>'
-                            | b';'
-                            | b','
-                            | b')'
-                            | b'}'
-                            | b']'
-                            | b'\\'
-                    )
-            })
-            .map_or(bytes.len(), |p| start + p),
+        Some(q) => ends.end(bytes, start, usize::from(q == b'\'') + 1, |b| {
+            b == q || b == b'\\'
+        }),
+        None => ends.end(bytes, start, 0, |b| {
+            b.is_ascii_whitespace()
+                || matches!(
+                    b,
+                    b'&' | b'#'
+                        | b'"'
+                        | b'\''
+                        | b'<'
+                        | b'>'
+                        | b';'
+                        | b','
+                        | b')'
+                        | b'}'
+                        | b']'
+                        | b'\\'
+                )
+        }),
     };
     (start, end, quote.is_some())
 }
 
 /// Replaces the userinfo (`user:password@`) of every URL-like token with `***`.
 ///
-/// A token is a scheme (`https:`, `ftp:`, ...) and what follows it up to a space or quote. Its
-/// userinfo is everything between the scheme's slashes and the last `@` before any `?` or `#`,
-/// the way a lenient URL parser would read it, so `https://a:p@ss@h`, `https:a:pw@h` and
-/// `https://a:pa/ss@h` all lose their password, even when the URL is not valid.
+/// A token is a scheme (`https:`, `ftp:`, ...; or anything followed by `://`, since a broken
+/// scheme such as `https ://` still shows what follows) and what follows it up to a space or
+/// quote. Its userinfo, the way a lenient URL parser or the user who typed it would read it:
+/// - when the text before the token's last `@` holds a `:` that is not a port
+///   (`alice:p/a?s#s@host`), everything up to that `@`: a password may hold any character;
+/// - otherwise everything up to the last `@` before any `/`, `?` or `#` (`alice@host`).
+///
+/// So `https://a:p@ss@h`, `https:a:pw@h`, `https://a:pa/ss@h` and `https://a:x#pw@h` all lose
+/// their password, even when the URL is not valid.
 pub fn userinfo(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
+    // Where the run of scheme characters before the current position starts.
+    let mut run_start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b':' || !scheme_ends_at(bytes, i) {
+        let b = bytes[i];
+        if b != b':' {
+            if !is_scheme_char(b) {
+                run_start = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        let slashes = |k: usize| matches!(bytes.get(k), Some(b'/' | b'\\'));
+        let after_scheme = bytes[run_start..i].iter().any(u8::is_ascii_alphabetic);
+        let starts_url = after_scheme || (slashes(i + 1) && slashes(i + 2));
+        if !starts_url {
+            run_start = i + 1;
             i += 1;
             continue;
         }
@@ -207,36 +348,62 @@ pub fn userinfo(text: &str) -> String {
             .iter()
             .position(|&b| !matches!(b, b'/' | b'\\'))
             .map_or(token_end, |p| i + 1 + p);
-        let before_query = bytes[authority_start..token_end]
-            .iter()
-            .position(|&b| matches!(b, b'?' | b'#'))
-            .map_or(token_end, |p| authority_start + p);
-        if let Some(at) = bytes[authority_start..before_query]
-            .iter()
-            .rposition(|&b| b == b'@')
-        {
+        if let Some(at) = userinfo_end(&bytes[authority_start..token_end]) {
             out.push_str(&text[copied..authority_start]);
             out.push_str("***");
             copied = authority_start + at;
         }
         i = token_end.max(i + 1);
+        run_start = i;
     }
     out.push_str(&text[copied..]);
     out
 }
 
-/// Whether the `:` at `colon` ends a URL scheme: scheme characters from the first letter of the
-/// run before it (so `x1https:` still counts, as a lenient reader would see it). One letter is
-/// enough (`h:` is a valid scheme); a Windows path like `C:\a@b` is cut too, which is safe.
-fn scheme_ends_at(bytes: &[u8], colon: usize) -> bool {
-    let run_start = bytes[..colon]
+fn is_scheme_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
+/// Where the userinfo of `authority` (a URL after its scheme and slashes) ends: the position
+/// of its `@` (see [`userinfo`]), or `None` without userinfo.
+fn userinfo_end(authority: &[u8]) -> Option<usize> {
+    let last_at = authority.iter().rposition(|&b| b == b'@')?;
+    if has_password(&authority[..last_at]) {
+        return Some(last_at);
+    }
+    let authority_end = authority
         .iter()
-        .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
-        .map_or(0, |p| p + 1);
-    bytes[run_start..colon]
-        .iter()
-        .position(u8::is_ascii_alphabetic)
-        .is_some()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(authority.len());
+    authority[..authority_end].iter().rposition(|&b| b == b'@')
+}
+
+/// Whether `before_at` holds a `:` that starts a password rather than a port (digits followed
+/// by `/`, `?`, `#` or `\`) or belongs to an IPv6 host (`[::1]`).
+fn has_password(before_at: &[u8]) -> bool {
+    let mut i = 0;
+    let mut in_brackets = false;
+    while i < before_at.len() {
+        match before_at[i] {
+            b'[' => in_brackets = true,
+            b']' => in_brackets = false,
+            b':' if !in_brackets => {
+                let digits = before_at[i + 1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let after = before_at.get(i + 1 + digits);
+                let port = matches!(after, Some(b'/' | b'?' | b'#' | b'\\'));
+                if !port {
+                    return true;
+                }
+                i += digits;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// What messages show of a parsed URL: scheme, host, port and path; never userinfo, query
@@ -292,6 +459,7 @@ mod tests {
             "h?password=S3CRET",
             "api_key= S3CRET",
             "api_key = S3CRET",
+            "api_key\t =\t S3CRET",
             "api_key=\"S3CRET\"",
             "api_key=\"S3CRET",
             "api_key='S3CRET'",
@@ -299,10 +467,15 @@ mod tests {
             "next=https%3A%2F%2Fh%2Fx%3Fapi_key%3DS3CRET",
             "{\"api_key\": \"S3CRET\"}",
             "{\"api_key\":\"S3CRET\"}",
+            "{'api_key' : 'S3CRET'}",
+            "{\"a\": 1, \"api_key\"  :  \"S3CRET\"}",
             "{\\\"api_key\\\":\\\"S3CRET\\\"}",
             // A value that runs into the next secret parameter must not hide it.
             "x_key={:0api%5Fkey=\"S3CRET\"",
             "key=a&api_key=S3CRET",
+            "key=key=key=S3CRET",
+            // Only the end of a long name matters.
+            &format!("{}_api_key=S3CRET", "x".repeat(10_000)),
         ] {
             let shown = query_keys(text);
             assert!(!shown.contains("S3CRET"), "{text} -> {shown}");
@@ -318,6 +491,7 @@ mod tests {
             "line 3 column 5: expected value",
             "a=b c=d",
             "/tmp/c.json: field \"api_key\": expected a string, found 3",
+            "\"key\" \"x\": \"y\"",
         ] {
             assert_eq!(query_keys(text), text);
         }
@@ -331,19 +505,91 @@ mod tests {
             ("https:alice:PASSW0RD@host/", "https:***@host/"),
             ("https:/alice:PASSW0RD@host/", "https:/***@host/"),
             ("https:\\\\alice:PASSW0RD@host/", "https:\\\\***@host/"),
-            (
-                "see \"http://u:PW@h:1/p?x=a@b\" now",
-                "see \"http://***@h:1/p?x=a@b\" now",
-            ),
             ("ftp://u:PW@h", "ftp://***@h"),
             ("1https://u:PW@h", "1https://***@h"),
             ("h::PW@h", "h:***@h"),
             ("h:\\\\r:PW@x@y", "h:\\\\***@y"),
+            // A password may hold '#' or '?' (the user did not encode it).
+            ("https://alice:x#PASS@host/", "https://***@host/"),
+            ("https://alice:x?PASS@host/", "https://***@host/"),
+            ("https://alice:1234@host/", "https://***@host/"),
+            // Broken schemes still introduce a URL.
+            ("https ://:PASS@host", "https ://***@host"),
+            ("https_://:PASS@host", "https_://***@host"),
+            ("see (x)://u:PASS@host", "see (x)://***@host"),
+            // Without a password, the userinfo ends before the path, query and fragment.
+            ("https://alice@host/p?e=a@b", "https://***@host/p?e=a@b"),
         ] {
             assert_eq!(userinfo(text), shown, "{text}");
         }
-        for text in ["mail alice@example.com", "x: y@z", "https://h/p"] {
+        for text in [
+            "mail alice@example.com",
+            "x: y@z",
+            "https://h/p",
+            "https://h:8443/p?e=a@b",
+            "https://[::1]:9/p?e=a@b",
+            "https://h/search?email=a@b.com",
+        ] {
             assert_eq!(userinfo(text), text);
+        }
+    }
+
+    #[test]
+    fn long_messages_are_cut_before_redaction_and_no_part_of_a_secret_survives_the_cut() {
+        let long = format!(
+            "{} https://u:PASSWORD@h/",
+            "x ".repeat(MAX_MESSAGE_BYTES / 2)
+        );
+        let shown = message(&long);
+        assert!(shown.len() < MAX_MESSAGE_BYTES + 64, "{}", shown.len());
+        assert!(
+            shown.ends_with(&format!("… ({} bytes in all)", long.len())),
+            "{shown}"
+        );
+        // The cut falls inside the URL: the URL goes, not just its end.
+        for cut_inside in 1..40 {
+            let text = format!(
+                "{}https://u:PASSWORD@h/",
+                "y ".repeat((MAX_MESSAGE_BYTES - cut_inside) / 2)
+            );
+            let shown = message(&text);
+            assert!(!shown.contains("PASS") && !shown.contains("u:P"), "{shown}");
+        }
+        let one_token = "z".repeat(3 * MAX_MESSAGE_BYTES);
+        assert_eq!(
+            message(&one_token),
+            format!("… ({} bytes in all)", one_token.len())
+        );
+    }
+
+    fn growth(f: impl Fn(&str) -> String, unit: &str, small_repeats: usize) -> f64 {
+        crate::test_support::growth(|n| std::hint::black_box(f(&unit.repeat(n))), small_repeats)
+    }
+
+    #[test]
+    fn redaction_time_is_linear_in_the_text_whatever_its_separators() {
+        // Each shape made the old scan go back to the start of the text from every separator,
+        // or forward to its end.
+        for unit in [
+            "a:",
+            "a%3D",
+            "\"a\":",
+            "key=",
+            "x_key=\"",
+            "'a' :",
+            "%3Da",
+            "https://a:",
+        ] {
+            let ratio = growth(query_keys, unit, 2_000);
+            assert!(
+                ratio < 12.0,
+                "query_keys on {unit:?} x 10 took {ratio:.1} x as long"
+            );
+            let ratio = growth(userinfo, unit, 2_000);
+            assert!(
+                ratio < 12.0,
+                "userinfo on {unit:?} x 10 took {ratio:.1} x as long"
+            );
         }
     }
 
