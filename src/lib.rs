@@ -43,5 +43,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use resolve::defaults::{
     default_credentials, set_default_credentials, set_default_from, unset_default_credentials,
 };
-pub use resolve::{resolve, resolve_explained_with, resolve_with};
+pub use resolve::{
+    resolve, resolve_explained_with, resolve_with, shadowing, shadowing_with, Explanation, Shadowed,
+};
 pub use result::ResultSet;

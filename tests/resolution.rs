@@ -279,25 +279,112 @@ fn process_default_set_get_unset_and_dispatch() {
 #[test]
 fn explained_resolution_lists_the_sources_skipped_before_the_one_used() {
     let f = Fixture::new();
-    let (result, tried) = cartoauth::resolve_explained_with(None, None, &f.env());
+    let (result, explained) = cartoauth::resolve_explained_with(None, None, &f.env());
+    let tried = explained.tried;
     assert_eq!(result.unwrap_err().kind(), ErrorKind::NotResolved);
     assert_eq!(tried.len(), 5, "{tried:?}");
     assert!(tried[4].contains("creds.json (no such file)"), "{tried:?}");
 
     let path = f.save_default("filed", FileFormat::CartoCreds);
-    let (result, tried) = cartoauth::resolve_explained_with(None, None, &f.env());
+    let (result, explained) = cartoauth::resolve_explained_with(None, None, &f.env());
     assert_eq!(result.unwrap().origin().path(), Some(path.as_path()));
     assert_eq!(
-        tried,
+        explained.tried,
         [
             "explicit credentials (none given)",
             "process default (not set)",
             "environment (CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
         ]
     );
+    assert!(explained.shadowed.is_empty(), "{explained:?}");
 
     let env = f.env().with(env::USERNAME, "from-env");
-    let (result, tried) = cartoauth::resolve_explained_with(None, None, &env);
+    let (result, explained) = cartoauth::resolve_explained_with(None, None, &env);
     assert_eq!(result.unwrap().origin().source(), Source::Environment);
-    assert_eq!(tried.len(), 2);
+    assert_eq!(explained.tried.len(), 2);
+}
+
+#[test]
+fn explained_resolution_names_the_sources_it_hides() {
+    let f = Fixture::new();
+    let cartocreds = f.save_default("native", FileFormat::CartoCreds);
+    let creds_json = f.save_default("python", FileFormat::CartoFrames);
+    let described = |e: &cartoauth::Explanation| -> Vec<(String, Option<PathBuf>)> {
+        e.shadowed
+            .iter()
+            .map(|s| (s.description.clone(), s.path.clone()))
+            .collect()
+    };
+
+    // cartocreds.json answers; creds.json, behind it, is hidden.
+    let (result, explained) = cartoauth::resolve_explained_with(None, None, &f.env());
+    assert_eq!(result.unwrap().username(), Some("native"));
+    assert_eq!(
+        described(&explained),
+        [(creds_json.display().to_string(), Some(creds_json.clone()))]
+    );
+
+    // A profile named by CARTO_PROFILE hides both default files.
+    let c = creds("work");
+    config::save_with(&c, &Location::Profile("work".into()), None, &f.env()).unwrap();
+    let env = f.env().with(env::PROFILE, "work");
+    let (result, explained) = cartoauth::resolve_explained_with(None, None, &env);
+    assert_eq!(result.unwrap().username(), Some("work"));
+    let paths: Vec<_> = explained.shadowed.iter().map(|s| s.path.clone()).collect();
+    assert_eq!(paths, [Some(cartocreds.clone()), Some(creds_json.clone())]);
+
+    // The environment's account hides the profile it also names, and the files.
+    let env = env.with(env::USERNAME, "from-env");
+    let (_, explained) = cartoauth::resolve_explained_with(None, None, &env);
+    let shown = described(&explained);
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert!(shown[0].0.starts_with("CARTO_PROFILE=work ("), "{shown:?}");
+
+    // A file named by CARTO_CREDENTIALS_FILE that is the default file itself hides only the
+    // other one.
+    let env = f
+        .env()
+        .with(env::CREDENTIALS_FILE, cartocreds.to_str().unwrap());
+    let (_, explained) = cartoauth::resolve_explained_with(None, None, &env);
+    assert_eq!(described(&explained).len(), 1);
+    assert_eq!(explained.shadowed[0].path, Some(creds_json.clone()));
+
+    // The process default hides everything stored.
+    let (_, explained) = cartoauth::resolve_explained_with(None, Some(creds("d")), &f.env());
+    assert_eq!(explained.shadowed.len(), 2);
+}
+
+#[test]
+fn shadowing_says_what_would_hide_a_file_before_it_is_saved() {
+    let f = Fixture::new();
+    let [cartocreds, creds_json] = config::default_files_with(&f.env()).unwrap();
+    // Nothing saved yet: either file would be used.
+    assert!(cartoauth::shadowing_with(&creds_json, &f.env()).is_empty());
+    f.save_default("native", FileFormat::CartoCreds);
+    let hidden_by = cartoauth::shadowing_with(&creds_json, &f.env());
+    assert_eq!(hidden_by.len(), 1);
+    assert_eq!(hidden_by[0].path, Some(cartocreds.clone()));
+    // cartocreds.json comes first: nothing hides it, even with creds.json there.
+    f.save_default("python", FileFormat::CartoFrames);
+    assert!(cartoauth::shadowing_with(&cartocreds, &f.env()).is_empty());
+    // The environment's account hides every file.
+    let env = f.env().with(env::BASE_URL, "https://x.carto.com");
+    let hidden_by = cartoauth::shadowing_with(&cartocreds, &env);
+    assert_eq!(hidden_by.len(), 1);
+    assert_eq!(hidden_by[0].description, "environment (CARTO_BASE_URL)");
+    // A profile nothing names is not in the order at all, so nothing hides it.
+    let profile = config::path_of_with(&Location::Profile("p".into()), &env).unwrap();
+    assert!(cartoauth::shadowing_with(&profile, &env).is_empty());
+    // The same file named another way is the same file.
+    let env = f.env().with(
+        env::CREDENTIALS_FILE,
+        cartocreds
+            .parent()
+            .unwrap()
+            .join(".")
+            .join("cartocreds.json")
+            .to_str()
+            .unwrap(),
+    );
+    assert!(cartoauth::shadowing_with(&cartocreds, &env).is_empty());
 }

@@ -202,7 +202,27 @@ pub fn save_with(
     format: Option<FileFormat>,
     env: &dyn Environment,
 ) -> Result<PathBuf> {
-    let (path, format) = match (location, format) {
+    let (path, format) = save_target(location, format, env)?;
+    let bytes = zeroize::Zeroizing::new(format::to_bytes(&format::render(credentials, format)));
+    store::locked(&path, |target| store::write_atomic(target, &bytes))?;
+    Ok(path)
+}
+
+/// The file [`save_with`] writes for `location` and `format`, without writing it.
+pub fn save_path_with(
+    location: &Location,
+    format: Option<FileFormat>,
+    env: &dyn Environment,
+) -> Result<PathBuf> {
+    Ok(save_target(location, format, env)?.0)
+}
+
+fn save_target(
+    location: &Location,
+    format: Option<FileFormat>,
+    env: &dyn Environment,
+) -> Result<(PathBuf, FileFormat)> {
+    Ok(match (location, format) {
         (Location::Path(path), format) => (path.clone(), format.unwrap_or(FileFormat::CartoCreds)),
         (Location::Profile(name), format) => (
             location::profile_path(env, name)?,
@@ -216,10 +236,7 @@ pub fn save_with(
             location::default_files(env)?[0].clone(),
             FileFormat::CartoCreds,
         ),
-    };
-    let bytes = zeroize::Zeroizing::new(format::to_bytes(&format::render(credentials, format)));
-    store::locked(&path, |target| store::write_atomic(target, &bytes))?;
-    Ok(path)
+    })
 }
 
 /// Updates a stored file in place (e.g. rotates its key), keeping its layout, its other fields

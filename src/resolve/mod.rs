@@ -13,6 +13,10 @@
 //! variable naming a missing or corrupt file, a bad URL in `CARTO_BASE_URL`, a corrupt default
 //! file) is an error; a missing default file is skipped quietly. `CARTO_ALLOW_NON_SECURE`
 //! also lets files with `http://` URLs load.
+//!
+//! The first source that answers hides every later one. Credentials saved behind another
+//! source are silently not the ones in use, so [`Explanation::shadowed`] names the hidden
+//! sources after a resolution and [`shadowing`] names what would hide a file before saving.
 
 pub(crate) mod defaults;
 
@@ -21,6 +25,7 @@ use crate::credentials::origin::{Origin, Source};
 use crate::credentials::Credentials;
 use crate::env::{self, Environment, ProcessEnvironment};
 use crate::error::{Error, ErrorKind, Result};
+use std::path::{Path, PathBuf};
 
 /// Resolves credentials from the real process state (see the module documentation).
 pub fn resolve(explicit: Option<&Credentials>) -> Result<Credentials> {
@@ -37,27 +42,74 @@ pub fn resolve_with(
     process_default: Option<Credentials>,
     env: &dyn Environment,
 ) -> Result<Credentials> {
-    resolve_traced(explicit, process_default, env, &mut Vec::new())
+    resolve_traced(explicit, process_default, env, &mut Explanation::default())
 }
 
-/// [`resolve_with`] that also reports the sources it tried and skipped before the one that
-/// answered (or before giving up), in order, for tools that explain where credentials came
-/// from (`cartoauth status`).
+/// What a resolution looked at, for tools that explain where credentials came from
+/// (`cartoauth status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Explanation {
+    /// The sources tried and skipped before the one that answered (or before giving up), in
+    /// order.
+    pub tried: Vec<String>,
+    /// Sources that hold credentials but were not used because one before them in the order
+    /// answered: a `creds.json` behind a `cartocreds.json`, a default file while
+    /// `CARTO_USERNAME` is set, ... Credentials saved there are silently not the ones in use.
+    pub shadowed: Vec<Shadowed>,
+}
+
+/// A source of credentials that an earlier source hides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shadowed {
+    /// The source as a user would name it: a path, `CARTO_PROFILE=work (<path>)`, ...
+    pub description: String,
+    /// Its file, for file and profile sources.
+    pub path: Option<PathBuf>,
+}
+
+/// [`resolve_with`] that also reports what it looked at: the sources skipped before the one
+/// that answered, and the ones that answer too but come after it.
 pub fn resolve_explained_with(
     explicit: Option<&Credentials>,
     process_default: Option<Credentials>,
     env: &dyn Environment,
-) -> (Result<Credentials>, Vec<String>) {
-    let mut skipped = Vec::new();
-    let result = resolve_traced(explicit, process_default, env, &mut skipped);
-    (result, skipped)
+) -> (Result<Credentials>, Explanation) {
+    let mut explanation = Explanation::default();
+    let result = resolve_traced(explicit, process_default, env, &mut explanation);
+    (result, explanation)
+}
+
+/// The sources that come before the file `path` in the resolution order (after explicit
+/// credentials and the process default) and hold credentials now: while they do, credentials
+/// saved at `path` are not the ones resolution uses. Empty when `path` would be used, and
+/// when resolution does not read `path` at all (a profile that `CARTO_PROFILE` does not name).
+pub fn shadowing(path: &Path) -> Vec<Shadowed> {
+    shadowing_with(path, &ProcessEnvironment)
+}
+
+/// [`shadowing`] with a given environment.
+pub fn shadowing_with(path: &Path, env: &dyn Environment) -> Vec<Shadowed> {
+    let chain = Chain::of(env);
+    let target = identity(path);
+    let Some(position) = chain
+        .steps
+        .iter()
+        .position(|step| step.path(env).is_some_and(|p| identity(&p) == target))
+    else {
+        return Vec::new();
+    };
+    chain.steps[..position]
+        .iter()
+        .filter(|step| step.is_present())
+        .map(|step| step.shadowed(env))
+        .collect()
 }
 
 fn resolve_traced(
     explicit: Option<&Credentials>,
     process_default: Option<Credentials>,
     env: &dyn Environment,
-    tried: &mut Vec<String>,
+    explanation: &mut Explanation,
 ) -> Result<Credentials> {
     if let Some(credentials) = explicit {
         return Ok(credentials.clone());
@@ -70,24 +122,38 @@ fn resolve_traced(
             }
             _ => origin,
         };
+        explanation.shadowed = Chain::of(env).present_after(0, origin.path(), env);
         return Ok(credentials.with_origin(origin));
     }
+    let tried = &mut explanation.tried;
     tried.push("explicit credentials (none given)".to_owned());
     tried.push("process default (not set)".to_owned());
     let allow_non_secure = env.flag(env::ALLOW_NON_SECURE)?;
-    if let Some(credentials) = from_environment(env, allow_non_secure, tried)? {
-        return Ok(credentials);
+    let chain = Chain::of(env);
+    check_environment(env)?;
+    if !chain.steps.iter().any(Step::is_from_environment) {
+        tried.push(format!(
+            "environment ({}, {}, {}, {} not set)",
+            env::USERNAME,
+            env::BASE_URL,
+            env::CREDENTIALS_FILE,
+            env::PROFILE
+        ));
     }
-    match config::default_files_with(env) {
-        Ok(files) => {
-            for path in files {
-                if path.exists() {
-                    return config::load_file(&path, allow_non_secure);
-                }
-                tried.push(format!("{} (no such file)", path.display()));
+    for (i, step) in chain.steps.iter().enumerate() {
+        match step.load(env, allow_non_secure)? {
+            Some(credentials) => {
+                explanation.shadowed = chain.present_after(i + 1, credentials.origin().path(), env);
+                return Ok(credentials);
             }
+            None => tried.push(format!(
+                "{} (no such file)",
+                step.path(env).unwrap_or_default().display()
+            )),
         }
-        Err(e) => tried.push(format!("default credentials files ({e})")),
+    }
+    if let Some(e) = chain.default_files_error {
+        tried.push(format!("default credentials files ({e})"));
     }
     Err(Error::new(
         ErrorKind::NotResolved,
@@ -95,49 +161,176 @@ fn resolve_traced(
     ))
 }
 
-/// Step 3. `Ok(None)` when the environment names no credentials.
-fn from_environment(
-    env: &dyn Environment,
-    allow_non_secure: bool,
-    tried: &mut Vec<String>,
-) -> Result<Option<Credentials>> {
-    let username = env.get(env::USERNAME);
-    let base_url = env.get(env::BASE_URL);
-    let api_key = env.get(env::API_KEY);
-    let file = env.get(env::CREDENTIALS_FILE);
-    let profile = env.get(env::PROFILE);
+/// The places read after explicit credentials and the process default, in order: steps 3
+/// and 4 of the module documentation. The environment's steps are listed only when their
+/// variables are set; both default files always are.
+struct Chain {
+    steps: Vec<Step>,
+    /// Why the default files could not be named (no home directory).
+    default_files_error: Option<Error>,
+}
 
-    if username.is_some() || base_url.is_some() {
-        let credentials = Credentials::new(
-            username.as_deref(),
-            api_key.as_deref(),
-            base_url.as_deref(),
-            allow_non_secure,
-        )
-        .map_err(|e| {
-            let var = match e.kind() {
-                ErrorKind::InvalidUsername => env::USERNAME,
-                _ => env::BASE_URL,
-            };
-            Error::new(
-                ErrorKind::InvalidEnvironment,
-                format!("{var}: {}", e.message()),
-            )
-        })?;
-        let variables = [
-            (env::USERNAME, &username),
-            (env::BASE_URL, &base_url),
-            (env::API_KEY, &api_key),
-        ]
-        .iter()
-        .filter(|(_, value)| value.is_some())
-        .map(|(name, _)| (*name).to_owned())
-        .collect();
-        return Ok(Some(
-            credentials.with_origin(Origin::environment(variables)),
-        ));
+enum Step {
+    /// `CARTO_USERNAME` and/or `CARTO_BASE_URL` (with `CARTO_API_KEY`).
+    Variables,
+    /// `CARTO_CREDENTIALS_FILE`'s value.
+    CredentialsFile(String),
+    /// `CARTO_PROFILE`'s value.
+    Profile(String),
+    /// `cartocreds.json`, then `creds.json`.
+    DefaultFile(PathBuf),
+}
+
+impl Chain {
+    fn of(env: &dyn Environment) -> Chain {
+        let mut steps = Vec::new();
+        if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
+            steps.push(Step::Variables);
+        }
+        if let Some(file) = env.get(env::CREDENTIALS_FILE) {
+            steps.push(Step::CredentialsFile(file));
+        }
+        if let Some(profile) = env.get(env::PROFILE) {
+            steps.push(Step::Profile(profile));
+        }
+        let default_files_error = match config::default_files_with(env) {
+            Ok(files) => {
+                steps.extend(files.into_iter().map(Step::DefaultFile));
+                None
+            }
+            Err(e) => Some(e),
+        };
+        Chain {
+            steps,
+            default_files_error,
+        }
     }
-    if api_key.is_some() {
+
+    /// The present steps from `start` on, except the file that answered (`used`), which a
+    /// variable may also name.
+    fn present_after(
+        &self,
+        start: usize,
+        used: Option<&Path>,
+        env: &dyn Environment,
+    ) -> Vec<Shadowed> {
+        let used = used.map(identity);
+        self.steps[start.min(self.steps.len())..]
+            .iter()
+            .filter(|step| step.is_present())
+            .filter(|step| used.is_none() || step.path(env).map(|p| identity(&p)) != used)
+            .map(|step| step.shadowed(env))
+            .collect()
+    }
+}
+
+impl Step {
+    fn is_from_environment(&self) -> bool {
+        !matches!(self, Step::DefaultFile(_))
+    }
+
+    /// Whether the step holds credentials now: a set variable names them (broken or not, it
+    /// is used, and loudly); a default file must exist.
+    fn is_present(&self) -> bool {
+        match self {
+            Step::DefaultFile(path) => path.exists(),
+            _ => true,
+        }
+    }
+
+    fn path(&self, env: &dyn Environment) -> Option<PathBuf> {
+        match self {
+            Step::Variables => None,
+            Step::CredentialsFile(file) => Some(config::expand_home(file)),
+            Step::Profile(name) => config::path_of_with(&Location::Profile(name.clone()), env).ok(),
+            Step::DefaultFile(path) => Some(path.clone()),
+        }
+    }
+
+    fn shadowed(&self, env: &dyn Environment) -> Shadowed {
+        let path = self.path(env);
+        let description = match self {
+            Step::Variables => {
+                let set: Vec<&str> = [env::USERNAME, env::BASE_URL]
+                    .into_iter()
+                    .filter(|name| env.get(name).is_some())
+                    .collect();
+                format!("environment ({})", set.join(", "))
+            }
+            Step::CredentialsFile(_) => format!(
+                "{}={}",
+                env::CREDENTIALS_FILE,
+                path.as_deref().unwrap_or(Path::new("")).display()
+            ),
+            Step::Profile(name) => match &path {
+                Some(p) => format!("{}={name} ({})", env::PROFILE, p.display()),
+                None => format!("{}={name}", env::PROFILE),
+            },
+            Step::DefaultFile(p) => p.display().to_string(),
+        };
+        Shadowed { description, path }
+    }
+
+    /// The step's credentials; `Ok(None)` only for a default file that does not exist. A
+    /// source the environment names is used or fails loudly.
+    fn load(&self, env: &dyn Environment, allow_non_secure: bool) -> Result<Option<Credentials>> {
+        match self {
+            Step::Variables => from_variables(env, allow_non_secure).map(Some),
+            Step::CredentialsFile(file) => {
+                let credentials = config::load_with(
+                    &Location::Path(config::expand_home(file)),
+                    env,
+                    allow_non_secure,
+                )
+                .map_err(|e| {
+                    e.context(format!(
+                        "{} names a file that cannot be used",
+                        env::CREDENTIALS_FILE
+                    ))
+                })?;
+                let origin = credentials
+                    .origin()
+                    .clone()
+                    .with_variable(env::CREDENTIALS_FILE);
+                Ok(Some(credentials.with_origin(origin)))
+            }
+            Step::Profile(profile) => {
+                let location = Location::from_parts(None, Some(profile))
+                    .map_err(|e| e.context(env::PROFILE))?;
+                let credentials = config::load_with(&location, env, allow_non_secure)
+                    .map_err(|e| e.context(format!("{}={profile}", env::PROFILE)))?;
+                let origin = credentials.origin().clone().with_variable(env::PROFILE);
+                Ok(Some(credentials.with_origin(origin)))
+            }
+            Step::DefaultFile(path) if path.exists() => {
+                config::load_file(path, allow_non_secure).map(Some)
+            }
+            Step::DefaultFile(_) => Ok(None),
+        }
+    }
+}
+
+/// A file's identity for comparison: its canonical path, or its directory's canonical path
+/// and its name when it does not exist yet.
+fn identity(path: &Path) -> PathBuf {
+    if let Ok(canonical) = path.canonicalize() {
+        return canonical;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The environment's own contradictions, which fail resolution whatever else is there.
+fn check_environment(env: &dyn Environment) -> Result<()> {
+    if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
+        return Ok(());
+    }
+    if env.get(env::API_KEY).is_some() {
         return Err(Error::new(
             ErrorKind::InvalidEnvironment,
             format!(
@@ -148,50 +341,48 @@ fn from_environment(
             ),
         ));
     }
-    match (file, profile) {
-        (Some(_), Some(_)) => Err(Error::new(
+    if env.get(env::CREDENTIALS_FILE).is_some() && env.get(env::PROFILE).is_some() {
+        return Err(Error::new(
             ErrorKind::InvalidEnvironment,
             format!(
                 "both {} and {} are set; set only one",
                 env::CREDENTIALS_FILE,
                 env::PROFILE
             ),
-        )),
-        (Some(file), None) => {
-            let credentials = config::load_with(
-                &Location::Path(config::expand_home(&file)),
-                env,
-                allow_non_secure,
-            )
-            .map_err(|e| {
-                e.context(format!(
-                    "{} names a file that cannot be used",
-                    env::CREDENTIALS_FILE
-                ))
-            })?;
-            let origin = credentials
-                .origin()
-                .clone()
-                .with_variable(env::CREDENTIALS_FILE);
-            Ok(Some(credentials.with_origin(origin)))
-        }
-        (None, Some(profile)) => {
-            let location =
-                Location::from_parts(None, Some(&profile)).map_err(|e| e.context(env::PROFILE))?;
-            let credentials = config::load_with(&location, env, allow_non_secure)
-                .map_err(|e| e.context(format!("{}={profile}", env::PROFILE)))?;
-            let origin = credentials.origin().clone().with_variable(env::PROFILE);
-            Ok(Some(credentials.with_origin(origin)))
-        }
-        (None, None) => {
-            tried.push(format!(
-                "environment ({}, {}, {}, {} not set)",
-                env::USERNAME,
-                env::BASE_URL,
-                env::CREDENTIALS_FILE,
-                env::PROFILE
-            ));
-            Ok(None)
-        }
+        ));
     }
+    Ok(())
+}
+
+/// Step 3's first source: `CARTO_USERNAME` / `CARTO_BASE_URL`, with `CARTO_API_KEY`.
+fn from_variables(env: &dyn Environment, allow_non_secure: bool) -> Result<Credentials> {
+    let username = env.get(env::USERNAME);
+    let base_url = env.get(env::BASE_URL);
+    let api_key = env.get(env::API_KEY);
+    let credentials = Credentials::new(
+        username.as_deref(),
+        api_key.as_deref(),
+        base_url.as_deref(),
+        allow_non_secure,
+    )
+    .map_err(|e| {
+        let var = match e.kind() {
+            ErrorKind::InvalidUsername => env::USERNAME,
+            _ => env::BASE_URL,
+        };
+        Error::new(
+            ErrorKind::InvalidEnvironment,
+            format!("{var}: {}", e.message()),
+        )
+    })?;
+    let variables = [
+        (env::USERNAME, &username),
+        (env::BASE_URL, &base_url),
+        (env::API_KEY, &api_key),
+    ]
+    .iter()
+    .filter(|(_, value)| value.is_some())
+    .map(|(name, _)| (*name).to_owned())
+    .collect();
+    Ok(credentials.with_origin(Origin::environment(variables)))
 }
