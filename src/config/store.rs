@@ -2,7 +2,8 @@
 //!
 //! Writes are atomic, private and serialised:
 //! - an advisory lock on a sibling `.<name>.lock` file (the target itself is replaced by rename,
-//!   so it cannot carry the lock) is held for the whole read-modify-write;
+//!   so it cannot carry the lock) is held for the whole read-modify-write; the lock file is
+//!   removed with the file it guards, and a waiter that locked a removed one takes the new one;
 //! - the new content goes to a temporary file in the same directory, created 0600, fsynced, then
 //!   renamed over the target, and the directory is fsynced so the rename survives a crash;
 //! - new directories are created 0700.
@@ -198,11 +199,34 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Resu
     let dir = parent_dir(&target);
     create_private_dir(&dir)?;
     let lock_path = sibling(&target, ".", ".lock");
+    let started = Instant::now();
+    let lock = loop {
+        let lock = open_lock(&lock_path)?;
+        wait_for_lock(&lock, &lock_path, path, started)?;
+        // The holder before us may have removed the lock file (below) after we opened it:
+        // then ours is an orphan that guards nothing, and the lock is the file now there.
+        if is_current_lock(&lock, &lock_path) {
+            break lock;
+        }
+    };
+    let result = f(&target);
+    // A lock file never outlives the file it guards (logout leaves nothing behind). Removed
+    // while still held, so a waiter on it sees the change above and takes a fresh one.
+    #[cfg(unix)]
+    if matches!(fs::symlink_metadata(&target), Err(e) if e.kind() == io::ErrorKind::NotFound) {
+        let _ = fs::remove_file(&lock_path);
+    }
+    // Closing the file releases the lock; unlock explicitly to make the order obvious.
+    let _ = lock.unlock();
+    result
+}
+
+fn open_lock(lock_path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     private_mode(&mut options);
-    let (lock, _) = open_regular(&options, Links::Refuse, &lock_path, "create lock file").map_err(|e| {
-        if is_symlink(&lock_path) {
+    let (lock, _) = open_regular(&options, Links::Refuse, lock_path, "create lock file").map_err(|e| {
+        if is_symlink(lock_path) {
             Error::new(
                 ErrorKind::Io,
                 format!(
@@ -214,10 +238,13 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Resu
             e
         }
     })?;
-    let started = Instant::now();
+    Ok(lock)
+}
+
+fn wait_for_lock(lock: &File, lock_path: &Path, path: &Path, started: Instant) -> Result<()> {
     loop {
         match lock.try_lock() {
-            Ok(()) => break,
+            Ok(()) => return Ok(()),
             Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
                 std::thread::sleep(LOCK_POLL)
             }
@@ -231,13 +258,25 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Resu
                     ),
                 ))
             }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", &lock_path, &e)),
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", lock_path, &e)),
         }
     }
-    let result = f(&target);
-    // Closing the file releases the lock; unlock explicitly to make the order obvious.
-    let _ = lock.unlock();
-    result
+}
+
+/// Whether the locked file is still the one at `lock_path`.
+#[cfg(unix)]
+fn is_current_lock(lock: &File, lock_path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (lock.metadata(), fs::symlink_metadata(lock_path)) {
+        (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+        _ => false,
+    }
+}
+
+/// Lock files are never removed elsewhere, so the one opened is the one there.
+#[cfg(not(unix))]
+fn is_current_lock(_lock: &File, _lock_path: &Path) -> bool {
+    true
 }
 
 /// Replaces `target` (as [`locked`] gave it) with `bytes` atomically, with mode 0600. The
@@ -372,6 +411,58 @@ mod tests {
             assert_eq!(mode(path.parent().unwrap()), 0o700);
             assert!(read(&path).unwrap().warnings.is_empty());
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_goes_with_its_file_and_the_lock_still_excludes() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        let lock_file = dir.path().join(".c.json.lock");
+        locked(&path, |target| write_atomic(target, b"{}")).unwrap();
+        assert!(
+            lock_file.exists(),
+            "a lock file stays while its file exists"
+        );
+        locked(&path, remove).unwrap();
+        assert!(
+            !lock_file.exists(),
+            "deleting the file deletes its lock file"
+        );
+        // Nothing to delete: no lock file is created and left either.
+        assert!(locked(&path, remove).is_err());
+        assert!(!lock_file.exists());
+
+        // Threads that delete and recreate the file (so lock files come and go) are never
+        // inside the lock together: a waiter on a removed lock file takes the new one.
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let (path, inside) = (path.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    for round in 0..60 {
+                        locked(&path, |target| {
+                            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                            let done = if (t + round) % 2 == 0 {
+                                write_atomic(target, b"{}")
+                            } else {
+                                remove(target).or_else(|e| match e.kind() {
+                                    ErrorKind::FileNotFound => Ok(()),
+                                    _ => Err(e),
+                                })
+                            };
+                            std::thread::yield_now();
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            done
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
     }
 
     #[cfg(unix)]
