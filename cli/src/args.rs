@@ -2,6 +2,7 @@
 
 use crate::exit;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use std::ffi::OsString;
 
 /// Log in to CARTO once; then use the account from the shell, GDAL, QGIS and scripts without
@@ -35,7 +36,7 @@ pub struct ProfileArg {
     /// A named profile (<config dir>/profiles/NAME.json). Without it: CARTO_PROFILE, else
     /// CARTO_CREDENTIALS_FILE, else the default file (cartocreds.json, or CARTOframes'
     /// creds.json).
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "NAME", add = ArgValueCandidates::new(profile_names))]
     pub profile: Option<String>,
 }
 
@@ -45,7 +46,7 @@ pub struct UseArg {
     /// Use this profile. Without it, credentials are resolved as the library does: CARTO_USERNAME
     /// / CARTO_BASE_URL / CARTO_API_KEY, then CARTO_CREDENTIALS_FILE, then CARTO_PROFILE, then
     /// the default files.
-    #[arg(long, short = 'p', value_name = "NAME")]
+    #[arg(long, short = 'p', value_name = "NAME", add = ArgValueCandidates::new(profile_names))]
     pub profile: Option<String>,
 }
 
@@ -54,6 +55,11 @@ pub struct UseArg {
 /// Asks for what is missing. The key is read from the terminal without echo, or from standard
 /// input with --with-key; never from the command line. Nothing is saved unless CARTO accepts
 /// the key (/api/v3/me, or the SQL API for keys that cannot read it).
+///
+/// Before asking for the key, login checks the account, asks before replacing stored
+/// credentials (--replace without a terminal), and refuses to save where an earlier source
+/// of the resolution order would hide them, e.g. creds.json while cartocreds.json exists
+/// (--allow-shadowed saves anyway).
 #[derive(Debug, Args)]
 #[command(after_help = exit::HELP)]
 pub struct Login {
@@ -80,6 +86,13 @@ pub struct Login {
     /// Save without asking CARTO whether the key is valid (e.g. offline).
     #[arg(long)]
     pub no_check: bool,
+    /// Replace credentials already stored there without asking.
+    #[arg(long)]
+    pub replace: bool,
+    /// Save even where another source comes first in the resolution order (the saved
+    /// credentials are then not the ones used by default).
+    #[arg(long)]
+    pub allow_shadowed: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -199,13 +212,24 @@ pub struct Profiles {
     pub json: bool,
 }
 
-/// Print a shell completion script.
+/// Print a shell completion script (`make install` installs them for bash, zsh and fish).
 ///
+/// The script asks cartoauth itself what to complete, so `--profile <TAB>` offers the saved
+/// profiles. cartoauth must be on PATH.
 /// bash: cartoauth completions bash > ~/.local/share/bash-completion/completions/cartoauth
-/// zsh: cartoauth completions zsh > "${fpath[1]}/_cartoauth"
+/// zsh: cartoauth completions zsh > ~/.zfunc/_cartoauth  (a directory in $fpath)
 /// fish: cartoauth completions fish > ~/.config/fish/completions/cartoauth.fish
 #[derive(Debug, Args)]
 pub struct Completions {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// The saved profiles' names, for completing `--profile` (nothing when they cannot be listed).
+fn profile_names() -> Vec<CompletionCandidate> {
+    cartoauth::config::profiles()
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
 }

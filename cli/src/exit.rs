@@ -12,12 +12,16 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// No credentials, or stored credentials / environment variables that cannot be used.
 pub const NO_CREDENTIALS: u8 = 3;
-/// CARTO rejected the API key (or the key may not do what was asked).
+/// CARTO rejected the API key: unknown, revoked, or not of this account (HTTP 401).
 pub const KEY_REJECTED: u8 = 4;
 /// CARTO could not be reached or gave no usable answer (network, TLS, timeout, 5xx, 429).
 pub const UNREACHABLE: u8 = 5;
 /// The SQL API rejected the query.
 pub const QUERY_FAILED: u8 = 6;
+/// CARTO accepted the key but it may not do what was asked: a missing grant, such as a table
+/// the key may not read (HTTP 403 "permission denied for table"). Not [`KEY_REJECTED`]: the
+/// key is fine, and `status` says so; what is missing is a permission.
+pub const NOT_PERMITTED: u8 = 7;
 /// `exec`: the command was found but could not be run.
 pub const CANNOT_EXECUTE: u8 = 126;
 /// `exec`: the command was not found.
@@ -30,9 +34,11 @@ Exit codes:
   1    other failure (e.g. a file that cannot be written)
   2    bad command line, or input that is needed is missing
   3    no credentials found, or stored credentials that cannot be used
-  4    CARTO rejected the API key
+  4    CARTO rejected the API key (unknown, revoked, or of another account)
   5    CARTO could not be reached or could not tell (network, TLS, timeout, 5xx, 429)
   6    sql: CARTO rejected the query
+  7    the key is valid but lacks a grant for this (HTTP 403, e.g. permission denied
+       for a table)
   126  exec: the command cannot be run; 127: it was not found
   exec otherwise exits with the command's own status (128+N when a signal N ended it).";
 
@@ -64,8 +70,8 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One line, whatever the message holds.
-        f.write_str(&self.message.replace(['\n', '\r'], " "))
+        // One line, whatever the message holds (server text included): no terminal escapes.
+        f.write_str(&crate::escape::line(&self.message))
     }
 }
 
@@ -83,7 +89,8 @@ pub fn code_of(kind: ErrorKind) -> u8 {
         | ErrorKind::FileNotFound
         | ErrorKind::FileSyntax
         | ErrorKind::FileContent => NO_CREDENTIALS,
-        ErrorKind::HttpUnauthorized | ErrorKind::HttpForbidden => KEY_REJECTED,
+        ErrorKind::HttpUnauthorized => KEY_REJECTED,
+        ErrorKind::HttpForbidden => NOT_PERMITTED,
         ErrorKind::HttpClientError | ErrorKind::HttpNotFound => QUERY_FAILED,
         ErrorKind::HttpRateLimited
         | ErrorKind::HttpServerError
@@ -97,7 +104,19 @@ pub fn code_of(kind: ErrorKind) -> u8 {
 
 impl From<cartoauth::Error> for Failure {
     fn from(e: cartoauth::Error) -> Self {
-        Failure::new(code_of(e.kind()), e.message())
+        let code = code_of(e.kind());
+        let message = match e.kind() {
+            ErrorKind::HttpForbidden => format!(
+                "not permitted: {}; the key is valid but lacks a grant for this (use a key that has it, or ask the account's owner for the grant)",
+                e.message()
+            ),
+            ErrorKind::NotResolved => format!(
+                "{}; `cartoauth login` saves some",
+                e.message()
+            ),
+            _ => e.message().to_owned(),
+        };
+        Failure::new(code, message)
     }
 }
 

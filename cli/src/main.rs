@@ -5,17 +5,24 @@
 mod account;
 mod args;
 mod commands;
+mod escape;
 mod exit;
 mod keycheck;
 mod output;
+mod prompt;
 mod table;
 mod variables;
 
 use args::{Cli, Command};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell asking for completions (the scripts of `cartoauth completions`): answer, exit.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(commands::completions::VARIABLE)
+        .completer(commands::completions::COMPLETER)
+        .complete();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Login(a) => commands::login::run(a),

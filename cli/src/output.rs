@@ -16,9 +16,16 @@ pub fn write(text: &str) -> Outcome {
     }
 }
 
-/// Each line followed by a newline.
+/// Each line followed by a newline, with terminal escapes and line breaks inside a line
+/// made visible (the lines hold file names and server text).
 pub fn lines(lines: &[String]) -> Outcome {
+    let lines: Vec<String> = lines.iter().map(|l| crate::escape::line(l)).collect();
     let mut text = lines.join("\n");
     text.push('\n');
     write(&text)
+}
+
+/// A message for the user on standard error, as one line without terminal escapes.
+pub fn note(text: &str) {
+    eprintln!("{}", crate::escape::line(text));
 }

@@ -3,9 +3,10 @@
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
-/// The table, a rule under the header and a row count; numbers right-aligned. Control
-/// characters in values are escaped, so a value can neither break the layout nor send escape
-/// sequences to the terminal.
+/// The table, a rule under the header and a row count; numbers right-aligned. Control and
+/// bidi characters in names and values are escaped, so a value can neither break the layout
+/// nor act on the terminal. A statement without columns (INSERT, UPDATE, DELETE, DDL) gives
+/// the number of rows it affected, as CARTO's `total_rows` says.
 pub fn render(answer: &Value) -> Result<String, String> {
     let rows = answer
         .get("rows")
@@ -20,6 +21,14 @@ pub fn render(answer: &Value) -> Result<String, String> {
             .map(|row| row.keys().cloned().collect())
             .unwrap_or_default(),
     };
+    if names.is_empty() && rows.is_empty() {
+        let count = answer
+            .get("total_rows")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let plural = if count == 1 { "" } else { "s" };
+        return Ok(format!("({count} row{plural} affected)\n"));
+    }
     let numeric: Vec<bool> = names
         .iter()
         .map(|name| {
@@ -87,15 +96,7 @@ fn cell(value: &Value) -> String {
 }
 
 fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::escape::visible(text)
 }
 
 fn pointer_escape(name: &str) -> String {
@@ -126,6 +127,25 @@ mod tests {
         let text = render(&answer).unwrap();
         assert!(text.contains("a\\nb\\u{1b}[31m"), "{text}");
         assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn bidi_overrides_are_escaped() {
+        let answer = json!({"rows": [{"t\u{202e}": "abc\u{202e}def"}]});
+        let text = render(&answer).unwrap();
+        assert!(!text.contains('\u{202e}'), "{text}");
+        assert!(text.contains("abc\\u{202e}def"), "{text}");
+    }
+
+    #[test]
+    fn statements_without_columns_say_how_many_rows_they_affected() {
+        let update = json!({"rows": [], "time": 0.01, "fields": {}, "total_rows": 1});
+        assert_eq!(render(&update).unwrap(), "(1 row affected)\n");
+        let none = json!({"rows": [], "fields": {}, "total_rows": 0});
+        assert_eq!(render(&none).unwrap(), "(0 rows affected)\n");
+        // A query that found nothing still shows its columns.
+        let empty = json!({"rows": [], "fields": {"n": {"type": "number"}}, "total_rows": 0});
+        assert_eq!(render(&empty).unwrap(), "n\n-\n(0 rows)\n");
     }
 
     #[test]

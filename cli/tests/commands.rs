@@ -182,7 +182,25 @@ fn status_explains_the_credentials_in_use_and_checks_the_key() {
     assert_eq!(v["credentials"]["api_key_masked"], "demo…");
     assert_eq!(v["source"]["kind"], "file");
     assert_eq!(v["key"]["status"], "valid");
-    assert_eq!(v["tried"].as_array().unwrap().len(), 3);
+    // Every source tried, the used one last, as in the text form.
+    let tried = v["tried"].as_array().unwrap();
+    assert_eq!(tried.len(), 4, "{v}");
+    assert!(
+        tried[3]
+            .as_str()
+            .unwrap()
+            .ends_with("cartocreds.json (used)"),
+        "{v}"
+    );
+    // The clear-text warning of the text form.
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("http://")),
+        "{v}"
+    );
 
     let run = sb.run(&["status", "--no-check"], "");
     run.assert_code(0);
@@ -235,6 +253,17 @@ fn status_without_credentials_lists_what_it_tried() {
         line.contains("no CARTO credentials found") && line.contains("cartocreds.json"),
         "{line}"
     );
+    // And says how to get some, as every command that needs them does.
+    assert!(line.contains("`cartoauth login`"), "{line}");
+    for args in [&["env"][..], &["sql", "select 1"], &["exec", "--", "true"]] {
+        let run = sb.run(args, "");
+        run.assert_code(3);
+        assert!(
+            run.error_line().contains("`cartoauth login`"),
+            "{}",
+            run.stderr()
+        );
+    }
     let run = sb.run(&["status", "--json"], "");
     run.assert_code(3);
     let v: Value = serde_json::from_str(&run.stdout()).unwrap();
@@ -274,6 +303,9 @@ fn logout_asks_unless_yes_and_deletes_only_what_it_names() {
 
     sb.run(&["logout", "-y"], "").assert_code(0);
     assert!(!sb.config_dir().join("cartocreds.json").exists());
+    // Nothing is left behind: no lock files either.
+    assert_eq!(file_names(&sb.config_dir()), ["profiles"]);
+    assert!(file_names(&sb.config_dir().join("profiles")).is_empty());
     let run = sb.run(&["logout", "-y"], "");
     run.assert_code(3);
     sb.run(&["status"], "").assert_code(3);
@@ -381,7 +413,9 @@ fn every_command_has_help_with_the_exit_codes_and_completions_exist() {
         let out = run.stdout();
         assert!(out.contains("Usage: cartoauth"), "{command}: {out}");
         assert!(
-            out.contains("Exit codes:") && out.contains("4    CARTO rejected"),
+            out.contains("Exit codes:")
+                && out.contains("4    CARTO rejected")
+                && out.contains("7    the key is valid but lacks a grant"),
             "{command}: {out}"
         );
     }
@@ -391,9 +425,10 @@ fn every_command_has_help_with_the_exit_codes_and_completions_exist() {
         let run = sb.run(&["completions", shell], "");
         run.assert_code(0);
         let out = run.stdout();
+        // The scripts ask cartoauth itself (see bash_completes_profile_names_...).
         assert!(
-            out.contains("cartoauth") && out.contains("login") && out.contains("profile"),
-            "{shell}"
+            out.contains("cartoauth") && out.contains("_CARTOAUTH_COMPLETE"),
+            "{shell}: {out}"
         );
     }
     // bash accepts the script.
@@ -430,4 +465,58 @@ fn a_reader_that_closes_early_ends_commands_quietly() {
         run.assert_code(0);
         assert!(run.stderr().is_empty(), "{args}: {}", run.stderr());
     }
+}
+
+#[test]
+fn bash_completes_profile_names_for_profile_options() {
+    let sb = Sandbox::new();
+    sb.login(MASTER_KEY, Some("work"));
+    sb.login(REGULAR_KEY, Some("weekend"));
+    sb.login(REGULAR_KEY, Some("other"));
+    std::fs::write(sb.path("wombat.txt"), "a file that is not a profile").unwrap();
+    let script = run_with_input(&mut sb.command(&["completions", "bash"]), "").stdout();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_cartoauth"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    // What bash's programmable completion does on TAB after `cartoauth status --profile w`.
+    let complete = |line: &str| -> Vec<String> {
+        let words: Vec<&str> = line.split(' ').collect();
+        let test = format!(
+            "{script}\nCOMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT={point}; COMP_TYPE=9\n\
+             complete -p cartoauth >/dev/null || exit 3\n\
+             fn=$(complete -p cartoauth | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+             \"$fn\" cartoauth \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            cword = words.len() - 1,
+            point = line.len(),
+        );
+        let mut bash = std::process::Command::new("bash");
+        bash.args(["--norc", "--noprofile", "-c", &test])
+            .current_dir(sb.path(""))
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("HOME", sb.home())
+            .env("XDG_CONFIG_HOME", sb.xdg());
+        let run = run_with_input(&mut bash, "");
+        run.assert_code(0);
+        let mut got: Vec<String> = run
+            .stdout()
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        complete("cartoauth status --profile w"),
+        ["weekend", "work"]
+    );
+    assert_eq!(complete("cartoauth exec -p "), ["other", "weekend", "work"]);
+    assert_eq!(complete("cartoauth logout --profile wo"), ["work"]);
 }

@@ -68,6 +68,48 @@ fn json_csv_and_geojson_are_the_sql_apis_own_output() {
 }
 
 #[test]
+fn statements_without_columns_say_how_many_rows_they_changed() {
+    let sb = logged_in(MASTER_KEY);
+    sb.run(&["sql", "drop table if exists cli_affected"], "")
+        .assert_code(0);
+    let run = sb.run(
+        &[
+            "sql",
+            "create table cli_affected as select g from generate_series(1, 3) g",
+        ],
+        "",
+    );
+    run.assert_code(0);
+    assert_eq!(run.stdout(), "(3 rows affected)\n");
+    let run = sb.run(&["sql", "update cli_affected set g = 0 where g = 2"], "");
+    run.assert_code(0);
+    assert_eq!(run.stdout(), "(1 row affected)\n");
+    let run = sb.run(&["sql", "delete from cli_affected where g > 5"], "");
+    assert_eq!(run.stdout(), "(0 rows affected)\n");
+    // A query that finds nothing still shows its columns.
+    let run = sb.run(&["sql", "select g from cli_affected where g > 5"], "");
+    assert_eq!(run.stdout(), "g\n-\n(0 rows)\n");
+    sb.run(&["sql", "drop table cli_affected"], "")
+        .assert_code(0);
+}
+
+#[test]
+fn json_and_geojson_end_with_a_line_break() {
+    let sb = logged_in(MASTER_KEY);
+    for format in ["json", "geojson"] {
+        let run = sb.run(&["sql", "select * from points_public", "-f", format], "");
+        run.assert_code(0);
+        let out = run.stdout();
+        assert!(
+            out.ends_with("}\n") && !out.ends_with("\n\n"),
+            "{format}: {out:?}"
+        );
+    }
+    let csv = sb.run(&["sql", "select 1 as n", "-f", "csv"], "").stdout();
+    assert_eq!(csv, "n\n1\n");
+}
+
+#[test]
 fn a_large_answer_streams_through() {
     let sb = logged_in(MASTER_KEY);
     let run = sb.run(
@@ -109,15 +151,27 @@ fn errors_are_one_line_with_a_distinct_exit_code() {
     }
     sb.run(&["sql", "  "], "").assert_code(2);
 
-    // A key that may not read the table: the permission error, exit 4.
+    // A valid key without the grant: exit 7, not 4 (a rejected key), and a message that
+    // says the key is fine, as status does.
     let reader = logged_in(REGULAR_KEY);
-    let run = reader.run(&["sql", "select * from points_private"], "");
-    run.assert_code(4);
-    assert!(
-        run.error_line().contains("permission denied"),
-        "{}",
-        run.stderr()
-    );
+    for format in ["table", "csv"] {
+        let run = reader.run(&["sql", "select * from points_private", "-f", format], "");
+        run.assert_code(7);
+        let line = run.error_line();
+        assert!(
+            line.contains("permission denied for table points_private")
+                && line.contains("the key is valid but lacks a grant"),
+            "{line}"
+        );
+    }
+    let run = reader.run(&["status"], "");
+    run.assert_code(0);
+    assert!(run.stdout().contains("Key:      valid"), "{}", run.stdout());
+    // A key CARTO does not know is still 4.
+    let mut cmd = reader.command(&["sql", "select 1"]);
+    cmd.env("CARTO_BASE_URL", base_url())
+        .env("CARTO_API_KEY", "not_a_key_of_demo");
+    reader.run_command(cmd, "").assert_code(4);
 
     // No credentials at all.
     let run = Sandbox::new().run(&["sql", "select 1"], "");

@@ -4,9 +4,13 @@ use crate::account;
 use crate::args::{Layout, Login};
 use crate::exit::{self, Failure, Outcome};
 use crate::keycheck;
+use crate::output::note;
+use crate::prompt;
 use cartoauth::client::KeyValidity;
-use cartoauth::{config, Credentials, ErrorKind, FileFormat};
-use std::io::{BufRead, IsTerminal, Read, Write};
+use cartoauth::env::ProcessEnvironment;
+use cartoauth::{config, Credentials, ErrorKind, FileFormat, Location, Shadowed};
+use std::io::{BufRead, IsTerminal, Read};
+use std::path::Path;
 
 /// Longer lines than this on standard input are not an API key (CARTO keys are 40 characters).
 const MAX_KEY_LINE: u64 = 4096;
@@ -15,9 +19,26 @@ pub fn run(args: Login) -> Outcome {
     let location = account::stored_location(args.target.profile.as_deref())?;
     let interactive = std::io::stdin().is_terminal();
     let (username, base_url) = account_of(&args, interactive)?;
-    let key = read_key(args.with_key, interactive)?;
     let allow_non_secure = args.allow_non_secure || account::allow_non_secure_from_env()?;
-    let credentials = build(username, base_url, key, allow_non_secure)?;
+    // Everything that can be checked is checked before the key is asked for, so nothing
+    // typed is lost to a refusal.
+    build(username.clone(), base_url.clone(), None, allow_non_secure)?;
+    let format = args.format.map(|layout| match layout {
+        Layout::Cartocreds => FileFormat::CartoCreds,
+        Layout::Cartoframes => FileFormat::CartoFrames,
+    });
+    let target = config::save_path_with(&location, format, &ProcessEnvironment)?;
+    if !may_replace(&target, &location, args.replace, interactive)? {
+        note("Nothing was saved.");
+        return Ok(exit::OK);
+    }
+    let shadowing = cartoauth::shadowing(&target);
+    if !may_save_shadowed(&target, &shadowing, args.allow_shadowed, interactive)? {
+        note("Nothing was saved.");
+        return Ok(exit::OK);
+    }
+    let key = read_key(args.with_key, interactive)?;
+    let credentials = build(username, base_url, Some(key), allow_non_secure)?;
 
     if !args.no_check {
         let client = account::client(credentials.clone())?;
@@ -45,23 +66,120 @@ pub fn run(args: Login) -> Outcome {
                 ))
             }
         }
-        eprintln!("The key is valid: {}.", verdict.detail);
+        note(&format!("The key is valid: {}.", verdict.detail));
     }
 
-    let format = args.format.map(|layout| match layout {
-        Layout::Cartocreds => FileFormat::CartoCreds,
-        Layout::Cartoframes => FileFormat::CartoFrames,
-    });
     let path = config::save(&credentials, &location, format)
         .map_err(|e| Failure::from(e).context("saving the credentials"))?;
-    eprintln!(
+    note(&format!(
         "Logged in as {} ({}), key {}; saved to {}",
         credentials.username().unwrap_or("<unknown user>"),
         credentials.base_url(),
         credentials.api_key().masked(),
         path.display()
-    );
+    ));
+    if !shadowing.is_empty() {
+        note(&format!(
+            "Warning: these credentials are not used by default: {} comes first",
+            describe_all(&shadowing)
+        ));
+    } else {
+        note_newly_shadowed(&path);
+    }
     Ok(exit::OK)
+}
+
+/// Whether to overwrite credentials already stored at `target`: asked on a terminal,
+/// `--replace` otherwise.
+fn may_replace(
+    target: &Path,
+    location: &Location,
+    replace: bool,
+    interactive: bool,
+) -> Outcome<bool> {
+    if replace || !target.exists() {
+        return Ok(true);
+    }
+    let held = match config::load_with(
+        &Location::Path(target.to_path_buf()),
+        &ProcessEnvironment,
+        true,
+    ) {
+        Ok(c) => format!(
+            "{} holds the key {} for {}",
+            target.display(),
+            c.api_key().masked(),
+            c.username().unwrap_or(c.base_url())
+        ),
+        Err(_) => format!("{} exists", target.display()),
+    };
+    if !interactive {
+        return Err(Failure::usage(format!(
+            "not replacing {}: {held}; pass --replace to replace it",
+            account::describe(location)
+        )));
+    }
+    prompt::confirm(&format!("{held}. Replace it? [y/N] "))
+}
+
+/// Whether to save credentials that an earlier source would hide: asked on a terminal,
+/// `--allow-shadowed` otherwise. Saving them silently would leave the old ones in use.
+fn may_save_shadowed(
+    target: &Path,
+    shadowing: &[Shadowed],
+    allow: bool,
+    interactive: bool,
+) -> Outcome<bool> {
+    if allow || shadowing.is_empty() {
+        return Ok(true);
+    }
+    let why = format!(
+        "credentials saved to {} would not be used: {} comes first in the resolution order (remove that file or unset that variable first)",
+        target.display(),
+        describe_all(shadowing)
+    );
+    if !interactive {
+        return Err(Failure::usage(format!(
+            "{why}; pass --allow-shadowed to save them anyway"
+        )));
+    }
+    note(&format!("Warning: {why}."));
+    prompt::confirm("Save them anyway? [y/N] ")
+}
+
+fn describe_all(sources: &[Shadowed]) -> String {
+    sources
+        .iter()
+        .map(|s| s.description.as_str())
+        .collect::<Vec<_>>()
+        .join(", then ")
+}
+
+/// Tells which sources the file just saved now hides (an older `creds.json`, say).
+fn note_newly_shadowed(saved: &Path) {
+    let (resolved, explanation) = cartoauth::resolve_explained_with(
+        None,
+        cartoauth::default_credentials(),
+        &ProcessEnvironment,
+    );
+    let uses_saved = resolved
+        .ok()
+        .and_then(|c| c.origin().path().map(|p| same_file(p, saved)))
+        .unwrap_or(false);
+    if uses_saved && !explanation.shadowed.is_empty() {
+        note(&format!(
+            "Note: {} is no longer used: {} comes first",
+            describe_all(&explanation.shadowed),
+            saved.display()
+        ));
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The username and base URL: from the options, else asked on the terminal.
@@ -79,7 +197,7 @@ fn account_of(args: &Login, interactive: bool) -> Outcome<(Option<String>, Optio
             "no terminal to ask for the account: give --username or --base-url (and the key with --with-key)",
         ));
     }
-    let answer = ask("CARTO username or base URL: ")?;
+    let answer = prompt::ask("CARTO username or base URL: ")?;
     let answer = answer.trim();
     if answer.is_empty() {
         return Err(Failure::usage("no username or base URL was given"));
@@ -89,19 +207,6 @@ fn account_of(args: &Login, interactive: bool) -> Outcome<(Option<String>, Optio
     } else {
         (Some(answer.to_owned()), None)
     })
-}
-
-/// A line typed on the terminal, with echo (it is not a secret).
-fn ask(prompt: &str) -> Outcome<String> {
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{prompt}");
-    let _ = stderr.flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::new(exit::FAILURE, format!("reading the terminal: {e}")))?;
-    Ok(line)
 }
 
 /// The key: typed on the terminal with echo off when standard input is one (with --with-key
@@ -144,14 +249,18 @@ fn read_key(with_key: bool, interactive: bool) -> Outcome<String> {
     Ok(key)
 }
 
-/// The credentials, with a hint when an http:// URL needs --allow-non-secure.
+/// The credentials (without a key: only the account is checked), with a hint when an
+/// http:// URL needs --allow-non-secure.
 fn build(
     username: Option<String>,
     base_url: Option<String>,
-    key: String,
+    key: Option<String>,
     allow_non_secure: bool,
 ) -> Outcome<Credentials> {
-    let mut builder = Credentials::builder().api_key(key);
+    let mut builder = Credentials::builder();
+    if let Some(key) = key {
+        builder = builder.api_key(key);
+    }
     if let Some(username) = username {
         builder = builder.username(username);
     }

@@ -3,9 +3,11 @@
 use crate::account;
 use crate::args::Logout;
 use crate::exit::{self, Failure, Outcome};
+use crate::output::note;
+use crate::prompt;
 use cartoauth::env::{self, Environment, ProcessEnvironment};
 use cartoauth::{config, Location};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 pub fn run(args: Logout) -> Outcome {
     let location = account::stored_location(args.target.profile.as_deref())?;
@@ -16,22 +18,22 @@ pub fn run(args: Logout) -> Outcome {
                 "not deleting {what} without confirmation: no terminal to ask; pass --yes"
             )));
         }
-        if !confirm(&format!("Delete {what}? [y/N] "))? {
-            eprintln!("Nothing was deleted.");
+        if !prompt::confirm(&format!("Delete {what}? [y/N] "))? {
+            note("Nothing was deleted.");
             return Ok(exit::OK);
         }
     }
     let deleted = config::delete(&location)?;
     for path in deleted {
-        eprintln!("Deleted {}", path.display());
+        note(&format!("Deleted {}", path.display()));
     }
     let env = ProcessEnvironment;
     if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
-        eprintln!(
+        note(&format!(
             "Note: {} / {} are set in this environment and still provide credentials.",
             env::USERNAME,
             env::BASE_URL
-        );
+        ));
     }
     Ok(exit::OK)
 }
@@ -60,19 +62,4 @@ fn describe_files(location: &Location) -> Outcome<String> {
             config::path_of(other)?.display()
         ),
     })
-}
-
-fn confirm(question: &str) -> Outcome<bool> {
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{question}");
-    let _ = stderr.flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::new(exit::FAILURE, format!("reading the terminal: {e}")))?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }

@@ -1,58 +1,86 @@
-//! `cartoauth profiles`: the saved profiles, and which credentials are used by default.
+//! `cartoauth profiles`: the saved credentials (default files and profiles), which of them
+//! are used by default, and which are hidden by a source that comes before them.
 
 use crate::args::Profiles;
+use crate::escape;
 use crate::exit::Outcome;
 use crate::output;
-use cartoauth::env::{self, Environment, ProcessEnvironment};
-use cartoauth::{config, Location};
+use cartoauth::env::{self, ProcessEnvironment};
+use cartoauth::{config, ErrorKind, Location, Source};
 use serde_json::json;
+use std::path::{Path, PathBuf};
 
 /// One saved set of credentials, described without its key.
 struct Entry {
     name: String,
-    path: String,
+    path: PathBuf,
     account: Result<(Option<String>, String), String>,
     is_default: bool,
+    /// The source that comes first and hides this one.
+    shadowed_by: Option<String>,
 }
 
 pub fn run(args: Profiles) -> Outcome {
     let environment = ProcessEnvironment;
-    let allow_non_secure = environment.flag(env::ALLOW_NON_SECURE)?;
-    let by_profile = environment.get(env::PROFILE);
-    let default_path = config::path_of(&Location::Default)?;
-    let accounts_from_env =
-        environment.get(env::USERNAME).is_some() || environment.get(env::BASE_URL).is_some();
-    let file_from_env = environment.get(env::CREDENTIALS_FILE);
-    // What resolution uses when nothing names a profile: the environment's account or file,
-    // else CARTO_PROFILE, else the default file.
-    let default_is_elsewhere = accounts_from_env || file_from_env.is_some();
+    let allow_non_secure = crate::account::allow_non_secure_from_env()?;
+    let (resolved, explanation) =
+        cartoauth::resolve_explained_with(None, cartoauth::default_credentials(), &environment);
+    let used = resolved.as_ref().ok().map(|c| c.origin().clone());
+    let used_path = used.as_ref().and_then(|o| o.path()).map(identity);
+    let shadowed: Vec<PathBuf> = explanation
+        .shadowed
+        .iter()
+        .filter_map(|s| s.path.as_deref().map(identity))
+        .collect();
 
-    let mut entries = Vec::new();
-    if default_path.exists() {
-        entries.push(entry(
-            "(default file)".to_owned(),
-            &Location::Default,
-            allow_non_secure,
-            !default_is_elsewhere && by_profile.is_none(),
-        ));
-    }
+    let mut saved: Vec<(String, PathBuf, Location)> = config::default_files_with(&environment)?
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|p| ("(default file)".to_owned(), p.clone(), Location::Path(p)))
+        .collect();
     for name in config::profiles()? {
-        let is_default = !default_is_elsewhere && by_profile.as_deref() == Some(name.as_str());
-        entries.push(entry(
-            name.clone(),
-            &Location::Profile(name),
-            allow_non_secure,
-            is_default,
-        ));
+        let location = Location::Profile(name.clone());
+        saved.push((name, config::path_of(&location)?, location));
     }
-    let note = if accounts_from_env {
-        Some(format!(
+    let entries: Vec<Entry> = saved
+        .into_iter()
+        .map(|(name, path, location)| {
+            let id = identity(&path);
+            Entry {
+                account: config::load_with(&location, &environment, allow_non_secure)
+                    .map(|c| (c.username().map(str::to_owned), c.base_url().to_owned()))
+                    .map_err(|e| e.message().to_owned()),
+                is_default: used_path.as_ref() == Some(&id),
+                shadowed_by: shadowed
+                    .contains(&id)
+                    .then(|| used.as_ref().map(|o| o.to_string()).unwrap_or_default()),
+                name,
+                path,
+            }
+        })
+        .collect();
+    let note = match (&resolved, &used) {
+        (_, Some(origin)) if origin.source() == Source::Environment => Some(format!(
             "{} / {} are set: they are used by default",
             env::USERNAME,
             env::BASE_URL
-        ))
-    } else {
-        file_from_env.map(|f| format!("{}={f} is used by default", env::CREDENTIALS_FILE))
+        )),
+        (_, Some(origin))
+            if origin
+                .variables()
+                .iter()
+                .any(|v| v == env::CREDENTIALS_FILE) =>
+        {
+            Some(format!(
+                "{}={origin} is used by default",
+                env::CREDENTIALS_FILE
+            ))
+        }
+        (Err(e), _) if e.kind() != ErrorKind::NotResolved => Some(format!(
+            "the default credentials cannot be used: {}",
+            e.message()
+        )),
+        _ => None,
     };
 
     if args.json {
@@ -63,11 +91,13 @@ pub fn run(args: Profiles) -> Outcome {
                     Ok((u, b)) => (u.clone(), Some(b.clone()), None),
                     Err(err) => (None, None, Some(err.clone())),
                 };
-                json!({"name": e.name, "path": e.path, "default": e.is_default,
+                json!({"name": e.name, "path": e.path.display().to_string(), "default": e.is_default,
+                       "shadowed_by": e.shadowed_by,
                        "username": username, "base_url": base_url, "error": error})
             })
             .collect();
-        return output::write(&format!("{}\n", json!({"profiles": list, "note": note})));
+        let answer = json!({"profiles": list, "note": note});
+        return output::write(&format!("{}\n", escape::json(&answer)));
     }
     let mut lines = Vec::new();
     if entries.is_empty() {
@@ -84,7 +114,11 @@ pub fn run(args: Profiles) -> Outcome {
             }
             Err(err) => format!("unusable: {err}"),
         };
-        lines.push(format!("{marker} {}  {account}  ({})", e.name, e.path));
+        let mut line = format!("{marker} {}  {account}  ({})", e.name, e.path.display());
+        if let Some(by) = &e.shadowed_by {
+            line.push_str(&format!("  not used: {by} comes first"));
+        }
+        lines.push(line);
     }
     if let Some(note) = note {
         lines.push(format!("Note: {note}"));
@@ -92,17 +126,7 @@ pub fn run(args: Profiles) -> Outcome {
     output::lines(&lines)
 }
 
-fn entry(name: String, location: &Location, allow_non_secure: bool, is_default: bool) -> Entry {
-    let path = config::path_of(location)
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let account = config::load_with(location, &ProcessEnvironment, allow_non_secure)
-        .map(|c| (c.username().map(str::to_owned), c.base_url().to_owned()))
-        .map_err(|e| e.message().to_owned());
-    Entry {
-        name,
-        path,
-        account,
-        is_default,
-    }
+/// A file's identity for comparison (the same file named two ways is one entry).
+fn identity(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }

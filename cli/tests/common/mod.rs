@@ -3,6 +3,8 @@
 //! runner that checks every output for the API keys.
 #![allow(dead_code)]
 
+pub mod pty;
+
 pub use carto_emulator::harness::Emulator;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -193,4 +195,46 @@ pub fn gdal_available(test: &str) -> bool {
     }
     eprintln!("SKIPPED {test}: GDAL's command-line tools are not installed (gdal-bin)");
     false
+}
+
+/// A server on 127.0.0.1 that answers every request with `status` and the JSON `body`, as a
+/// CARTO that lies might; returns its base URL for account `demo`. It runs until the test
+/// process ends.
+pub fn lying_server(status: u16, body: &str) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = body.to_owned();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            // The request head; a body (never sent to this server by these tests) is ignored.
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            let response = format!(
+                "HTTP/1.1 {status} Lie\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = reader.get_mut().write_all(response.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/user/demo")
+}
+
+/// The names of the files in a directory, sorted (hidden ones included).
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
