@@ -1,74 +1,93 @@
 //! How one JSON value of the SQL API becomes a typed cell: numbers (also NaN and the
 //! infinities, which CARTO sends as strings), ISO 8601 times, and hex EWKB geometries.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
-
-/// Microseconds in a day.
-const DAY_MICROS: i64 = 86_400_000_000;
+use super::calendar::{self, DAY_MICROS};
 
 /// `+infinity` timestamps, as PostgreSQL stores them internally.
 pub const TIME_INFINITY: i64 = i64::MAX;
 /// `-infinity` timestamps.
 pub const TIME_MINUS_INFINITY: i64 = i64::MIN;
+/// `+infinity` dates, as PostgreSQL stores them internally.
+pub const DATE_INFINITY: i32 = i32::MAX;
+/// `-infinity` dates.
+pub const DATE_MINUS_INFINITY: i32 = i32::MIN;
+
+/// Why a value does not fit its column's type, as the rest of a message: "row 3 of column 'x'
+/// (int4) holds 1.5, which {why}".
+pub(crate) type Unfit = &'static str;
 
 /// An integer from a JSON number (`12`, also `12.0` or `1e3` when they are whole) or a string
 /// holding one (node-postgres sends int8 as text unless told otherwise).
-pub fn int64(raw: &str) -> Option<i64> {
+pub fn int64(raw: &str) -> Result<i64, Unfit> {
     if let Ok(i) = raw.parse::<i64>() {
-        return Some(i);
+        return Ok(i);
     }
-    let f = raw.parse::<f64>().ok()?;
+    let f = raw.parse::<f64>().map_err(|_| "is not an integer")?;
     // Whole and inside the range where f64 -> i64 is exact and cannot saturate.
-    (f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15).then_some(f as i64)
+    if f.fract() != 0.0 {
+        Err("is not a whole number")
+    } else if f.abs() < 9.007_199_254_740_992e15 {
+        Ok(f as i64)
+    } else {
+        Err("is not an integer that 64 bits hold exactly")
+    }
 }
 
 /// A double from a JSON number, or from "NaN", "Infinity", "-Infinity" (or any number text).
-pub fn double(raw: &str) -> Option<f64> {
+/// A number beyond the range of a double (numeric's `1e400`) does not fit: it is not
+/// rounded to an infinity.
+pub fn double(raw: &str) -> Result<f64, Unfit> {
     match raw {
-        "NaN" => Some(f64::NAN),
-        "Infinity" => Some(f64::INFINITY),
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        _ => raw.parse::<f64>().ok().filter(|f| f.is_finite()),
+        "NaN" => Ok(f64::NAN),
+        "Infinity" => Ok(f64::INFINITY),
+        "-Infinity" => Ok(f64::NEG_INFINITY),
+        _ => match raw.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(f),
+            Ok(_) => Err("is beyond the range of a double"),
+            Err(_) => Err("is not a number, NaN or ±Infinity"),
+        },
     }
 }
 
 /// Microseconds since 1970-01-01 UTC from CARTO's `2020-01-02T03:04:05.678Z` (or with an
-/// offset, or PostgreSQL's own `2020-01-02 03:04:05.678+01` text); "Infinity"/"-Infinity" give
-/// [`TIME_INFINITY`]/[`TIME_MINUS_INFINITY`].
-pub fn timestamp_micros(text: &str) -> Option<i64> {
+/// offset, an expanded or BC year, or PostgreSQL's own `2020-01-02 03:04:05.678+01` text);
+/// "Infinity"/"-Infinity" give [`TIME_INFINITY`]/[`TIME_MINUS_INFINITY`].
+pub fn timestamp_micros(text: &str) -> Result<i64, Unfit> {
     match text {
-        "Infinity" | "infinity" => return Some(TIME_INFINITY),
-        "-Infinity" | "-infinity" => return Some(TIME_MINUS_INFINITY),
+        "Infinity" | "infinity" => return Ok(TIME_INFINITY),
+        "-Infinity" | "-infinity" => return Ok(TIME_MINUS_INFINITY),
         _ => {}
     }
-    let utc = DateTime::parse_from_rfc3339(text)
-        .map(|d| d.naive_utc())
-        .or_else(|_| {
-            DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z").map(|d| d.naive_utc())
-        })
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f"))
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"))
-        .ok()?;
-    let micros = utc.and_utc().timestamp_micros();
-    // The two extremes mean infinity; a real time there would be read back wrongly.
-    (micros != TIME_INFINITY && micros != TIME_MINUS_INFINITY).then_some(micros)
+    let parsed = calendar::parse(text).ok_or("is not an ISO 8601 time")?;
+    match parsed.utc_micros() {
+        // The two extremes mean infinity; a real time there would be read back wrongly.
+        Some(micros) if micros != TIME_INFINITY && micros != TIME_MINUS_INFINITY => Ok(micros),
+        _ => Err("is a time too far from 1970 for 64-bit microseconds"),
+    }
 }
 
 /// Days since 1970-01-01 from `2020-01-02` or a timestamp (CARTO sends dates as midnight in the
-/// server's time zone, converted to UTC: the nearest midnight is the date).
-pub fn date_days(text: &str) -> Option<i32> {
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return i32::try_from(d.signed_duration_since(epoch()).num_days()).ok();
+/// server's time zone, converted to UTC: the nearest midnight is the date); "Infinity" and
+/// "-Infinity" give [`DATE_INFINITY`]/[`DATE_MINUS_INFINITY`].
+pub fn date_days(text: &str) -> Result<i32, Unfit> {
+    match text {
+        "Infinity" | "infinity" => return Ok(DATE_INFINITY),
+        "-Infinity" | "-infinity" => return Ok(DATE_MINUS_INFINITY),
+        _ => {}
     }
-    let micros = timestamp_micros(text)?;
-    if micros == TIME_INFINITY || micros == TIME_MINUS_INFINITY {
-        return None;
+    let parsed = calendar::parse(text).ok_or("is not an ISO 8601 date")?;
+    let days = match parsed.time {
+        None => i128::from(parsed.days),
+        Some(time) => {
+            let micros = i128::from(parsed.days) * i128::from(DAY_MICROS) + i128::from(time)
+                - i128::from(parsed.offset_seconds) * 1_000_000;
+            (micros + i128::from(DAY_MICROS / 2)).div_euclid(i128::from(DAY_MICROS))
+        }
+    };
+    match i32::try_from(days) {
+        Ok(days) if days != DATE_INFINITY && days != DATE_MINUS_INFINITY => Ok(days),
+        _ => Err("is a date too far from 1970 for 32-bit days"),
     }
-    i32::try_from((micros + DAY_MICROS / 2).div_euclid(DAY_MICROS)).ok()
-}
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01 is a date")
 }
 
 /// `2020-01-02T03:04:05.678901Z` (microseconds, UTC), or "Infinity"/"-Infinity".
@@ -76,18 +95,29 @@ pub fn format_timestamp(micros: i64) -> String {
     match micros {
         TIME_INFINITY => "Infinity".to_owned(),
         TIME_MINUS_INFINITY => "-Infinity".to_owned(),
-        _ => DateTime::from_timestamp_micros(micros)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-            .unwrap_or_default(),
+        _ => calendar::format_timestamp(micros),
     }
 }
 
-/// `2020-01-02`.
+/// `2020-01-02` (years outside 0..=9999 as `+275760-09-13`, `-000043-03-15`), or
+/// "Infinity"/"-Infinity".
 pub fn format_date(days: i32) -> String {
-    epoch()
-        .checked_add_signed(chrono::TimeDelta::days(i64::from(days)))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
+    match days {
+        DATE_INFINITY => "Infinity".to_owned(),
+        DATE_MINUS_INFINITY => "-Infinity".to_owned(),
+        _ => calendar::format_date(i64::from(days)),
+    }
+}
+
+/// A date as microseconds since 1970-01-01 UTC (its midnight), if a timestamp can hold it.
+pub fn date_micros(days: i32) -> Option<i64> {
+    match days {
+        DATE_INFINITY => Some(TIME_INFINITY),
+        DATE_MINUS_INFINITY => Some(TIME_MINUS_INFINITY),
+        _ => i64::from(days)
+            .checked_mul(DAY_MICROS)
+            .filter(|&m| m != TIME_INFINITY && m != TIME_MINUS_INFINITY),
+    }
 }
 
 /// A double as text: shortest round-trip form, "NaN", "Infinity", "-Infinity".
@@ -106,13 +136,13 @@ const EWKB_SRID_FLAG: u32 = 0x2000_0000;
 /// Decodes hex EWKB (what PostGIS's geometry output and CARTO send) into `wkb`, without the
 /// SRID: the SRID flag is cleared and its 4 bytes dropped; the SRID is returned (0 when the
 /// geometry has none). Z and M stay as EWKB flag bits, which GDAL, GEOS, wk and sf read.
-pub fn ewkb_hex_to_wkb(hex: &str, wkb: &mut Vec<u8>) -> Result<i32, String> {
+pub fn ewkb_hex_to_wkb(hex: &str, wkb: &mut Vec<u8>) -> Result<i32, Unfit> {
     let hex = hex.as_bytes();
     if !hex.len().is_multiple_of(2) {
-        return Err("hex EWKB of odd length".to_owned());
+        return Err("is not hex EWKB (odd length)");
     }
     if hex.len() < 10 {
-        return Err("hex EWKB shorter than a geometry header".to_owned());
+        return Err("is not hex EWKB (shorter than a geometry header)");
     }
     let start = wkb.len();
     wkb.reserve(hex.len() / 2);
@@ -121,16 +151,16 @@ pub fn ewkb_hex_to_wkb(hex: &str, wkb: &mut Vec<u8>) -> Result<i32, String> {
             (Some(h), Some(l)) => wkb.push(h << 4 | l),
             _ => {
                 wkb.truncate(start);
-                return Err("not hexadecimal".to_owned());
+                return Err("is not hex EWKB (not hexadecimal)");
             }
         }
     }
     let little = match wkb[start] {
         0 => false,
         1 => true,
-        other => {
+        _ => {
             wkb.truncate(start);
-            return Err(format!("byte order marker {other} is neither 0 nor 1"));
+            return Err("is not hex EWKB (its byte order marker is neither 0 nor 1)");
         }
     };
     let read_u32 = |b: &[u8]| {
@@ -147,7 +177,7 @@ pub fn ewkb_hex_to_wkb(hex: &str, wkb: &mut Vec<u8>) -> Result<i32, String> {
     }
     if wkb.len() < start + 9 {
         wkb.truncate(start);
-        return Err("the SRID flag is set but the SRID is missing".to_owned());
+        return Err("is not hex EWKB (the SRID flag is set but the SRID is missing)");
     }
     let srid = read_u32(&wkb[start + 5..start + 9]) as i32;
     let cleared = type_word & !EWKB_SRID_FLAG;
@@ -187,43 +217,65 @@ mod tests {
 
     #[test]
     fn integers_are_exact_or_refused() {
-        assert_eq!(int64("-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(int64("9223372036854775807"), Some(i64::MAX));
-        assert_eq!(int64("3.0"), Some(3));
-        assert_eq!(int64("1e3"), Some(1000));
-        assert_eq!(int64("1.5"), None);
-        assert_eq!(int64("9223372036854775808"), None);
-        assert_eq!(int64("1e300"), None);
-        assert_eq!(int64("abc"), None);
+        assert_eq!(int64("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(int64("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(int64("3.0"), Ok(3));
+        assert_eq!(int64("1e3"), Ok(1000));
+        assert!(int64("1.5").is_err());
+        assert!(int64("9223372036854775808").is_err());
+        assert!(int64("1e300").is_err());
+        assert_eq!(int64("abc"), Err("is not an integer"));
     }
 
     #[test]
     fn doubles_take_carto_special_values() {
         assert!(double("NaN").unwrap().is_nan());
-        assert_eq!(double("-Infinity"), Some(f64::NEG_INFINITY));
-        assert_eq!(double("0.1"), Some(0.1));
-        assert_eq!(double("inf"), None);
+        assert_eq!(double("-Infinity"), Ok(f64::NEG_INFINITY));
+        assert_eq!(double("0.1"), Ok(0.1));
+        assert!(double("inf").is_err());
+        assert_eq!(double("1e400"), Err("is beyond the range of a double"));
         assert_eq!(format_double(0.1), "0.1");
         assert_eq!(format_double(f64::INFINITY), "Infinity");
     }
 
     #[test]
     fn times_are_utc_microseconds() {
-        assert_eq!(timestamp_micros("1970-01-01T00:00:00.000Z"), Some(0));
-        assert_eq!(timestamp_micros("1969-12-31T23:59:59.999Z"), Some(-1_000));
+        assert_eq!(timestamp_micros("1970-01-01T00:00:00.000Z"), Ok(0));
+        assert_eq!(timestamp_micros("1969-12-31T23:59:59.999Z"), Ok(-1_000));
         assert_eq!(
             timestamp_micros("2020-01-01 01:00:00.5+01"),
-            Some(1_577_836_800_500_000)
+            Ok(1_577_836_800_500_000)
         );
-        assert_eq!(timestamp_micros("Infinity"), Some(TIME_INFINITY));
-        assert_eq!(timestamp_micros("yesterday"), None);
+        assert_eq!(timestamp_micros("Infinity"), Ok(TIME_INFINITY));
+        assert_eq!(timestamp_micros("-infinity"), Ok(TIME_MINUS_INFINITY));
+        assert!(timestamp_micros("yesterday").is_err());
         assert_eq!(format_timestamp(-1_000), "1969-12-31T23:59:59.999000Z");
-        assert_eq!(date_days("1969-12-31T00:00:00.000Z"), Some(-1));
-        assert_eq!(date_days("1900-01-01"), Some(-25567));
+        assert_eq!(date_days("1969-12-31T00:00:00.000Z"), Ok(-1));
+        assert_eq!(date_days("1900-01-01"), Ok(-25567));
         // A server at UTC+2 sends midnight as 22:00 the day before.
-        assert_eq!(date_days("2020-01-01T22:00:00.000Z"), Some(18263));
+        assert_eq!(date_days("2020-01-01T22:00:00.000Z"), Ok(18263));
         assert_eq!(format_date(-25567), "1900-01-01");
-        assert_eq!(date_days("Infinity"), None);
+    }
+
+    #[test]
+    fn bc_far_future_and_infinite_dates_and_times_are_values() {
+        assert_eq!(date_days("infinity"), Ok(DATE_INFINITY));
+        assert_eq!(date_days("-Infinity"), Ok(DATE_MINUS_INFINITY));
+        assert_eq!(format_date(DATE_INFINITY), "Infinity");
+        assert_eq!(date_micros(DATE_MINUS_INFINITY), Some(TIME_MINUS_INFINITY));
+        // 44 BC in PostgreSQL's text and JavaScript's.
+        let ides = date_days("0044-03-15 BC").unwrap();
+        assert_eq!(date_days("-000043-03-15T00:00:00.000Z"), Ok(ides));
+        assert_eq!(format_date(ides), "-000043-03-15");
+        let bc_time = timestamp_micros("0044-03-15 12:00:00+00 BC").unwrap();
+        assert_eq!(bc_time, i64::from(ides) * 86_400_000_000 + 43_200_000_000);
+        // Past chrono's 262143, up to PostgreSQL's ends.
+        let far = date_days("275760-09-13").unwrap();
+        assert_eq!(format_date(far), "+275760-09-13");
+        assert!(date_days("5874897-12-31").is_ok());
+        assert!(timestamp_micros("+275760-09-13T00:00:00.000Z").is_ok());
+        assert!(timestamp_micros("294276-12-31 23:59:59+00").is_err());
+        assert!(date_micros(date_days("5874897-12-31").unwrap()).is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::cells;
 use crate::error::{Error, ErrorKind, Result};
+use crate::text::excerpt;
 
 /// How a column's cells are stored, decided by the field's `pgtype` (or its CARTO `type` for
 /// spatial columns, which have no pgtype).
@@ -132,6 +133,17 @@ pub enum Cell<'a> {
     Date(i32),
     /// WKB and the SRID.
     Geometry(&'a [u8], i32),
+    /// A value the column's type cannot hold (a numeric beyond a double's range, text in a
+    /// number column), as sent: the typed readers give [`ErrorKind::ResultType`] for it.
+    Unfit(&'a str),
+}
+
+/// A cell whose value does not fit its column's type: what was sent, and why it does not fit.
+#[derive(Debug, Clone)]
+pub(crate) struct UnfitCell {
+    pub(crate) row: usize,
+    pub(crate) text: Box<str>,
+    pub(crate) why: cells::Unfit,
 }
 
 /// A result column: its metadata and typed cells.
@@ -144,6 +156,8 @@ pub struct Column {
     pub(crate) kind: ColumnKind,
     pub(crate) nulls: Vec<bool>,
     pub(crate) values: Values,
+    /// The cells that do not fit, by increasing row (their slot in `values` holds a zero).
+    pub(crate) unfit: Vec<UnfitCell>,
 }
 
 /// Largest magnitude below which every integer is exact in a double (2^53).
@@ -179,10 +193,26 @@ impl Column {
         &self.values
     }
 
+    /// Whether cell `row` holds a value its column's type cannot hold ([`Cell::Unfit`]).
+    pub fn is_unfit(&self, row: usize) -> bool {
+        self.unfit_at(row).is_some()
+    }
+
+    fn unfit_at(&self, row: usize) -> Option<&UnfitCell> {
+        if self.unfit.is_empty() {
+            return None;
+        }
+        let i = self.unfit.binary_search_by_key(&row, |u| u.row).ok()?;
+        Some(&self.unfit[i])
+    }
+
     /// Cell `row` (the caller checked the range).
     pub fn cell(&self, row: usize) -> Cell<'_> {
         if self.nulls[row] {
             return Cell::Null;
+        }
+        if let Some(unfit) = self.unfit_at(row) {
+            return Cell::Unfit(&unfit.text);
         }
         match &self.values {
             Values::Text(p) => Cell::Text(std::str::from_utf8(p.get(row)).unwrap_or_default()),
@@ -196,11 +226,24 @@ impl Column {
     }
 
     fn refuse(&self, row: usize, wanted: &str) -> Error {
+        if let Some(unfit) = self.unfit_at(row) {
+            return Error::new(
+                ErrorKind::ResultType,
+                format!(
+                    "row {row} of column {} ({}) holds {}, which {}; read it as text",
+                    excerpt::name(&self.name),
+                    self.pgtype,
+                    excerpt::quoted(&unfit.text),
+                    unfit.why
+                ),
+            );
+        }
         Error::new(
             ErrorKind::ResultType,
             format!(
-                "row {row} of column '{}' ({}) cannot be read as {wanted}",
-                self.name, self.pgtype
+                "row {row} of column {} ({}) cannot be read as {wanted}",
+                excerpt::name(&self.name),
+                self.pgtype
             ),
         )
     }
@@ -208,7 +251,7 @@ impl Column {
     fn null(&self, row: usize) -> Error {
         Error::new(
             ErrorKind::ResultNull,
-            format!("row {row} of column '{}' is NULL", self.name),
+            format!("row {row} of column {} is NULL", excerpt::name(&self.name)),
         )
     }
 
@@ -253,7 +296,10 @@ impl Column {
         match self.cell(row) {
             Cell::Null => Err(self.null(row)),
             Cell::Timestamp(t) => Ok(t),
-            Cell::Date(d) => Ok(i64::from(d) * 86_400_000_000),
+            Cell::Date(d) => cells::date_micros(d).ok_or_else(|| {
+                self.refuse(row, "a time")
+                    .context("the date is too far from 1970 for 64-bit microseconds")
+            }),
             _ => Err(self.refuse(row, "a time")),
         }
     }
@@ -315,5 +361,6 @@ fn text_of(cell: Cell<'_>) -> String {
         Cell::Timestamp(t) => cells::format_timestamp(t),
         Cell::Date(d) => cells::format_date(d),
         Cell::Geometry(wkb, _) => cells::to_hex(wkb),
+        Cell::Unfit(t) => t.to_owned(),
     }
 }

@@ -3,14 +3,20 @@
 //! Each column's storage follows its field's `pgtype`: exact 64-bit integers for int2/int4/
 //! int8, doubles for float4/float8/numeric (NaN and the infinities included), booleans,
 //! timestamps as microseconds since the epoch UTC, dates as days, geometries as WKB with their
-//! SRID, and text for everything else. A value that does not fit its column's type is an
-//! error ([`crate::ErrorKind::ResultFormat`]), never a guess.
+//! SRID, and text for everything else.
+//!
+//! A value that does not fit its column's type (a numeric beyond a double's range, a time past
+//! 64-bit microseconds, text where a number belongs) fails only its own cell: the typed
+//! readers give [`crate::ErrorKind::ResultType`] for it, naming row, column and why, and the
+//! text reader gives it as sent. It is never rounded or guessed, and the rest of the table
+//! reads as usual.
 
+mod calendar;
 mod cells;
 mod column;
 mod parse;
 
-pub use cells::{TIME_INFINITY, TIME_MINUS_INFINITY};
+pub use cells::{DATE_INFINITY, DATE_MINUS_INFINITY, TIME_INFINITY, TIME_MINUS_INFINITY};
 pub use column::{Cell, Column, ColumnKind, Packed, Values};
 
 /// A notice or warning the database raised while running the query.

@@ -6,12 +6,14 @@
 //! each column in one go. The body can be dropped as soon as [`parse`] returns.
 
 use super::cells;
-use super::column::{Column, ColumnKind, Packed, Values};
+use super::column::{Column, ColumnKind, Packed, UnfitCell, Values};
 use super::{Notice, ResultSet};
 use crate::error::{Error, ErrorKind, Result};
+use crate::text::excerpt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 /// A column as read from the rows: its name and each row's raw JSON value.
@@ -34,6 +36,9 @@ struct Field {
 #[derive(Default)]
 struct Document<'de> {
     columns: Vec<RawColumn<'de>>,
+    /// Where each column of `columns` is, by name: a row of 40,000 columns is read in linear
+    /// time, not by comparing each name with every column.
+    index: HashMap<Cow<'de, str>, usize>,
     rows: usize,
     fields: Option<Vec<(String, Field)>>,
     total_rows: Option<u64>,
@@ -49,10 +54,12 @@ fn format_error(message: impl Into<String>) -> Error {
 impl ResultSet {
     /// Reads a SQL API JSON answer (`format=json`, the default).
     ///
-    /// Errors: [`crate::ErrorKind::ResultFormat`] when the body is not such an answer or a
-    /// value does not fit its column's type (the message names row and column);
-    /// [`crate::ErrorKind::QueryFailed`] when the answer ends with an `error` (the query failed
-    /// after rows were sent).
+    /// Errors: [`crate::ErrorKind::ResultFormat`] when the body is not such an answer (not
+    /// JSON, rows that disagree on their columns, a second `rows` or `fields`; the message
+    /// names row and column); [`crate::ErrorKind::QueryFailed`] when the answer ends with an
+    /// `error` (the query failed after rows were sent). A value that does not fit its
+    /// column's type is not an error here: only reading that cell as its type is
+    /// ([`super::Cell::Unfit`]).
     pub fn from_json(body: &[u8]) -> Result<ResultSet> {
         parse(body)
     }
@@ -116,6 +123,12 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         let mut saw_rows = false;
         while let Some(Name(key)) = map.next_key::<Name>()? {
             match key.as_ref() {
+                // A second "rows" would be appended to the first, a second "fields" would
+                // retype them: an answer with either is not one result.
+                "rows" if saw_rows => return Err(de::Error::duplicate_field("rows")),
+                "fields" if doc.fields.is_some() => {
+                    return Err(de::Error::duplicate_field("fields"))
+                }
                 "rows" => {
                     saw_rows = true;
                     map.next_value_seed(RowsSeed(&mut doc))?;
@@ -125,17 +138,23 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "total_rows" => doc.total_rows = map.next_value()?,
                 "error" => {
                     let value: serde_json::Value = map.next_value()?;
-                    doc.error = Some(messages(&value).join("; "));
+                    // `"error": null` (or `[]`) says there was none.
+                    let messages = messages(&value);
+                    if !messages.is_empty() {
+                        doc.error = Some(crate::text::redact::message(&messages.join("; ")));
+                    }
                 }
                 group => {
                     // Notices come grouped by severity: "notices", "warnings", "infos", ...
+                    // (a key longer than a severity name is something else).
                     let value: serde_json::Value = map.next_value()?;
-                    if let Some(items) = value.as_array() {
+                    if let Some(items) = value.as_array().filter(|_| group.len() <= 64) {
                         let severity = group.strip_suffix('s').unwrap_or(group);
                         for message in items.iter().filter_map(|m| m.as_str()) {
                             doc.notices.push(Notice {
                                 severity: severity.to_owned(),
-                                message: message.to_owned(),
+                                // Server text shown to people: bounded and redacted.
+                                message: crate::text::redact::message(message),
                             });
                         }
                     }
@@ -153,6 +172,7 @@ fn messages(value: &serde_json::Value) -> Vec<String> {
     match value {
         serde_json::Value::Array(items) => items.iter().flat_map(messages).collect(),
         serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Null => Vec::new(),
         other => vec![other.to_string()],
     }
 }
@@ -205,9 +225,10 @@ impl<'de> Visitor<'de> for RowSeed<'_, 'de> {
             // Every row has the columns in the same order: try the expected one first.
             let index = match doc.columns.get(position) {
                 Some(c) if c.name == key => position,
-                _ => match doc.columns.iter().position(|c| c.name == key) {
-                    Some(i) => i,
+                _ => match doc.index.get(&key) {
+                    Some(&i) => i,
                     None if row == 0 => {
+                        doc.index.insert(key.clone(), doc.columns.len());
                         doc.columns.push(RawColumn {
                             name: key,
                             cells: Vec::new(),
@@ -216,7 +237,8 @@ impl<'de> Visitor<'de> for RowSeed<'_, 'de> {
                     }
                     None => {
                         return Err(de::Error::custom(format!(
-                            "row {row} has a column '{key}' that row 0 has not"
+                            "row {row} has a column {} that row 0 has not",
+                            excerpt::name(&key)
                         )))
                     }
                 },
@@ -224,17 +246,23 @@ impl<'de> Visitor<'de> for RowSeed<'_, 'de> {
             let column = &mut doc.columns[index];
             if column.cells.len() != row {
                 return Err(de::Error::custom(format!(
-                    "row {row} names column '{}' twice",
-                    column.name
+                    "row {row} names column {} twice",
+                    excerpt::name(&column.name)
                 )));
             }
             column.cells.push(map.next_value::<&'de RawValue>()?);
             position += 1;
         }
-        if let Some(missing) = doc.columns.iter().find(|c| c.cells.len() != row + 1) {
+        // Each column got at most one cell of this row, so this row is complete when it
+        // gave as many cells as there are columns.
+        if position != doc.columns.len() {
+            let missing = doc
+                .columns
+                .iter()
+                .find(|c| c.cells.len() != row + 1)
+                .map_or_else(String::new, |c| excerpt::name(&c.name));
             return Err(de::Error::custom(format!(
-                "row {row} has no value for column '{}'",
-                missing.name
+                "row {row} has no value for column {missing}"
             )));
         }
         Ok(())
@@ -274,19 +302,18 @@ impl<'de> Visitor<'de> for FieldsSeed {
 /// Types every column from its field; columns the rows have but `fields` lacks are text.
 fn type_columns(doc: Document<'_>) -> Result<ResultSet> {
     let rows = doc.rows;
+    let index = doc.index;
     let mut raw: Vec<Option<RawColumn>> = doc.columns.into_iter().map(Some).collect();
     let mut columns = Vec::with_capacity(raw.len());
     for (name, field) in doc.fields.unwrap_or_default() {
-        let taken = raw
-            .iter_mut()
-            .find(|c| c.as_ref().is_some_and(|c| c.name == name))
-            .and_then(Option::take);
+        let taken = index.get(name.as_str()).and_then(|&i| raw[i].take());
         let cells = match taken {
             Some(c) => c.cells,
             None if rows == 0 => Vec::new(),
             None => {
                 return Err(format_error(format!(
-                    "field '{name}' has no values in the rows"
+                    "field {} has no values in the rows",
+                    excerpt::name(&name)
                 )))
             }
         };
@@ -327,22 +354,65 @@ fn type_columns(doc: Document<'_>) -> Result<ResultSet> {
     })
 }
 
-/// The string inside a JSON string literal, or `None` for other JSON values.
+/// The string inside a JSON string literal, or `None` for other JSON values. A `\\u` escape of
+/// half a surrogate pair (`"\\ud800"`), which no text of PostgreSQL's holds but a server may
+/// send, becomes U+FFFD, as a lenient JSON reader makes it.
 fn json_string(raw: &str) -> Option<Cow<'_, str>> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     if !inner.contains('\\') {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+    unescape(inner).map(Cow::Owned)
 }
 
-/// A short, bounded excerpt of a value for messages.
-fn excerpt(raw: &str) -> String {
-    const MAX: usize = 40;
-    match raw.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}...", &raw[..cut]),
-        None => raw.to_owned(),
+/// The text of a JSON string's escaped content (`RawValue` checked its syntax).
+fn unescape(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    let hex4 = |chars: &mut std::str::Chars<'_>| -> Option<u32> {
+        let digits: String = chars.by_ref().take(4).collect();
+        (digits.len() == 4).then(|| u32::from_str_radix(&digits, 16).ok())?
+    };
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let unit = match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let first = hex4(&mut chars)?;
+                let code = if (0xD800..0xDC00).contains(&first) {
+                    // A high surrogate: a low one must follow as `\\uDC00`..`\\uDFFF`.
+                    let mut ahead = chars.clone();
+                    let low = (ahead.next() == Some('\\') && ahead.next() == Some('u'))
+                        .then(|| hex4(&mut ahead))
+                        .flatten()
+                        .filter(|low| (0xDC00..0xE000).contains(low));
+                    match low {
+                        Some(low) => {
+                            chars = ahead;
+                            0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        None => 0xFFFD,
+                    }
+                } else {
+                    first
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
+            }
+            _ => return None,
+        };
+        out.push(unit);
     }
+    Some(out)
 }
 
 fn type_column(
@@ -355,14 +425,18 @@ fn type_column(
 ) -> Result<Column> {
     let n = cells.len();
     let mut nulls = Vec::with_capacity(n);
-    let bad = |row: usize, raw: &str, expected: &str| {
-        format_error(format!(
-            "row {row} of column '{name}' ({pgtype}): expected {expected}, got {}",
-            excerpt(raw)
-        ))
+    let mut unfit = Vec::new();
+    // A cell that does not fit keeps what was sent (its string, or its JSON text) and why.
+    let mut refuse = |row: usize, raw: &str, why: cells::Unfit| {
+        let text = json_string(raw).map_or_else(|| raw.to_owned(), Cow::into_owned);
+        unfit.push(UnfitCell {
+            row,
+            text: text.into_boxed_str(),
+            why,
+        });
     };
     macro_rules! typed {
-        ($variant:ident, $zero:expr, $convert:expr, $expected:expr) => {{
+        ($variant:ident, $zero:expr, $convert:expr) => {{
             let mut values = Vec::with_capacity(n);
             for (row, cell) in cells.iter().enumerate() {
                 let raw = cell.get();
@@ -374,24 +448,22 @@ fn type_column(
                 nulls.push(false);
                 #[allow(clippy::redundant_closure_call)]
                 match ($convert)(raw) {
-                    Some(v) => values.push(v),
-                    None => return Err(bad(row, raw, $expected)),
+                    Ok(v) => values.push(v),
+                    Err(why) => {
+                        refuse(row, raw, why);
+                        values.push($zero);
+                    }
                 }
             }
             Values::$variant(values)
         }};
     }
     let values = match kind {
-        ColumnKind::Bool => typed!(
-            Bool,
-            false,
-            |raw: &str| match raw {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            },
-            "true or false"
-        ),
+        ColumnKind::Bool => typed!(Bool, false, |raw: &str| match raw {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("is neither true nor false"),
+        }),
         ColumnKind::Int => typed!(
             Int,
             0,
@@ -399,48 +471,42 @@ fn type_column(
             |raw: &str| match json_string(raw) {
                 Some(s) => cells::int64(&s),
                 None => cells::int64(raw),
-            },
-            "an integer that fits in 64 bits"
+            }
         ),
         ColumnKind::Float => typed!(
             Float,
             0.0,
-            // NaN and the infinities arrive as strings.
+            // NaN and the infinities arrive as strings, and numerics node-postgres keeps as text.
             |raw: &str| match json_string(raw) {
                 Some(s) => cells::double(&s),
                 None => cells::double(raw),
-            },
-            "a number, NaN or ±Infinity"
+            }
         ),
-        ColumnKind::Timestamp => typed!(
-            Timestamp,
-            0,
-            |raw: &str| json_string(raw).and_then(|s| cells::timestamp_micros(&s)),
-            "an ISO 8601 time"
-        ),
-        ColumnKind::Date => typed!(
-            Date,
-            0,
-            |raw: &str| json_string(raw).and_then(|s| cells::date_days(&s)),
-            "an ISO 8601 date"
-        ),
+        ColumnKind::Timestamp => typed!(Timestamp, 0, |raw: &str| json_string(raw)
+            .ok_or("is not an ISO 8601 time")
+            .and_then(|s| cells::timestamp_micros(&s))),
+        ColumnKind::Date => typed!(Date, 0, |raw: &str| json_string(raw)
+            .ok_or("is not an ISO 8601 date")
+            .and_then(|s| cells::date_days(&s))),
         ColumnKind::Geometry => {
             let mut wkb = Packed::new(false, n);
             let mut srids = Vec::with_capacity(n);
             for (row, cell) in cells.iter().enumerate() {
                 let raw = cell.get();
-                if raw == "null" {
-                    nulls.push(true);
-                    srids.push(0);
-                    wkb.seal();
-                    continue;
+                nulls.push(raw == "null");
+                let converted = match json_string(raw) {
+                    _ if raw == "null" => Ok(0),
+                    Some(hex) => cells::ewkb_hex_to_wkb(&hex, &mut wkb.data),
+                    None => Err("is not a hex EWKB string"),
+                };
+                match converted {
+                    Ok(srid) => srids.push(srid),
+                    Err(why) => {
+                        refuse(row, raw, why);
+                        srids.push(0);
+                    }
                 }
-                nulls.push(false);
-                let hex = json_string(raw).ok_or_else(|| bad(row, raw, "a hex EWKB string"))?;
-                let srid = cells::ewkb_hex_to_wkb(&hex, &mut wkb.data)
-                    .map_err(|why| bad(row, raw, &format!("hex EWKB ({why})")))?;
                 wkb.seal();
-                srids.push(srid);
             }
             Values::Geometry { wkb, srids }
         }
@@ -471,5 +537,6 @@ fn type_column(
         kind,
         nulls,
         values,
+        unfit,
     })
 }

@@ -19,6 +19,19 @@ pub(crate) fn quoted(value: &str) -> String {
     )
 }
 
+/// A name in single quotes (`'x'`), as messages show columns and fields; a longer one as its
+/// first bytes, an ellipsis and its length (a lying server may send a 100 MB column name).
+pub(crate) fn name(value: &str) -> String {
+    if value.len() <= MAX_SHOWN_BYTES {
+        return format!("'{value}'");
+    }
+    format!(
+        "'{}…' ({} bytes in all)",
+        &value[..char_boundary_at_most(value, MAX_SHOWN_BYTES)],
+        value.len()
+    )
+}
+
 /// A path as messages show it, cut like [`quoted`] when long.
 pub(crate) fn path(path: &Path) -> String {
     let shown = path.display().to_string();
@@ -52,5 +65,8 @@ mod tests {
         assert!(shown.ends_with("… (10000000 bytes in all)"), "{shown}");
         let shown = path(Path::new(&"d/".repeat(1_000_000)));
         assert!(shown.len() < 2 * MAX_SHOWN_BYTES && shown.contains("2000000 bytes"));
+        assert_eq!(name("c"), "'c'");
+        let shown = name(&"n".repeat(100 << 20));
+        assert!(shown.len() < 2 * MAX_SHOWN_BYTES && shown.ends_with("(104857600 bytes in all)"));
     }
 }
