@@ -20,6 +20,23 @@ pub const CREDENTIALS_FILE: &str = "CARTO_CREDENTIALS_FILE";
 /// `CARTO_CONFIG_DIR`: the directory holding `cartocreds.json`, `creds.json` and `profiles/`.
 pub const CONFIG_DIR: &str = "CARTO_CONFIG_DIR";
 
+/// `CARTO_API_TOKEN`: a CARTO 3 token (the CARTO CLI's variable), used as given.
+pub const API_TOKEN: &str = "CARTO_API_TOKEN";
+/// `CARTO_API_BASE_URL`: the CARTO 3 API base URL for `CARTO_API_TOKEN` or an M2M client.
+pub const API_BASE_URL: &str = "CARTO_API_BASE_URL";
+/// `CARTO_M2M_CLIENT_ID`: a CARTO 3 machine-to-machine client's id (the CARTO CLI's variable).
+pub const M2M_CLIENT_ID: &str = "CARTO_M2M_CLIENT_ID";
+/// `CARTO_M2M_CLIENT_SECRET`: that client's secret.
+pub const M2M_CLIENT_SECRET: &str = "CARTO_M2M_CLIENT_SECRET";
+/// `CARTO_AUTH_URL`: the OAuth server CARTO 3 clients sign in to and mint at (default
+/// `https://auth.carto.com`).
+pub const AUTH_URL: &str = "CARTO_AUTH_URL";
+/// `CARTO_TOKEN_CACHE_DIR`: where CARTO 3 tokens are cached between processes.
+pub const TOKEN_CACHE_DIR: &str = "CARTO_TOKEN_CACHE_DIR";
+/// `CARTO_SIGNIN_FLOW`: `browser` or `paste`, overriding the detection of machines no
+/// browser can reach.
+pub const SIGNIN_FLOW: &str = "CARTO_SIGNIN_FLOW";
+
 /// Read access to environment variables.
 pub trait Environment {
     /// The raw value, or `None` when unset or not valid Unicode.

@@ -31,6 +31,14 @@ pub enum ErrorKind {
     NoDefaultCredentials,
     /// Nothing in the resolution chain produced credentials.
     NotResolved,
+    /// A CARTO 3 token that cannot be refreshed (a static token, a user's sign-in) has expired
+    /// or is about to.
+    TokenExpired,
+    /// A CARTO 3 user must sign in (again): there is no usable token in the cache.
+    SignInRequired,
+    /// A CARTO 3 sign-in failed: the `state` did not match, the user refused, or the
+    /// callback was malformed.
+    SignInFailed,
     /// An environment variable holds an unusable value.
     InvalidEnvironment,
     /// A credentials file (or profile) does not exist.

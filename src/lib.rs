@@ -9,11 +9,14 @@
 //! - `text`: secrets removed from messages, bounded excerpts of values;
 //! - `error`: the one error type;
 //! - [`env`]: the environment variables cartoauth reads;
-//! - `credentials`: username, API key (a masking secret type), base URL rules, provenance;
+//! - `credentials`: username, API key and CARTO 3 kinds (masking secret types), base URL and
+//!   platform rules, provenance;
 //! - [`config`]: credential files: locations, formats, atomic private writes, profiles;
 //! - `resolve`: the resolution chain and the process default;
 //! - [`result`]: typed SQL API result sets;
+//! - [`token`]: CARTO 3 tokens: expiry, refresh windows, minting, the cross-process cache;
 //! - [`client`]: authenticated requests and the platform APIs;
+//! - [`signin`]: CARTO 3 user sign-in (PKCE) in steps a GUI or a session can drive;
 //! - [`ffi`]: the C ABI over all of the above.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -30,14 +33,17 @@ pub mod ffi;
 pub mod fuzzing;
 mod resolve;
 pub mod result;
+pub mod signin;
 #[cfg(test)]
 mod test_support;
 mod text;
+pub mod token;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
 pub use config::{FileFormat, FileUpdate, Location};
+pub use credentials::kind::{self as kind, AuthServer, CredentialKind, Platform};
 pub use credentials::origin::{Origin, Source};
-pub use credentials::secret::{ApiKey, DEFAULT_PUBLIC_KEY};
+pub use credentials::secret::{ApiKey, Secret, DEFAULT_PUBLIC_KEY};
 pub use credentials::{Credentials, CredentialsBuilder};
 pub use error::{Error, ErrorKind, Result};
 pub use resolve::defaults::{

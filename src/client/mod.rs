@@ -13,6 +13,7 @@
 mod account;
 mod api_keys;
 mod batch;
+mod carto3;
 mod dns;
 mod do_token;
 mod failure;
@@ -23,12 +24,16 @@ mod response;
 mod retry;
 mod reuse;
 mod sql;
+mod sql_v3;
 mod transport;
 mod wait;
 
 pub use account::{KeyValidity, Me};
 pub use api_keys::{ApiKeyInfo, ApiKeyType, Grants, NewApiKey, SchemaGrant, TableGrant};
 pub use batch::{BatchJob, BatchJobSpec, BatchQuery, JobStatus, QueryState, WaitFn, WaitOptions};
+pub use carto3::{
+    AccessToken, Connection, DwToken, MapInstance, MapSource, TokenGrants, TokenStatus,
+};
 pub use do_token::DoCredentials;
 pub(crate) use failure::Abort;
 pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
@@ -38,9 +43,12 @@ pub use request::{
 };
 pub use response::{RateLimit, Response};
 pub use sql::MAX_GET_QUERY_LEN;
+pub use sql_v3::{SqlJob, MAX_V3_URL_LEN};
 
+use crate::credentials::kind::CredentialKind;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use crate::token::engine::Bearer;
 use base64::Engine;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,9 +86,9 @@ impl Client {
         let base = url::Url::parse(credentials.base_url())
             .map_err(|e| Error::new(ErrorKind::InvalidBaseUrl, format!("base_url: {e}")))?;
         let api_key = zeroize::Zeroizing::new(credentials.api_key().expose().to_owned());
+        let carto2 = credentials.kind() == CredentialKind::ApiKey;
         let basic_header = match options.key_transport {
-            KeyTransport::Query => None,
-            KeyTransport::Basic => {
+            KeyTransport::Basic if carto2 => {
                 let username = credentials.username().ok_or_else(|| {
                     Error::invalid_argument(format!(
                         "Basic key transport needs a username, and none is given or can be derived from {}; give the username or use the query key transport",
@@ -93,8 +101,16 @@ impl Client {
                     base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
                 )))
             }
+            _ => None,
         };
         let agent = build_agent(&options)?;
+        let bearer = if carto2 {
+            None
+        } else {
+            let store =
+                crate::token::store_for(&options.token_cache, &crate::env::ProcessEnvironment)?;
+            Bearer::for_credentials(&credentials, store, options.refresh_windows, agent.clone())?
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 agent,
@@ -104,6 +120,7 @@ impl Client {
                     basic_header,
                     api_key,
                     max_body_size: options.max_body_size,
+                    bearer,
                 },
                 credentials,
                 options,
@@ -126,6 +143,11 @@ impl Client {
         &self.inner.options
     }
 
+    /// The connection pool, for requests that are not to the base URL (the OAuth server).
+    pub(crate) fn agent(&self) -> &Agent {
+        &self.inner.agent
+    }
+
     /// Sends a request (retrying as the options allow) and returns the server's answer,
     /// whatever its HTTP status. Errors are a malformed request (see [`Request::validate`])
     /// and transport failures: timeout, connection, TLS, cancellation, callbacks, protocol.
@@ -135,6 +157,7 @@ impl Client {
     /// [`ClientOptions::total_timeout`].
     pub fn send(&self, mut request: Request) -> Result<Response> {
         request.validate()?;
+        check_platform(&request, &self.inner.credentials)?;
         request.open_sources();
         let policy = self.inner.options.retry;
         let watch = wait::Watch::new(
@@ -144,10 +167,17 @@ impl Client {
         let _installed = watch.install();
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
+        let mut reminted = false;
         loop {
+            // A CARTO 3 token is chosen afresh for each attempt (a retry may come after the
+            // token's refresh window opened); minting retries on its own, so its failure ends
+            // the call.
+            let bearer = self.inner.endpoint.bearer.as_ref();
+            let lease = bearer.map(|b| b.attach(&watch)).transpose()?;
             let outcome = transport::exchange(
                 &self.inner.agent,
                 &self.inner.endpoint,
+                lease.as_deref(),
                 &mut request,
                 &watch,
             )
@@ -163,6 +193,18 @@ impl Client {
                 }
                 failure
             });
+            // 401 to a cached token: it expired early or was revoked. The server ran nothing,
+            // so the request may go once more, with a new token.
+            if let (Ok(response), Some(bearer), Some(lease)) = (&outcome, bearer, &lease) {
+                if response.status() == 401
+                    && !reminted
+                    && request.body.is_replayable()
+                    && bearer.refused(lease)
+                {
+                    reminted = true;
+                    continue;
+                }
+            }
             let wait = retry::next_wait(
                 &policy,
                 attempt,
@@ -214,6 +256,34 @@ impl Client {
     pub fn sql(&self, query: &str, format: Option<&str>) -> Result<Response> {
         self.send(Request::sql(query, format))?.error_for_status()
     }
+}
+
+/// Refuses a request for the other platform's API: CARTO 2's APIs live under `api/`
+/// (`api/v2/sql`, `api/v3/me`, `api/v4/do/token`) relative to a CARTO 2 base URL, CARTO 3's
+/// under `v3/` relative to an API base URL. Absolute URLs are not classified.
+fn check_platform(request: &Request, credentials: &Credentials) -> Result<()> {
+    let path = request.path.trim().trim_start_matches('/');
+    let wanted = if path.starts_with("api/") {
+        crate::Platform::Carto2
+    } else if path.starts_with("v3/") {
+        crate::Platform::Carto3
+    } else {
+        return Ok(());
+    };
+    if wanted == credentials.platform() {
+        return Ok(());
+    }
+    let shown = request.shown();
+    Err(Error::invalid_argument(match wanted {
+        crate::Platform::Carto2 => format!(
+            "{shown} is a CARTO 2 API request, and these are CARTO 3 credentials ({}); use the CARTO 3 calls (SQL API v3: sql_v3)",
+            credentials.base_url()
+        ),
+        crate::Platform::Carto3 => format!(
+            "{shown} is a CARTO 3 API request, and these are CARTO 2 credentials ({}); give CARTO 3 credentials (an API base URL with a token, an M2M client or a sign-in)",
+            credentials.base_url()
+        ),
+    }))
 }
 
 /// ureq's socket buffers (its default is 128 KiB). Kept below glibc's mmap threshold (128 KiB):

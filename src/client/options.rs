@@ -1,5 +1,6 @@
 //! How a client talks to CARTO: timeouts, trust, key transport, retries, identification.
 
+use crate::token::{RefreshWindows, TokenCache};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -76,6 +77,12 @@ pub struct ClientOptions {
     /// see `DEFAULT_MAX_BODY_SIZE` for why); a larger one fails with
     /// [`crate::ErrorKind::BodyTooLarge`]. Bodies streamed to a writer ([`super::Request::write_response_to`]) have no limit.
     pub max_body_size: u64,
+    /// Where CARTO 3 tokens (M2M, user sign-in) are kept between processes (default: a file
+    /// per token in the user's cache directory, so N processes mint once).
+    pub token_cache: TokenCache,
+    /// When cached CARTO 3 tokens are refreshed (default: 15 min / 10 min before expiry,
+    /// scaled down for short-lived tokens).
+    pub refresh_windows: RefreshWindows,
 }
 
 /// 300 s, the same as one attempt's default limit: retries and their waits fit inside the time
@@ -102,6 +109,8 @@ impl Default for ClientOptions {
             user_agent_suffix: None,
             proxy_from_env: true,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            token_cache: TokenCache::default(),
+            refresh_windows: RefreshWindows::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ use super::request::{Body, Request};
 use super::response::Response;
 use super::wait::Watch;
 use crate::error::{Error, ErrorKind, Result};
+use crate::token::engine::{Bearer, Lease};
 use std::io::{self, Read, Write};
 use ureq::http::{self, HeaderValue};
 use ureq::{Agent, SendBody};
@@ -38,6 +39,8 @@ pub(crate) struct Endpoint {
     pub api_key: zeroize::Zeroizing<String>,
     /// The largest body kept in memory (decompressed); larger ones fail.
     pub max_body_size: u64,
+    /// CARTO 3: the Bearer token source; the API key fields are then unused.
+    pub bearer: Option<Bearer>,
 }
 
 /// `METHOD scheme://host[:port]/path`: what messages show of a request (no userinfo or query
@@ -81,6 +84,7 @@ pub(crate) fn target_url(base: &Url, path: &str) -> Result<Url> {
 pub(crate) fn exchange(
     agent: &Agent,
     endpoint: &Endpoint,
+    lease: Option<&Lease>,
     request: &mut Request,
     watch: &Watch,
 ) -> std::result::Result<Response, Failure> {
@@ -129,6 +133,7 @@ pub(crate) fn exchange(
         let response = send_once(
             agent,
             endpoint,
+            lease,
             &target,
             &method,
             &url,
@@ -260,6 +265,7 @@ impl<'b> Outgoing<'b> {
 fn send_once(
     agent: &Agent,
     endpoint: &Endpoint,
+    lease: Option<&Lease>,
     target: &str,
     method: &str,
     url: &Url,
@@ -278,7 +284,8 @@ fn send_once(
     };
 
     let mut wire_url = url.clone();
-    if with_key && endpoint.transport == KeyTransport::Query {
+    let carto2 = endpoint.bearer.is_none();
+    if with_key && carto2 && endpoint.transport == KeyTransport::Query {
         wire_url
             .query_pairs_mut()
             .append_pair("api_key", &endpoint.api_key);
@@ -290,11 +297,15 @@ fn send_once(
     for (name, value) in headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let (true, Some(basic)) = (with_key, &endpoint.basic_header) {
+    if let (true, true, Some(basic)) = (with_key, carto2, &endpoint.basic_header) {
         let mut value = HeaderValue::from_str(basic)
             .map_err(|_| invalid("the username or API key cannot be sent in a header".into()))?;
         value.set_sensitive(true);
         builder = builder.header(http::header::AUTHORIZATION, value);
+    }
+    // The Bearer token goes to the base URL's origin only, as the key does.
+    if let (true, Some(lease)) = (with_key, lease) {
+        builder = builder.header(http::header::AUTHORIZATION, lease.header.clone());
     }
     let Some(Outgoing {
         mut source,

@@ -89,6 +89,19 @@ impl Watch {
     }
 }
 
+impl crate::token::mint::Pause for Watch {
+    fn pause(&self, wait: Duration) -> crate::Result<()> {
+        self.sleep(wait)
+            .map_err(|abort| super::failure::abort_error(&abort, "waiting for a CARTO 3 token"))
+    }
+
+    fn interrupted(&self) -> Option<crate::Error> {
+        self.check()
+            .err()
+            .map(|abort| super::failure::abort_error(&abort, "getting a CARTO 3 token"))
+    }
+}
+
 /// Restores the watch a nested call replaced (a callback may send a request itself).
 pub(crate) struct WatchGuard {
     previous: Option<Watch>,

@@ -5,7 +5,7 @@
 
 mod format;
 mod location;
-mod store;
+pub(crate) mod store;
 
 pub use format::{FileFormat, FileUpdate};
 pub use location::{expand_home, CARTOCREDS_FILE_NAME, CARTOFRAMES_FILE_NAME, PROFILES_DIR_NAME};

@@ -195,6 +195,30 @@ fn directory_warning(dir: &Path) -> Option<String> {
 /// directory if needed. `target` is `path` with a symbolic link resolved once (see the module
 /// documentation); the lock sits next to it.
 pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    locked_waiting(path, LockWait::Up(LOCK_TIMEOUT), f)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::LockTimeout,
+            format!("the lock on {} is held", path.display()),
+        )
+    })
+}
+
+/// How long [`locked_waiting`] waits for another process's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockWait {
+    /// Not at all: `Ok(None)` when the lock is held.
+    Try,
+    /// Up to this long, then [`ErrorKind::LockTimeout`].
+    Up(Duration),
+}
+
+/// [`locked`] with a chosen wait; `Ok(None)` when `wait` is [`LockWait::Try`] and another
+/// process holds the lock (the token cache's advisory refresh gives way to another minter).
+pub(crate) fn locked_waiting<T>(
+    path: &Path,
+    wait: LockWait,
+    f: impl FnOnce(&Path) -> Result<T>,
+) -> Result<Option<T>> {
     let target = resolve_link(path)?;
     let dir = parent_dir(&target);
     create_private_dir(&dir)?;
@@ -202,7 +226,9 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Resu
     let started = Instant::now();
     let lock = loop {
         let lock = open_lock(&lock_path)?;
-        wait_for_lock(&lock, &lock_path, path, started)?;
+        if !wait_for_lock(&lock, &lock_path, path, started, wait)? {
+            return Ok(None);
+        }
         // The holder before us may have removed the lock file (below) after we opened it:
         // then ours is an orphan that guards nothing, and the lock is the file now there.
         if is_current_lock(&lock, &lock_path) {
@@ -218,7 +244,7 @@ pub(crate) fn locked<T>(path: &Path, f: impl FnOnce(&Path) -> Result<T>) -> Resu
     }
     // Closing the file releases the lock; unlock explicitly to make the order obvious.
     let _ = lock.unlock();
-    result
+    result.map(Some)
 }
 
 fn open_lock(lock_path: &Path) -> Result<File> {
@@ -241,24 +267,36 @@ fn open_lock(lock_path: &Path) -> Result<File> {
     Ok(lock)
 }
 
-fn wait_for_lock(lock: &File, lock_path: &Path, path: &Path, started: Instant) -> Result<()> {
+/// Takes the lock; `Ok(false)` when `wait` is [`LockWait::Try`] and it is held.
+fn wait_for_lock(
+    lock: &File,
+    lock_path: &Path,
+    path: &Path,
+    started: Instant,
+    wait: LockWait,
+) -> Result<bool> {
     loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_TIMEOUT => {
+        match (lock.try_lock(), wait) {
+            (Ok(()), _) => return Ok(true),
+            (Err(fs::TryLockError::WouldBlock), LockWait::Try) => return Ok(false),
+            (Err(fs::TryLockError::WouldBlock), LockWait::Up(limit))
+                if started.elapsed() < limit =>
+            {
                 std::thread::sleep(LOCK_POLL)
             }
-            Err(fs::TryLockError::WouldBlock) => {
+            (Err(fs::TryLockError::WouldBlock), LockWait::Up(limit)) => {
                 return Err(Error::new(
                     ErrorKind::LockTimeout,
                     format!(
-                        "another process has held the lock on {} for more than {} s",
+                        "another process has held the lock on {} for more than {:.0} s",
                         path.display(),
-                        LOCK_TIMEOUT.as_secs()
+                        limit.as_secs_f64()
                     ),
                 ))
             }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", lock_path, &e)),
+            (Err(fs::TryLockError::Error(e)), _) => {
+                return Err(Error::io("lock", lock_path, &e))
+            }
         }
     }
 }

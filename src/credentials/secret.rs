@@ -1,6 +1,7 @@
-//! The API key as a secret: masked whenever it is formatted, wiped from memory when dropped.
+//! Secrets: CARTO 2's API key ([`ApiKey`]) and CARTO 3's tokens and client secrets
+//! ([`Secret`]), masked whenever they are formatted and wiped from memory when dropped.
 //!
-//! The only way to see the whole key is [`ApiKey::expose`], so every place that reveals it is a
+//! The only way to see a whole secret is `expose`, so every place that reveals one is a
 //! visible, greppable call.
 
 use std::fmt;
@@ -67,9 +68,67 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// A CARTO 3 secret: an access token (a JWT) or an M2M client secret. `Debug` and `Display`
+/// never show it: a JWT's first characters are always `eyJ`, so even a prefix would say nothing
+/// useful, and a client secret has no public part.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret (trimmed: pasted tokens often end in a newline).
+    pub fn new(secret: impl Into<String>) -> Self {
+        let mut value: String = secret.into();
+        let trimmed = value.trim();
+        if trimmed.len() != value.len() {
+            let kept = trimmed.to_owned();
+            zeroize::Zeroize::zeroize(&mut value);
+            value = kept;
+        }
+        Secret(Zeroizing::new(value))
+    }
+
+    /// The whole secret. Call only where it must travel (a request, a file the user asked to
+    /// write, an accessor the user called to get it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// What descriptions show: `<N chars, hidden>`.
+    pub fn masked(&self) -> String {
+        format!("<{} chars, hidden>", self.0.chars().count())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.masked())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_never_show_any_of_their_characters() {
+        let s = Secret::new(" eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n");
+        assert_eq!(s.expose(), "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
+        for shown in [format!("{s}"), format!("{s:?}"), s.masked()] {
+            assert!(!shown.contains("eyJ"), "{shown}");
+            assert!(shown.contains("hidden"), "{shown}");
+        }
+    }
 
     #[test]
     fn long_keys_show_only_their_first_four_characters() {

@@ -36,6 +36,13 @@ status_table! {
         CARTO_ERR_NOT_RESOLVED = 205 => c"no credentials found",
         /// An environment variable holds an unusable value.
         CARTO_ERR_INVALID_ENVIRONMENT = 206 => c"invalid environment variable",
+        /// A CARTO 3 token that cannot be refreshed (a static token, a user's sign-in) has
+        /// expired or is about to; get a new token or sign in again.
+        CARTO_ERR_TOKEN_EXPIRED = 207 => c"the CARTO 3 token has expired",
+        /// A CARTO 3 user must sign in (again): no usable token is cached.
+        CARTO_ERR_SIGNIN_REQUIRED = 208 => c"a CARTO 3 sign-in is required",
+        /// A CARTO 3 sign-in failed (state mismatch, refusal, malformed callback).
+        CARTO_ERR_SIGNIN_FAILED = 209 => c"the CARTO 3 sign-in failed",
         /// The credentials file or profile does not exist.
         CARTO_ERR_FILE_NOT_FOUND = 300 => c"credentials file not found",
         /// Reading, writing, renaming or deleting a file failed.

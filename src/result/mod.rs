@@ -36,6 +36,7 @@ pub struct ResultSet {
     total_rows: Option<u64>,
     time: Option<f64>,
     notices: Vec<Notice>,
+    meta: Option<String>,
 }
 
 /// Accessors; the constructor, [`ResultSet::from_json`], is in `parse.rs` (so that the parser
@@ -69,6 +70,11 @@ impl ResultSet {
     /// Notices and warnings, in the order CARTO listed them (grouped by severity).
     pub fn notices(&self) -> &[Notice] {
         &self.notices
+    }
+
+    /// SQL API v3's `meta` object (`cacheHit`, `location`, `totalBytesProcessed`) as JSON text.
+    pub fn meta(&self) -> Option<&str> {
+        self.meta.as_deref()
     }
 }
 

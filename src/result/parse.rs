@@ -33,6 +33,14 @@ struct Field {
     srid: Option<i64>,
 }
 
+/// A SQL API v3 `schema` entry: `{"name", "type"}` with CARTO's type names.
+#[derive(serde::Deserialize)]
+struct SchemaField {
+    name: String,
+    #[serde(rename = "type", default)]
+    carto_type: String,
+}
+
 #[derive(Default)]
 struct Document<'de> {
     columns: Vec<RawColumn<'de>>,
@@ -41,6 +49,10 @@ struct Document<'de> {
     index: HashMap<Cow<'de, str>, usize>,
     rows: usize,
     fields: Option<Vec<(String, Field)>>,
+    /// SQL API v3's column list (used when there are no v2 `fields`).
+    schema: Option<Vec<SchemaField>>,
+    /// SQL API v3's `meta` object, as JSON text.
+    meta: Option<String>,
     total_rows: Option<u64>,
     time: Option<f64>,
     error: Option<String>,
@@ -134,6 +146,11 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                     map.next_value_seed(RowsSeed(&mut doc))?;
                 }
                 "fields" => doc.fields = Some(map.next_value_seed(FieldsSeed)?),
+                "schema" => doc.schema = Some(map.next_value()?),
+                "meta" => {
+                    let value: &RawValue = map.next_value()?;
+                    doc.meta = Some(value.get().to_owned());
+                }
                 "time" => doc.time = map.next_value()?,
                 "total_rows" => doc.total_rows = map.next_value()?,
                 "error" => {
@@ -299,8 +316,40 @@ impl<'de> Visitor<'de> for FieldsSeed {
     }
 }
 
+/// The PostgreSQL type standing for a SQL API v3 type name (CARTO's `SchemaFieldType`), so
+/// that both APIs' columns are typed by one rule.
+fn pgtype_of_v3(carto_type: &str) -> &'static str {
+    match carto_type {
+        "number" => "float8",
+        "bigint" | "integer" | "int" => "int8",
+        "boolean" => "bool",
+        "timestamp" => "timestamptz",
+        "date" => "date",
+        "geometry" | "geography" => "geometry",
+        _ => "text",
+    }
+}
+
 /// Types every column from its field; columns the rows have but `fields` lacks are text.
-fn type_columns(doc: Document<'_>) -> Result<ResultSet> {
+fn type_columns(mut doc: Document<'_>) -> Result<ResultSet> {
+    let v3 = doc.fields.is_none() && doc.schema.is_some();
+    if v3 {
+        let schema = doc.schema.take().unwrap_or_default();
+        doc.fields = Some(
+            schema
+                .into_iter()
+                .map(|f| {
+                    let pgtype = pgtype_of_v3(&f.carto_type).to_owned();
+                    let field = Field {
+                        carto_type: f.carto_type,
+                        pgtype: Some(pgtype),
+                        srid: None,
+                    };
+                    (f.name, field)
+                })
+                .collect(),
+        );
+    }
     let rows = doc.rows;
     let index = doc.index;
     let mut raw: Vec<Option<RawColumn>> = doc.columns.into_iter().map(Some).collect();
@@ -325,14 +374,28 @@ fn type_columns(doc: Document<'_>) -> Result<ResultSet> {
         let srid = (kind == ColumnKind::Geometry)
             .then(|| field.srid.and_then(|s| i32::try_from(s).ok()))
             .flatten();
-        columns.push(type_column(
-            name,
-            field.carto_type,
+        let typed = type_column(
+            name.clone(),
+            field.carto_type.clone(),
             pgtype,
             srid,
             kind,
             &cells,
-        )?);
+        );
+        let column = match typed {
+            // SQL API v3 geometries are WKB hex on PostgreSQL connections but GeoJSON or WKT
+            // on warehouses: those stay text.
+            Err(_) if v3 && kind == ColumnKind::Geometry => type_column(
+                name,
+                field.carto_type,
+                "text".into(),
+                None,
+                ColumnKind::Text,
+                &cells,
+            )?,
+            other => other?,
+        };
+        columns.push(column);
     }
     for c in raw.into_iter().flatten() {
         let name = c.name.into_owned();
@@ -351,6 +414,7 @@ fn type_columns(doc: Document<'_>) -> Result<ResultSet> {
         total_rows: doc.total_rows,
         time: doc.time,
         notices: doc.notices,
+        meta: doc.meta,
     })
 }
 
