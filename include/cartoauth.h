@@ -164,6 +164,19 @@ enum carto_status
      */
     CARTO_ERR_INVALID_ENVIRONMENT = 206,
     /**
+     * A CARTO 3 token that cannot be refreshed (a static token, a user's sign-in) has
+     * expired or is about to; get a new token or sign in again.
+     */
+    CARTO_ERR_TOKEN_EXPIRED = 207,
+    /**
+     * A CARTO 3 user must sign in (again): no usable token is cached.
+     */
+    CARTO_ERR_SIGNIN_REQUIRED = 208,
+    /**
+     * A CARTO 3 sign-in failed (state mismatch, refusal, malformed callback).
+     */
+    CARTO_ERR_SIGNIN_FAILED = 209,
+    /**
      * The credentials file or profile does not exist.
      */
     CARTO_ERR_FILE_NOT_FOUND = 300,

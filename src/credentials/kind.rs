@@ -58,7 +58,7 @@ impl Platform {
             .is_some_and(|host| host.to_ascii_lowercase().ends_with(".api.carto.com"));
         let self_hosted = url
             .path_segments()
-            .and_then(|segments| segments.filter(|s| !s.is_empty()).last())
+            .and_then(|mut segments| segments.rfind(|s| !s.is_empty()))
             .is_some_and(|last| last == "api");
         if cloud || self_hosted {
             Platform::Carto3

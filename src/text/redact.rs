@@ -22,14 +22,88 @@ pub(crate) const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 const NAME_TAIL_BYTES: usize = 256;
 
 /// Bounds `text` (see [`MAX_MESSAGE_BYTES`]), then redacts everything this module knows:
-/// userinfo in URLs, then secret query parameters.
+/// userinfo in URLs, secret query parameters, then Bearer tokens and JWTs.
 pub fn message(text: &str) -> String {
     let Some(kept) = cut_at_token(text, MAX_MESSAGE_BYTES) else {
-        return query_keys(&userinfo(text));
+        return tokens(&query_keys(&userinfo(text)));
     };
-    let mut shown = query_keys(&userinfo(kept));
+    let mut shown = tokens(&query_keys(&userinfo(kept)));
     shown.push_str(&format!("… ({} bytes in all)", text.len()));
     shown
+}
+
+/// Characters of a Bearer token (RFC 6750's b64token).
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')
+}
+
+/// Replaces CARTO 3 tokens with `REDACTED`: a token of 8 or more characters after `Bearer `
+/// (any case), and every JWT (`eyJ…` header, payload and signature parts) wherever it
+/// appears, in one pass.
+pub fn tokens(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let before = (i > 0).then(|| bytes[i - 1]);
+        let end = if before.is_some_and(|b| b.is_ascii_alphanumeric()) {
+            None
+        } else if bytes.len() - i > 7 && bytes[i..i + 6].eq_ignore_ascii_case(b"bearer") {
+            let mut start = i + 6;
+            while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') {
+                start += 1;
+            }
+            let end = start
+                + bytes[start..]
+                    .iter()
+                    .take_while(|&&b| is_token_char(b))
+                    .count();
+            // Prose ("the bearer of") is not a token: CARTO's are far longer than 8.
+            (start > i + 6 && end >= start + 8).then(|| {
+                out.push_str(&text[copied..start]);
+                end
+            })
+        } else if bytes[i..].starts_with(b"eyJ")
+            && !before.is_some_and(|b| is_base64url(b) || b == b'.')
+        {
+            // header.payload.signature, the first two parts non-empty.
+            let mut end = i;
+            let mut parts = 0;
+            loop {
+                let run = bytes[end..]
+                    .iter()
+                    .take_while(|&&b| is_base64url(b))
+                    .count();
+                end += run;
+                parts += 1;
+                if parts == 3 || bytes.get(end) != Some(&b'.') || run == 0 {
+                    break;
+                }
+                end += 1;
+            }
+            (parts == 3).then(|| {
+                out.push_str(&text[copied..i]);
+                end
+            })
+        } else {
+            None
+        };
+        match end {
+            Some(end) => {
+                out.push_str(REDACTED);
+                copied = end;
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// `text` cut to at most `max` bytes, or `None` when it is that short already. The cut backs
@@ -261,7 +335,7 @@ fn is_secret_name(name: &str) -> bool {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect();
-    ["key", "token", "password", "passwd", "secret"]
+    ["key", "token", "password", "passwd", "secret", "verifier"]
         .iter()
         .any(|suffix| normalized.ends_with(suffix))
 }
@@ -484,6 +558,53 @@ mod tests {
     }
 
     #[test]
+    fn bearer_tokens_and_jwts_are_redacted_anywhere() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        for text in [
+            format!("Authorization: Bearer {jwt}"),
+            format!("authorization: bearer  {jwt}"),
+            "Authorization: Bearer opaque-S3CRET-token".to_owned(),
+            format!("token {jwt} refused"),
+            format!("{{\"token\":\"{jwt}\"}}"),
+            format!("h?x=1&t={jwt}"),
+            format!("({jwt})"),
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.".to_owned(),
+        ] {
+            let shown = tokens(&text);
+            assert!(
+                !shown.contains("c2lnbmF0dXJl") && !shown.contains("S3CRET"),
+                "{text} -> {shown}"
+            );
+            assert!(!shown.contains("eyJzdWIiOiJ4In0"), "{text} -> {shown}");
+            assert!(shown.contains(REDACTED), "{text} -> {shown}");
+        }
+        for text in [
+            "the bearer of bad news",
+            "Bearer",
+            "eyJ is how JWTs start",
+            "eyJhbGci.only-two",
+            "key-eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+        ] {
+            assert_eq!(tokens(text), text);
+        }
+        assert_eq!(tokens("Bearer xxxxxxxx é"), "Bearer REDACTED é");
+    }
+
+    #[test]
+    fn client_secrets_verifiers_and_access_tokens_in_parameters_are_redacted() {
+        for text in [
+            "client_secret=S3CRET&client_id=c",
+            "{\"client_secret\": \"S3CRET\"}",
+            "h?access_token=S3CRET",
+            "code_verifier=S3CRET",
+        ] {
+            let shown = message(text);
+            assert!(!shown.contains("S3CRET"), "{text} -> {shown}");
+        }
+        assert!(message("client_id=visible").contains("visible"));
+    }
+
+    #[test]
     fn harmless_parameters_and_prose_are_kept() {
         for text in [
             "h?q=select 1&format=csv",
@@ -589,6 +710,20 @@ mod tests {
             assert!(
                 ratio < 12.0,
                 "userinfo on {unit:?} x 10 took {ratio:.1} x as long"
+            );
+        }
+        for unit in [
+            "Bearer ",
+            "bearer\t",
+            "eyJ.",
+            "eyJa.b.",
+            " eyJ",
+            "Bearer eyJ",
+        ] {
+            let ratio = growth(tokens, unit, 2_000);
+            assert!(
+                ratio < 12.0,
+                "tokens on {unit:?} x 10 took {ratio:.1} x as long"
             );
         }
     }

@@ -110,7 +110,7 @@ pub(crate) enum Bearer {
     /// A token used as given.
     Static(Arc<Lease>),
     /// Tokens from the cache, refreshed as needed.
-    Managed(Managed),
+    Managed(Box<Managed>),
 }
 
 /// Tokens of one cache key, as one client uses them.
@@ -182,7 +182,7 @@ impl Bearer {
             api_base_url: credentials.base_url().to_owned(),
         };
         let slot = slot_for(&store.describe(), &key);
-        Ok(Some(Bearer::Managed(Managed {
+        Ok(Some(Bearer::Managed(Box::new(Managed {
             key,
             server: server.clone(),
             slot,
@@ -191,7 +191,7 @@ impl Bearer {
             windows,
             agent,
             lock_wait: mint::budget(mint::MINT_ATTEMPT_TIMEOUT) + Duration::from_secs(10),
-        })))
+        }))))
     }
 
     /// The token to send now (see the module documentation); may mint.

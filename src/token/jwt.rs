@@ -60,16 +60,6 @@ impl Claims {
             _ => None,
         }
     }
-
-    /// Whether the token names `client_id` as its client (`azp`, or `sub` = `<id>@clients`);
-    /// `None` when it names no client at all.
-    pub(crate) fn names_client(&self, client_id: &str) -> Option<bool> {
-        if let Some(azp) = &self.azp {
-            return Some(azp == client_id);
-        }
-        let sub = self.sub.as_deref()?;
-        sub.strip_suffix("@clients").map(|id| id == client_id)
-    }
 }
 
 #[cfg(test)]
@@ -95,12 +85,7 @@ mod tests {
         let claims = Claims::of(&token).unwrap();
         assert_eq!(claims.exp, Some(1700000120));
         assert_eq!(claims.iat, Some(1700000000));
-        assert_eq!(claims.names_client("abc"), Some(true));
-        assert_eq!(claims.names_client("other"), Some(false));
-        let user = Claims::of(&fake(&json!({"exp": 5, "sub": "auth0|x", "azp": "pub"}))).unwrap();
-        assert_eq!(user.names_client("pub"), Some(true));
-        let anonymous = Claims::of(&fake(&json!({"exp": 5, "sub": "auth0|x"}))).unwrap();
-        assert_eq!(anonymous.names_client("pub"), None);
+        assert_eq!(claims.sub.as_deref(), Some("abc@clients"));
     }
 
     #[test]
