@@ -28,6 +28,9 @@ pub const API_BASE_URL: &str = "CARTO_API_BASE_URL";
 pub const M2M_CLIENT_ID: &str = "CARTO_M2M_CLIENT_ID";
 /// `CARTO_M2M_CLIENT_SECRET`: that client's secret.
 pub const M2M_CLIENT_SECRET: &str = "CARTO_M2M_CLIENT_SECRET";
+/// `CARTO_PLATFORM`: `carto3` (or `carto2`) when the base URL does not say which it is (a
+/// self-hosted CARTO 3 whose API base URL does not end in `/api`, a local server).
+pub const PLATFORM: &str = "CARTO_PLATFORM";
 /// `CARTO_AUTH_URL`: the OAuth server CARTO 3 clients sign in to and mint at (default
 /// `https://auth.carto.com`).
 pub const AUTH_URL: &str = "CARTO_AUTH_URL";

@@ -472,3 +472,55 @@ fn a_bearer_token_never_follows_a_redirect_to_another_origin_nor_goes_to_v2_path
     assert!(err.message().contains("CARTO 3 API request"), "{err}");
     assert_eq!(base.seen().len(), 1);
 }
+
+#[test]
+fn a_token_carto_auth_cached_for_the_same_client_is_adopted_instead_of_minting() {
+    let server = FakeCarto3::start(3600);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let theirs = server.issue(
+        &format!("{}@clients", fake::CLIENT_ID),
+        fake::CLIENT_ID,
+        3600,
+    );
+    let dir = home.path().join(".carto-auth");
+    std::fs::create_dir_all(&dir).unwrap();
+    // carto-auth's own layout; its expiration is skewed and is not what decides.
+    let doc = serde_json::json!({"api_base_url": server.api_base_url(), "access_token": theirs,
+        "expiration": fake::now() - 7200});
+    std::fs::write(dir.join("token_m2m.json"), doc.to_string()).unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "worker_process", "--ignored", "--test-threads=1"])
+        .env("HOME", home.path())
+        .env("FAKE_API", server.api_base_url())
+        .env("FAKE_AUTH", server.origin())
+        .env("FAKE_CACHE", cache.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(server.api_requests(), 40);
+    assert_eq!(
+        server.mints(fake::CLIENT_ID),
+        0,
+        "carto-auth's token was used"
+    );
+
+    // A token carto-auth cached for another client is not.
+    let other = server.issue("someone-else@clients", "someone-else", 3600);
+    let doc = serde_json::json!({"api_base_url": server.api_base_url(), "access_token": other,
+        "expiration": fake::now() + 3600});
+    std::fs::write(dir.join("token_m2m.json"), doc.to_string()).unwrap();
+    let fresh_cache = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "worker_process", "--ignored", "--test-threads=1"])
+        .env("HOME", home.path())
+        .env("FAKE_API", server.api_base_url())
+        .env("FAKE_AUTH", server.origin())
+        .env("FAKE_CACHE", fresh_cache.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(server.mints(fake::CLIENT_ID), 1);
+}

@@ -19,7 +19,10 @@ impl Fixture {
     }
 
     fn env(&self) -> MapEnvironment {
-        MapEnvironment::new().with(env::CONFIG_DIR, self.root.to_str().unwrap())
+        // HOME too: the CARTO CLI's and carto-auth's files in the real home must not answer.
+        MapEnvironment::new()
+            .with(env::CONFIG_DIR, self.root.to_str().unwrap())
+            .with("HOME", self._dir.path().join("home").to_str().unwrap())
     }
 
     fn save_default(&self, user: &str, format: FileFormat) -> PathBuf {
@@ -282,8 +285,16 @@ fn explained_resolution_lists_the_sources_skipped_before_the_one_used() {
     let (result, explained) = cartoauth::resolve_explained_with(None, None, &f.env());
     let tried = explained.tried;
     assert_eq!(result.unwrap_err().kind(), ErrorKind::NotResolved);
-    assert_eq!(tried.len(), 5, "{tried:?}");
+    assert_eq!(tried.len(), 8, "{tried:?}");
     assert!(tried[4].contains("creds.json (no such file)"), "{tried:?}");
+    assert!(
+        tried[5].contains(".carto_credentials.json (no such file)"),
+        "{tried:?}"
+    );
+    assert!(
+        tried[7].contains("token_m2m.json (no such file)"),
+        "{tried:?}"
+    );
 
     let path = f.save_default("filed", FileFormat::CartoCreds);
     let (result, explained) = cartoauth::resolve_explained_with(None, None, &f.env());
@@ -293,7 +304,7 @@ fn explained_resolution_lists_the_sources_skipped_before_the_one_used() {
         [
             "explicit credentials (none given)",
             "process default (not set)",
-            "environment (CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
+            "environment (CARTO_API_TOKEN, CARTO_M2M_CLIENT_ID, CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
         ]
     );
     assert!(explained.shadowed.is_empty(), "{explained:?}");

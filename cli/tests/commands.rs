@@ -168,7 +168,7 @@ fn status_explains_the_credentials_in_use_and_checks_the_key() {
         "API key:  demo…",
         "Key:      valid (the master key",
         "explicit credentials (none given)",
-        "environment (CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
+        "environment (CARTO_API_TOKEN, CARTO_M2M_CLIENT_ID, CARTO_USERNAME, CARTO_BASE_URL, CARTO_CREDENTIALS_FILE, CARTO_PROFILE not set)",
         "cartocreds.json (used)",
         "Warning:  the base URL is http://",
     ] {

@@ -90,6 +90,32 @@ fn home_dir(env: &dyn Environment) -> Option<PathBuf> {
     env.get("HOME").map(PathBuf::from).or_else(dirs::home_dir)
 }
 
+#[cfg(not(unix))]
+fn home_dir(_env: &dyn Environment) -> Option<PathBuf> {
+    dirs::home_dir()
+}
+
+/// The CARTO CLI's credentials file: `~/.carto_credentials.json`.
+pub const CARTO_CLI_FILE_NAME: &str = ".carto_credentials.json";
+/// carto-auth's directory of token caches: `~/.carto-auth`.
+pub const CARTO_AUTH_DIR_NAME: &str = ".carto-auth";
+
+/// `~/.carto_credentials.json`, if there is a home directory.
+pub fn carto_cli_file(env: &dyn Environment) -> Option<PathBuf> {
+    Some(home_dir(env)?.join(CARTO_CLI_FILE_NAME))
+}
+
+/// carto-auth's token caches in the order they are read: `~/.carto-auth/token_oauth.json`
+/// (a user's browser login), then `token_m2m.json`.
+pub fn carto_auth_token_files(env: &dyn Environment) -> Vec<PathBuf> {
+    home_dir(env)
+        .map(|home| {
+            let dir = home.join(CARTO_AUTH_DIR_NAME);
+            vec![dir.join("token_oauth.json"), dir.join("token_m2m.json")]
+        })
+        .unwrap_or_default()
+}
+
 /// The default files in the order they are read: `cartocreds.json`, then `creds.json`.
 pub(crate) fn default_files(env: &dyn Environment) -> Result<[PathBuf; 2]> {
     let dir = config_dir(env)?;

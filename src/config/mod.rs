@@ -4,11 +4,16 @@
 //! or a named profile. Every write goes through [`store`] (atomic, 0600, locked).
 
 mod format;
+mod format3;
 mod location;
 pub(crate) mod store;
 
 pub use format::{FileFormat, FileUpdate};
-pub use location::{expand_home, CARTOCREDS_FILE_NAME, CARTOFRAMES_FILE_NAME, PROFILES_DIR_NAME};
+pub(crate) use format3::to_carto_auth_clock;
+pub use location::{
+    carto_auth_token_files, carto_cli_file, expand_home, CARTOCREDS_FILE_NAME,
+    CARTOFRAMES_FILE_NAME, CARTO_AUTH_DIR_NAME, CARTO_CLI_FILE_NAME, PROFILES_DIR_NAME,
+};
 
 use crate::credentials::origin::Origin;
 use crate::credentials::Credentials;
@@ -165,14 +170,78 @@ pub(crate) fn credentials_from_text(
     text: &str,
     allow_non_secure: bool,
 ) -> Result<Credentials> {
-    let (layout, doc) = parse(path, text)?;
+    let doc = format::parse_document(path, text)?;
+    if format3::is_carto3(&doc) {
+        return format3::credentials(path, &doc, None, allow_non_secure);
+    }
+    let layout = format::detect_layout(path, &doc)?;
     let fields = format::read_fields(path, layout, &doc)?;
     format::credentials_from_fields(path, layout, &fields, allow_non_secure)
 }
 
-/// The text `save` writes for `credentials` in `format`.
+/// The text `save` writes for `credentials` in `format` (CARTO 3 credentials have one
+/// layout, whatever the format).
 pub(crate) fn text_of(credentials: &Credentials, format: FileFormat) -> Vec<u8> {
-    format::to_bytes(&format::render(credentials, format))
+    match credentials.platform() {
+        crate::Platform::Carto3 => format::to_bytes(&format3::render(credentials)),
+        crate::Platform::Carto2 => format::to_bytes(&format::render(credentials, format)),
+    }
+}
+
+/// A CARTO CLI credentials file (`~/.carto_credentials.json`): profile `profile`, or its
+/// `current_profile`. The origin names the file and the profile.
+pub fn load_carto_cli(
+    path: &Path,
+    profile: Option<&str>,
+    allow_non_secure: bool,
+) -> Result<Credentials> {
+    let file = store::read(path)?;
+    let doc = format::parse_document(path, &file.text)?;
+    if !format3::is_cli(&doc) {
+        return Err(Error::file_content(
+            path,
+            Some("profiles"),
+            "is missing: this is not a CARTO CLI credentials file",
+        ));
+    }
+    let name = match profile {
+        Some(name) => name.to_owned(),
+        None => doc
+            .get("current_profile")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let credentials = format3::credentials(path, &doc, profile, allow_non_secure)?;
+    let origin = Origin::for_profile(&name, path, file.warnings);
+    Ok(credentials.with_origin(origin))
+}
+
+/// A carto-auth token cache (`~/.carto-auth/token_oauth.json`, `token_m2m.json`) as CARTO 3
+/// access-token credentials, and when its token expires (from the JWT's `exp`, never from
+/// carto-auth's time-zone-skewed `expiration` unless the token is not a JWT).
+pub fn load_carto_auth_token(
+    path: &Path,
+    allow_non_secure: bool,
+) -> Result<(Credentials, Option<i64>)> {
+    let file = store::read(path)?;
+    let doc = format::parse_document(path, &file.text)?;
+    let (credentials, exp) = format3::carto_auth_token(path, &doc, allow_non_secure)?;
+    Ok((
+        credentials.with_origin(Origin::file(path, file.warnings)),
+        exp,
+    ))
+}
+
+/// The profile names of a CARTO CLI credentials file (empty when it does not exist).
+pub fn carto_cli_profiles(path: &Path) -> Result<Vec<String>> {
+    let file = match store::read(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::FileNotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let doc = format::parse_document(path, &file.text)?;
+    Ok(format3::cli_profile_names(&doc))
 }
 
 fn parse(
@@ -203,7 +272,7 @@ pub fn save_with(
     env: &dyn Environment,
 ) -> Result<PathBuf> {
     let (path, format) = save_target(location, format, env)?;
-    let bytes = zeroize::Zeroizing::new(format::to_bytes(&format::render(credentials, format)));
+    let bytes = zeroize::Zeroizing::new(text_of(credentials, format));
     store::locked(&path, |target| store::write_atomic(target, &bytes))?;
     Ok(path)
 }
@@ -255,6 +324,13 @@ pub fn update_with(
     let path = path_of_with(location, env)?;
     store::locked(&path, |target| {
         let file = store::read(target)?;
+        if format3::is_carto3(&format::parse_document(&path, &file.text)?) {
+            return Err(Error::file_content(
+                &path,
+                None,
+                "holds CARTO 3 credentials, which are not updated in place (they have no API key); save new credentials instead",
+            ));
+        }
         let (layout, mut doc) = parse(&path, &file.text)?;
         format::apply_update(layout, &mut doc, update);
         let fields = format::read_fields(&path, layout, &doc)?;

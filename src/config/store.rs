@@ -294,9 +294,7 @@ fn wait_for_lock(
                     ),
                 ))
             }
-            (Err(fs::TryLockError::Error(e)), _) => {
-                return Err(Error::io("lock", lock_path, &e))
-            }
+            (Err(fs::TryLockError::Error(e)), _) => return Err(Error::io("lock", lock_path, &e)),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! Values are immutable once built, so they can be shared freely between threads.
 
 pub(crate) mod base_url;
+pub(crate) mod jwt;
 pub mod kind;
 pub(crate) mod origin;
 pub(crate) mod secret;
@@ -421,6 +422,16 @@ impl Credentials {
 
     pub(crate) fn auth(&self) -> &Auth {
         &self.auth
+    }
+
+    /// The same M2M or sign-in credentials with another OAuth server URL (checked as base URLs
+    /// are; `http://` only with `allow_non_secure`). Other kinds are returned unchanged.
+    pub(crate) fn with_auth_url(mut self, url: &str) -> Result<Self> {
+        let normalized = base_url::parse(url, self.allow_non_secure)?.normalized;
+        if let Auth::M2m { server, .. } | Auth::OAuthUser { server, .. } = &mut self.auth {
+            server.url = normalized;
+        }
+        Ok(self)
     }
 
     /// The normalised base URL, without a trailing slash.

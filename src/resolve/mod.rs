@@ -3,11 +3,21 @@
 //! 1. credentials given explicitly to the call;
 //! 2. the process default (`set_default_credentials`);
 //! 3. the environment:
-//!    - `CARTO_USERNAME` and/or `CARTO_BASE_URL` (with `CARTO_API_KEY`, `CARTO_ALLOW_NON_SECURE`);
-//!    - else `CARTO_CREDENTIALS_FILE`: that file;
-//!    - else `CARTO_PROFILE`: that profile in the config directory;
-//! 4. the default files of the config directory: `cartocreds.json`, then CARTOframes' `creds.json`;
+//!    - CARTO 3: `CARTO_API_TOKEN`, else `CARTO_M2M_CLIENT_ID` + `CARTO_M2M_CLIENT_SECRET`,
+//!      with `CARTO_API_BASE_URL` (or `CARTO_BASE_URL`) (see [`carto3`]);
+//!    - else `CARTO_USERNAME` and/or `CARTO_BASE_URL` (with `CARTO_API_KEY`,
+//!      `CARTO_ALLOW_NON_SECURE`);
+//!    - else `CARTO_CREDENTIALS_FILE`: that file (any layout, carto-auth's and the CARTO
+//!      CLI's included);
+//!    - else `CARTO_PROFILE`: that profile in the config directory, else that profile of the
+//!      CARTO CLI's `~/.carto_credentials.json`;
+//! 4. the default files of the config directory: `cartocreds.json`, then CARTOframes'
+//!    `creds.json`; then the CARTO CLI's `~/.carto_credentials.json` (its current profile),
+//!    then carto-auth's token caches `~/.carto-auth/token_oauth.json` and `token_m2m.json`
+//!    (an expired token is skipped);
 //! 5. otherwise an error listing every place tried.
+//!
+//! `CARTO_AUTH_URL` then moves the OAuth server of M2M and sign-in credentials.
 //!
 //! Blank variables count as unset. A source that was named explicitly but is broken (a
 //! variable naming a missing or corrupt file, a bad URL in `CARTO_BASE_URL`, a corrupt default
@@ -18,6 +28,7 @@
 //! source are silently not the ones in use, so [`Explanation::shadowed`] names the hidden
 //! sources after a resolution and [`shadowing`] names what would hide a file before saving.
 
+mod carto3;
 pub(crate) mod defaults;
 
 use crate::config::{self, Location};
@@ -133,7 +144,9 @@ fn resolve_traced(
     check_environment(env)?;
     if !chain.steps.iter().any(Step::is_from_environment) {
         tried.push(format!(
-            "environment ({}, {}, {}, {} not set)",
+            "environment ({}, {}, {}, {}, {}, {} not set)",
+            env::API_TOKEN,
+            env::M2M_CLIENT_ID,
             env::USERNAME,
             env::BASE_URL,
             env::CREDENTIALS_FILE,
@@ -142,14 +155,11 @@ fn resolve_traced(
     }
     for (i, step) in chain.steps.iter().enumerate() {
         match step.load(env, allow_non_secure)? {
-            Some(credentials) => {
+            Ok(credentials) => {
                 explanation.shadowed = chain.present_after(i + 1, credentials.origin().path(), env);
-                return Ok(credentials);
+                return carto3::with_auth_url(credentials, env);
             }
-            None => tried.push(format!(
-                "{} (no such file)",
-                step.path(env).unwrap_or_default().display()
-            )),
+            Err(skipped) => tried.push(skipped),
         }
     }
     if let Some(e) = chain.default_files_error {
@@ -171,6 +181,8 @@ struct Chain {
 }
 
 enum Step {
+    /// `CARTO_API_TOKEN`, or `CARTO_M2M_CLIENT_ID` / `CARTO_M2M_CLIENT_SECRET`.
+    Carto3Variables,
     /// `CARTO_USERNAME` and/or `CARTO_BASE_URL` (with `CARTO_API_KEY`).
     Variables,
     /// `CARTO_CREDENTIALS_FILE`'s value.
@@ -179,12 +191,18 @@ enum Step {
     Profile(String),
     /// `cartocreds.json`, then `creds.json`.
     DefaultFile(PathBuf),
+    /// The CARTO CLI's `~/.carto_credentials.json`.
+    CartoCliFile(PathBuf),
+    /// carto-auth's `~/.carto-auth/token_oauth.json`, then `token_m2m.json`.
+    CartoAuthToken(PathBuf),
 }
 
 impl Chain {
     fn of(env: &dyn Environment) -> Chain {
         let mut steps = Vec::new();
-        if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
+        if carto3::variables_set(env) {
+            steps.push(Step::Carto3Variables);
+        } else if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
             steps.push(Step::Variables);
         }
         if let Some(file) = env.get(env::CREDENTIALS_FILE) {
@@ -200,6 +218,12 @@ impl Chain {
             }
             Err(e) => Some(e),
         };
+        steps.extend(config::carto_cli_file(env).map(Step::CartoCliFile));
+        steps.extend(
+            config::carto_auth_token_files(env)
+                .into_iter()
+                .map(Step::CartoAuthToken),
+        );
         Chain {
             steps,
             default_files_error,
@@ -226,35 +250,47 @@ impl Chain {
 
 impl Step {
     fn is_from_environment(&self) -> bool {
-        !matches!(self, Step::DefaultFile(_))
+        !matches!(
+            self,
+            Step::DefaultFile(_) | Step::CartoCliFile(_) | Step::CartoAuthToken(_)
+        )
     }
 
     /// Whether the step holds credentials now: a set variable names them (broken or not, it
     /// is used, and loudly); a default file must exist.
     fn is_present(&self) -> bool {
         match self {
-            Step::DefaultFile(path) => path.exists(),
+            Step::DefaultFile(path) | Step::CartoCliFile(path) | Step::CartoAuthToken(path) => {
+                path.exists()
+            }
             _ => true,
         }
     }
 
     fn path(&self, env: &dyn Environment) -> Option<PathBuf> {
         match self {
-            Step::Variables => None,
+            Step::Variables | Step::Carto3Variables => None,
             Step::CredentialsFile(file) => Some(config::expand_home(file)),
             Step::Profile(name) => config::path_of_with(&Location::Profile(name.clone()), env).ok(),
-            Step::DefaultFile(path) => Some(path.clone()),
+            Step::DefaultFile(path) | Step::CartoCliFile(path) | Step::CartoAuthToken(path) => {
+                Some(path.clone())
+            }
         }
     }
 
     fn shadowed(&self, env: &dyn Environment) -> Shadowed {
         let path = self.path(env);
         let description = match self {
-            Step::Variables => {
-                let set: Vec<&str> = [env::USERNAME, env::BASE_URL]
-                    .into_iter()
-                    .filter(|name| env.get(name).is_some())
-                    .collect();
+            Step::Variables | Step::Carto3Variables => {
+                let set: Vec<&str> = [
+                    env::API_TOKEN,
+                    env::M2M_CLIENT_ID,
+                    env::USERNAME,
+                    env::BASE_URL,
+                ]
+                .into_iter()
+                .filter(|name| env.get(name).is_some())
+                .collect();
                 format!("environment ({})", set.join(", "))
             }
             Step::CredentialsFile(_) => format!(
@@ -266,16 +302,25 @@ impl Step {
                 Some(p) => format!("{}={name} ({})", env::PROFILE, p.display()),
                 None => format!("{}={name}", env::PROFILE),
             },
-            Step::DefaultFile(p) => p.display().to_string(),
+            Step::DefaultFile(p) | Step::CartoCliFile(p) | Step::CartoAuthToken(p) => {
+                p.display().to_string()
+            }
         };
         Shadowed { description, path }
     }
 
-    /// The step's credentials; `Ok(None)` only for a default file that does not exist. A
-    /// source the environment names is used or fails loudly.
-    fn load(&self, env: &dyn Environment, allow_non_secure: bool) -> Result<Option<Credentials>> {
+    /// The step's credentials, or (`Ok(Err)`) why a default file was skipped: it does not
+    /// exist, or holds an expired token. A source the environment names is used or fails
+    /// loudly.
+    fn load(
+        &self,
+        env: &dyn Environment,
+        allow_non_secure: bool,
+    ) -> Result<std::result::Result<Credentials, String>> {
+        let missing = |path: &Path| Err(format!("{} (no such file)", path.display()));
         match self {
-            Step::Variables => from_variables(env, allow_non_secure).map(Some),
+            Step::Carto3Variables => carto3::from_environment(env, allow_non_secure).map(Ok),
+            Step::Variables => from_variables(env, allow_non_secure).map(Ok),
             Step::CredentialsFile(file) => {
                 let credentials = config::load_with(
                     &Location::Path(config::expand_home(file)),
@@ -292,20 +337,43 @@ impl Step {
                     .origin()
                     .clone()
                     .with_variable(env::CREDENTIALS_FILE);
-                Ok(Some(credentials.with_origin(origin)))
+                Ok(Ok(credentials.with_origin(origin)))
             }
             Step::Profile(profile) => {
                 let location = Location::from_parts(None, Some(profile))
                     .map_err(|e| e.context(env::PROFILE))?;
-                let credentials = config::load_with(&location, env, allow_non_secure)
-                    .map_err(|e| e.context(format!("{}={profile}", env::PROFILE)))?;
+                let credentials = match config::load_with(&location, env, allow_non_secure) {
+                    Err(e) if e.kind() == ErrorKind::FileNotFound => {
+                        match carto3::cli_profile(env, profile, allow_non_secure)? {
+                            Some(credentials) => return Ok(Ok(credentials)),
+                            None => {
+                                let cli = config::carto_cli_file(env)
+                                    .map(|p| format!(" nor in {}", p.display()))
+                                    .unwrap_or_default();
+                                return Err(e.context(format!(
+                                    "{}={profile} (not a cartoauth profile{cli})",
+                                    env::PROFILE
+                                )));
+                            }
+                        }
+                    }
+                    other => other.map_err(|e| e.context(format!("{}={profile}", env::PROFILE)))?,
+                };
                 let origin = credentials.origin().clone().with_variable(env::PROFILE);
-                Ok(Some(credentials.with_origin(origin)))
+                Ok(Ok(credentials.with_origin(origin)))
             }
             Step::DefaultFile(path) if path.exists() => {
-                config::load_file(path, allow_non_secure).map(Some)
+                config::load_file(path, allow_non_secure).map(Ok)
             }
-            Step::DefaultFile(_) => Ok(None),
+            Step::CartoCliFile(path) if path.exists() => {
+                config::load_carto_cli(path, None, allow_non_secure).map(Ok)
+            }
+            Step::CartoAuthToken(path) if path.exists() => {
+                Ok(carto3::carto_auth_token(path, allow_non_secure))
+            }
+            Step::DefaultFile(path) | Step::CartoCliFile(path) | Step::CartoAuthToken(path) => {
+                Ok(missing(path))
+            }
         }
     }
 }

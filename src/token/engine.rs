@@ -124,6 +124,10 @@ pub(crate) struct Managed {
     agent: ureq::Agent,
     /// How long a mandatory refresh waits for another process's mint.
     lock_wait: Duration,
+    /// carto-auth's token cache for this kind (`~/.carto-auth/token_m2m.json`,
+    /// `token_oauth.json`): a token it minted for the same client and API base URL is
+    /// adopted instead of minting another.
+    foreign: Option<std::path::PathBuf>,
 }
 
 /// A user token is refused this close to its expiry at most (it cannot be refreshed, so the
@@ -141,7 +145,7 @@ impl Bearer {
         let (server, minter, client_id, organization) = match credentials.auth() {
             Auth::ApiKey => return Ok(None),
             Auth::AccessToken(token) => {
-                let claims = super::jwt::Claims::of(token.expose());
+                let claims = crate::credentials::jwt::Claims::of(token.expose());
                 let exp = claims.as_ref().and_then(|c| c.exp);
                 let lifetime = match (exp, claims.as_ref().and_then(|c| c.iat)) {
                     (Some(exp), Some(iat)) if exp > iat => (exp - iat) as u64,
@@ -182,6 +186,11 @@ impl Bearer {
             api_base_url: credentials.base_url().to_owned(),
         };
         let slot = slot_for(&store.describe(), &key);
+        let carto_auth = crate::config::carto_auth_token_files(&crate::env::ProcessEnvironment);
+        let foreign = match key.kind {
+            crate::credentials::kind::CredentialKind::M2m => carto_auth.get(1).cloned(),
+            _ => carto_auth.first().cloned(),
+        };
         Ok(Some(Bearer::Managed(Box::new(Managed {
             key,
             server: server.clone(),
@@ -191,6 +200,7 @@ impl Bearer {
             windows,
             agent,
             lock_wait: mint::budget(mint::MINT_ATTEMPT_TIMEOUT) + Duration::from_secs(10),
+            foreign,
         }))))
     }
 
@@ -371,6 +381,10 @@ impl Managed {
                     }
                 }
             }
+            if let Some(token) = self.foreign_token(now, refused.as_ref()) {
+                chosen = Some(token.clone());
+                return Ok(Update::Store(token));
+            }
             let token = self.mint(pause, refused.is_some())?;
             chosen = Some(token.clone());
             Ok(Update::Store(token))
@@ -387,6 +401,34 @@ impl Managed {
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&lease));
         state.refused = None;
         Ok(Some(lease))
+    }
+
+    /// carto-auth's cached token, when it is for this client and API base URL and needs no
+    /// refresh (its expiry from the JWT, never from carto-auth's skewed `expiration`).
+    fn foreign_token(&self, now: i64, refused: Option<&Secret>) -> Option<StoredToken> {
+        let path = self.foreign.as_ref().filter(|p| p.exists())?;
+        let (credentials, _) = crate::config::load_carto_auth_token(path, true).ok()?;
+        if credentials.base_url() != self.key.api_base_url {
+            return None;
+        }
+        let token = credentials.access_token()?.clone();
+        if refused == Some(&token) {
+            return None;
+        }
+        let claims = crate::credentials::jwt::Claims::of(token.expose())?;
+        if claims.names_client(&self.key.client_id) != Some(true) {
+            return None;
+        }
+        let exp = claims.exp?;
+        let lifetime = match claims.iat {
+            Some(iat) if exp > iat => (exp - iat) as u64,
+            _ => 86_400,
+        };
+        (self.freshness_of(now, exp, lifetime) == Freshness::Fresh).then_some(StoredToken {
+            token,
+            exp,
+            lifetime,
+        })
     }
 
     fn mint(&self, pause: &dyn Pause, after_refusal: bool) -> Result<StoredToken> {

@@ -4,12 +4,7 @@ use crate::credentials::kind::CredentialKind;
 use crate::credentials::secret::Secret;
 use sha2::Digest;
 
-/// Seconds since the epoch, now (the clock tokens' `exp` is compared with).
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub(crate) use crate::credentials::jwt::unix_now;
 
 /// What identifies a cached token: who asked the OAuth server for it, for what, and for which
 /// API base URL.

@@ -7,8 +7,8 @@
 //! are never followed (the body holds a secret). The answer's expiry comes from the JWT's
 //! `exp`, bounded by `expires_in` counted from the moment the answer arrived.
 
-use super::jwt::Claims;
 use super::key::{unix_now, StoredToken};
+use crate::credentials::jwt::Claims;
 use crate::credentials::kind::AuthServer;
 use crate::credentials::secret::Secret;
 use crate::error::{Error, ErrorKind, Result};
@@ -346,7 +346,7 @@ mod tests {
             client_secret: &secret,
         };
         let now = unix_now();
-        let jwt = super::super::jwt::fake(&json!({"exp": now + 100, "iat": now - 20}));
+        let jwt = crate::credentials::jwt::fake(&json!({"exp": now + 100, "iat": now - 20}));
         let body = json!({"access_token": jwt, "expires_in": 86400, "token_type": "Bearer"});
         let t = read_token(body.to_string().as_bytes(), &grant, "u").unwrap();
         assert_eq!(t.exp, now + 100);
@@ -371,7 +371,8 @@ mod tests {
             json!({"expires_in": 5}).to_string(),
             json!({"access_token": "x"}).to_string(),
             json!({"access_token": "x", "expires_in": 5, "token_type": "mac"}).to_string(),
-            json!({"access_token": super::super::jwt::fake(&json!({"exp": now - 5}))}).to_string(),
+            json!({"access_token": crate::credentials::jwt::fake(&json!({"exp": now - 5}))})
+                .to_string(),
             "<html>".to_owned(),
         ] {
             let err = read_token(body.as_bytes(), &grant, "u").unwrap_err();

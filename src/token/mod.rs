@@ -1,6 +1,5 @@
 //! CARTO 3 tokens: when to mint, where to keep them, and how they reach a request.
 //!
-//! - [`jwt`]: a token's expiry, from its `exp` claim.
 //! - [`windows`]: the advisory and mandatory refresh windows before expiry.
 //! - [`mint`]: the OAuth token endpoint, with bounded jittered retries.
 //! - [`store`]: the cross-process cache (the seam a keychain slots into).
@@ -9,7 +8,6 @@
 //!   re-mint after a 401.
 
 pub(crate) mod engine;
-pub(crate) mod jwt;
 mod key;
 pub(crate) mod mint;
 pub(crate) mod store;

@@ -136,7 +136,7 @@ pub(crate) fn render(key: &CacheKey, token: &StoredToken) -> zeroize::Zeroizing<
     let doc = json!({
         "api_base_url": key.api_base_url,
         "access_token": token.token.expose(),
-        "expiration": carto_auth_expiration(token.exp),
+        "expiration": crate::config::to_carto_auth_clock(token.exp),
         "cartoauth": {
             "layout": LAYOUT,
             "key": key.to_json(),
@@ -186,38 +186,6 @@ impl TokenStore for FileTokenStore {
             Err(e) if e.kind() == ErrorKind::FileNotFound => Ok(false),
             Err(e) => Err(e),
         }
-    }
-}
-
-/// carto-auth's `expiration` for a token that expires at `exp`: it computes
-/// `(datetime.utcnow() + expires_in).timestamp()`, reading UTC wall time as local time, and
-/// compares with `utcnow().timestamp()`, so its files hold `mktime(gmtime(exp))`. Writing the
-/// same makes carto-auth expire the token when it really expires, in any time zone.
-pub(crate) fn carto_auth_expiration(exp: i64) -> i64 {
-    #[cfg(unix)]
-    {
-        let t = exp as libc::time_t;
-        if t as i64 != exp {
-            return exp;
-        }
-        // SAFETY: gmtime_r and mktime read and write only the two locals passed to them.
-        unsafe {
-            let mut tm: libc::tm = std::mem::zeroed();
-            if libc::gmtime_r(&t, &mut tm).is_null() {
-                return exp;
-            }
-            tm.tm_isdst = -1;
-            let local = libc::mktime(&mut tm);
-            if local == -1 {
-                exp
-            } else {
-                local as i64
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        exp
     }
 }
 
@@ -311,15 +279,5 @@ mod tests {
             Ok(())
         })
         .unwrap();
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn carto_auth_expiration_follows_its_time_zone_defect() {
-        // Under TZ=UTC, carto-auth's clock is the real one.
-        let exp = 1_700_000_000;
-        let shown = carto_auth_expiration(exp);
-        // Whatever the test machine's zone, the skew is the local UTC offset: at most 14 h.
-        assert!((shown - exp).abs() <= 14 * 3600, "{shown}");
     }
 }

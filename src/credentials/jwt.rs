@@ -8,6 +8,13 @@
 use base64::Engine;
 use serde::Deserialize;
 
+/// Seconds since the epoch, now (the clock tokens' `exp` is compared with).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// The claims cartoauth reads; others are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub(crate) struct Claims {
@@ -60,6 +67,16 @@ impl Claims {
             _ => None,
         }
     }
+
+    /// Whether the token names `client_id` as its client (`azp`, or `sub` = `<id>@clients`);
+    /// `None` when it names no client at all.
+    pub(crate) fn names_client(&self, client_id: &str) -> Option<bool> {
+        if let Some(azp) = &self.azp {
+            return Some(azp == client_id);
+        }
+        let sub = self.sub.as_deref()?;
+        sub.strip_suffix("@clients").map(|id| id == client_id)
+    }
 }
 
 #[cfg(test)]
@@ -85,7 +102,12 @@ mod tests {
         let claims = Claims::of(&token).unwrap();
         assert_eq!(claims.exp, Some(1700000120));
         assert_eq!(claims.iat, Some(1700000000));
-        assert_eq!(claims.sub.as_deref(), Some("abc@clients"));
+        assert_eq!(claims.names_client("abc"), Some(true));
+        assert_eq!(claims.names_client("other"), Some(false));
+        let user = Claims::of(&fake(&json!({"exp": 5, "sub": "auth0|x", "azp": "pub"}))).unwrap();
+        assert_eq!(user.names_client("pub"), Some(true));
+        let anonymous = Claims::of(&fake(&json!({"exp": 5, "sub": "auth0|x"}))).unwrap();
+        assert_eq!(anonymous.names_client("pub"), None);
     }
 
     #[test]
