@@ -189,7 +189,8 @@ fn carto_auths_token_caches_are_tokens_whose_expiry_comes_from_the_jwt() {
         ".carto-auth/token_oauth.json",
         serde_json::json!({"api_base_url": API, "access_token": jwt(now() - 60), "expiration": now() + 86400}),
     );
-    let (result, tried) = resolve_explained_with(None, None, &home.env());
+    let (result, explanation) = resolve_explained_with(None, None, &home.env());
+    let tried = explanation.tried;
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotResolved);
     assert!(
