@@ -1,5 +1,5 @@
 //! The emulator's own API under `/_emulator/`, for tests: request log, faults, rate limits,
-//! statement timeout, shutdown. Loopback only, and every endpoint but `health` needs the admin
+//! statement timeout, CARTO 3's counters, quotas and token lifetime, shutdown. Loopback only, and every endpoint but `health` needs the admin
 //! token (`Authorization: Bearer <token>` or `X-Emulator-Token: <token>`).
 
 // Handlers bail out early with finished responses; boxing them would only add noise.
@@ -33,6 +33,20 @@ struct RateLimitBody {
     limit: Option<u32>,
     #[serde(default)]
     period_s: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintQuotaBody {
+    client_id: String,
+    /// `null` lifts the quota.
+    quota: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LifetimeBody {
+    seconds: u64,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +157,51 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
                 let b: TimeoutBody = json_body(body).await?;
                 app.pool.set_statement_timeout_ms(b.ms);
                 Ok(json_response(StatusCode::OK, &json!({ "ms": b.ms })))
+            }
+            (method, s) if s.starts_with("/carto3/") => {
+                let Some(c3) = app.carto3.as_ref() else {
+                    return Err(error(
+                        StatusCode::NOT_FOUND,
+                        "CARTO 3 is not enabled (start the emulator with --carto3)",
+                    ));
+                };
+                let issuer = &c3.issuer;
+                match (method, &s["/carto3".len()..]) {
+                    (Method::GET, "/counters") => Ok(json_response(
+                        StatusCode::OK,
+                        &serde_json::to_value(issuer.counters()).unwrap_or(Value::Null),
+                    )),
+                    (Method::DELETE, "/counters") => {
+                        issuer.reset_counters();
+                        Ok(json_response(StatusCode::OK, &json!({ "cleared": true })))
+                    }
+                    (Method::PUT | Method::POST, "/mint_quota") => {
+                        let b: MintQuotaBody = json_body(body).await?;
+                        if b.client_id.is_empty() {
+                            return Err(error(StatusCode::BAD_REQUEST, "client_id is empty"));
+                        }
+                        issuer.set_mint_quota(&b.client_id, b.quota);
+                        Ok(json_response(
+                            StatusCode::OK,
+                            &json!({ "client_id": b.client_id, "quota": b.quota }),
+                        ))
+                    }
+                    (Method::PUT | Method::POST, "/token_lifetime") => {
+                        let b: LifetimeBody = json_body(body).await?;
+                        if b.seconds == 0 {
+                            return Err(error(StatusCode::BAD_REQUEST, "seconds must be >= 1"));
+                        }
+                        issuer.set_token_lifetime_s(b.seconds);
+                        Ok(json_response(
+                            StatusCode::OK,
+                            &json!({ "seconds": b.seconds }),
+                        ))
+                    }
+                    _ => Err(error(
+                        StatusCode::NOT_FOUND,
+                        format!("no admin endpoint {} {}", parts.method, path),
+                    )),
+                }
             }
             (Method::POST, "/shutdown") => {
                 app.shutdown.notify_one();

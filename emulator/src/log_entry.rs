@@ -11,10 +11,11 @@ pub struct Entry {
     pub ts: String,
     pub method: String,
     pub path: String,
-    /// The raw query string with `api_key`/`map_key` values replaced by `REDACTED`.
+    /// The raw query string with `api_key`/`map_key`/`access_token` values replaced by
+    /// `REDACTED`.
     pub query: String,
     pub user: Option<String>,
-    /// How the key reached the server: `basic`, `query`, `body` or `none`.
+    /// How the key reached the server: `basic`, `query`, `body`, `bearer` or `none`.
     pub key_transport: String,
     pub key_name: Option<String>,
     pub key_type: Option<String>,
@@ -27,4 +28,10 @@ pub struct Entry {
     pub user_agent: Option<String>,
     /// The injected fault, if any (its JSON as given).
     pub fault: Option<serde_json::Value>,
+    /// CARTO 3: the OAuth client (`azp`) of the request's access token.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// CARTO 3: the request carried a correctly signed access token past its expiry.
+    #[serde(default)]
+    pub token_expired: bool,
 }

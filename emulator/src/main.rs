@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod http;
+mod oauth;
 mod pg;
 mod router;
 mod state;
@@ -83,6 +84,39 @@ struct Cli {
     /// Print the built-in accounts definition (a starting point for --accounts) and exit.
     #[arg(long)]
     print_default_accounts: bool,
+    #[command(flatten)]
+    carto3: Carto3Args,
+}
+
+/// CARTO 3 (see emulator/README.md): off unless `--carto3`.
+#[derive(clap::Args, Debug)]
+struct Carto3Args {
+    /// Also serve CARTO 3: the OAuth issuer (/authorize, /oauth/token, JWKS), discovery
+    /// (/accounts, /config.yaml) and the v3 API (/v3/...).
+    #[arg(long = "carto3")]
+    enabled: bool,
+    /// Lifetime of the access tokens the issuer mints, in seconds.
+    #[arg(long = "carto3-token-lifetime-s", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    token_lifetime_s: u64,
+    /// Tokens each OAuth client may mint per quota period; then 429 (default: unlimited).
+    #[arg(long = "carto3-mint-quota")]
+    mint_quota: Option<u32>,
+    /// The quota period in seconds (CARTO's quota is daily).
+    #[arg(long = "carto3-mint-quota-period-s", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    mint_quota_period_s: u64,
+    /// Host names in CARTO 3's URLs and tokens: `loopback` (127.0.0.1:PORT) or `carto`
+    /// (auth.carto.com, accounts.app.carto.com, clausa.app.carto.com and
+    /// gcp-us-east1.api.carto.com, for tests that map those names to 127.0.0.1).
+    #[arg(long = "carto3-hosts", value_enum, default_value_t = HostsArg::Loopback)]
+    hosts: HostsArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum HostsArg {
+    Loopback,
+    Carto,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -101,13 +135,23 @@ async fn main() {
     // Registered first, so a SIGTERM during startup still ends in a clean shutdown (once the
     // cluster is up) rather than leaving a temporary data directory behind.
     let signals = Signals::new();
+    // The RSA key pair takes a moment to generate: do it while PostgreSQL starts.
+    let carto3_keys = cli
+        .carto3
+        .enabled
+        .then(|| std::thread::spawn(oauth::keys::Keys::generate));
     // Everything that must run before the server is up, including postgres itself, runs on
     // this (main) thread: postgres gets SIGQUIT if this thread dies.
     let (mut postgres, mut cleanup, prepared) = match prepare(&cli) {
         Ok(v) => v,
         Err(e) => fail(e),
     };
-    let code = match serve(&cli, &prepared, &postgres, &mut cleanup, started, signals).await {
+    let started_with = Started {
+        at: started,
+        signals,
+        carto3_keys,
+    };
+    let code = match serve(&cli, &prepared, &postgres, &mut cleanup, started_with).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("carto-emulator: error: {e}");
@@ -138,6 +182,13 @@ impl Cleanup {
             let _ = d.close();
         }
     }
+}
+
+/// What `main` began before the cluster was up.
+struct Started {
+    at: Instant,
+    signals: Signals,
+    carto3_keys: Option<std::thread::JoinHandle<Result<oauth::keys::Keys, String>>>,
 }
 
 struct Prepared {
@@ -220,9 +271,13 @@ async fn serve(
     prepared: &Prepared,
     postgres: &Postgres,
     cleanup: &mut Cleanup,
-    started: Instant,
-    mut signals: Signals,
+    started: Started,
 ) -> Result<(), String> {
+    let Started {
+        at: started,
+        mut signals,
+        carto3_keys,
+    } = started;
     let pool = db::Pool::new(postgres.socket_dir(), cli.statement_timeout_ms);
     let registry = {
         let su = pool
@@ -246,6 +301,27 @@ async fn serve(
             }
         }
     }
+    let scheme = if cli.tls { "https" } else { "http" };
+    let listener = std::net::TcpListener::bind(("127.0.0.1", cli.port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", cli.port))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let root_url = format!("{scheme}://127.0.0.1:{port}");
+    let carto3 = match carto3_keys {
+        Some(handle) => {
+            let keys = handle
+                .join()
+                .map_err(|_| "the key generation thread panicked".to_string())??;
+            Some(carto3_state(
+                &cli.carto3,
+                scheme,
+                port,
+                &prepared.accounts,
+                keys,
+            ))
+        }
+        None => None,
+    };
     let app = Arc::new(App {
         registry: RwLock::new(registry),
         pool: pool.clone(),
@@ -254,18 +330,13 @@ async fn serve(
         log,
         jobs: jobs::Jobs::default(),
         admin_token: admin_token.clone(),
-        scheme: if cli.tls { "https" } else { "http" },
+        scheme,
         root_url: OnceLock::new(),
         info: OnceLock::new(),
         shutdown: tokio::sync::Notify::new(),
         keys_lock: tokio::sync::Mutex::new(()),
+        carto3,
     });
-
-    let listener = std::net::TcpListener::bind(("127.0.0.1", cli.port))
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", cli.port))?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let root_url = format!("{}://127.0.0.1:{port}", app.scheme);
     let _ = app.root_url.set(root_url.clone());
 
     let router = axum::Router::new()
@@ -275,7 +346,12 @@ async fn serve(
     let handle = axum_server::Handle::new();
     let mut ca_path: Option<PathBuf> = None;
     let server = if cli.tls {
-        let material = tls::generate()?;
+        let names = app
+            .carto3
+            .as_ref()
+            .map(|c| c.issuer.settings.host_names())
+            .unwrap_or_default();
+        let material = tls::generate(&names)?;
         let path = cli
             .ca_cert_out
             .clone()
@@ -312,6 +388,10 @@ async fn serve(
             pg_major: prepared.pg.major,
             socket_dir: &postgres.socket_dir(),
             statement_timeout_ms: cli.statement_timeout_ms,
+            carto3: app
+                .carto3
+                .as_ref()
+                .map(|c| serde_json::to_value(c.info()).expect("info serialises")),
         },
         &app.registry.read().unwrap(),
     );
@@ -375,6 +455,29 @@ impl Signals {
             _ = self.int.recv() => {}
             _ = app.shutdown.notified() => {}
         }
+    }
+}
+
+/// CARTO 3's state: the issuer at the names `--carto3-hosts` chose.
+fn carto3_state(
+    args: &Carto3Args,
+    scheme: &str,
+    port: u16,
+    accounts: &AccountsFile,
+    keys: oauth::keys::Keys,
+) -> oauth::Carto3 {
+    let hosts = match args.hosts {
+        HostsArg::Loopback => oauth::issuer::Hosts::Loopback,
+        HostsArg::Carto => oauth::issuer::Hosts::Carto,
+    };
+    let settings = oauth::issuer::Settings {
+        token_lifetime_s: args.token_lifetime_s,
+        mint_quota: args.mint_quota,
+        quota_period: std::time::Duration::from_secs(args.mint_quota_period_s),
+        ..oauth::issuer::Settings::at(hosts, scheme, port)
+    };
+    oauth::Carto3 {
+        issuer: oauth::issuer::Issuer::new(settings, accounts.carto3_or_derived(), keys),
     }
 }
 

@@ -16,6 +16,8 @@ use http_body::{Frame, SizeHint};
 use hyper::header::{HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode};
 
+use crate::admin;
+use crate::api::{auth_api, batch, carto3, copy, me, sql_api};
 use crate::http::auth::Transport;
 use crate::http::context::{header_str, Ctx, ReqInfo};
 use crate::http::errors::ApiError;
@@ -23,7 +25,6 @@ use crate::http::routes::{self, Route};
 use crate::state::App;
 use crate::testing::faults;
 use crate::testing::request_log::{self, Entry};
-use crate::{admin, api::auth_api, api::batch, api::copy, api::me, api::sql_api};
 use carto_emulator::fault::Fault;
 
 /// A body that counts the bytes passing through and reports the total when it ends.
@@ -152,7 +153,24 @@ async fn route_request(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
         Route::ApiKeys | Route::ApiKey(_) | Route::RegenerateKey(_) => {
             auth_api::handle(app, ctx, body).await
         }
-        Route::NotFound => (
+        // CARTO 3's routes exist only with --carto3; without it they are CARTO 2's 404.
+        Route::Authorize
+        | Route::OAuthToken
+        | Route::Jwks
+        | Route::Accounts
+        | Route::TenantConfig
+        | Route::V3(_)
+            if app.carto3.is_some() =>
+        {
+            carto3::handle(app, ctx, body).await
+        }
+        Route::Authorize
+        | Route::OAuthToken
+        | Route::Jwks
+        | Route::Accounts
+        | Route::TenantConfig
+        | Route::V3(_)
+        | Route::NotFound => (
             StatusCode::NOT_FOUND,
             format!("Cannot {} {}", ctx.method, ctx.uri.path()),
         )
@@ -257,6 +275,8 @@ pub async fn dispatch(
         user_agent: header_str(&ctx.headers, USER_AGENT.as_str())
             .map(|ua| request_log::scrub(&ua, &tokens)),
         fault: fault.as_ref().and_then(|f| serde_json::to_value(f).ok()),
+        client_id: info.client_id.clone(),
+        token_expired: info.token_expired,
     };
     let id = app.log.start(entry);
     let (parts, body) = resp.into_parts();

@@ -1,7 +1,9 @@
-//! CARTO's APIs: SQL (and its output formats), Batch, COPY, Auth, `/api/v3/me`.
+//! CARTO's APIs: CARTO 2's SQL (and its output formats), Batch, COPY, Auth and `/api/v3/me`,
+//! and CARTO 3's (`carto3/`).
 
 pub mod auth_api;
 pub mod batch;
+pub mod carto3;
 pub mod copy;
 pub mod format;
 pub mod me;

@@ -13,6 +13,8 @@ pub enum Transport {
     Basic,
     Query,
     Body,
+    /// `Authorization: Bearer` (CARTO 3).
+    Bearer,
     None,
 }
 
@@ -23,6 +25,7 @@ impl Transport {
             Transport::Basic => "basic",
             Transport::Query => "query",
             Transport::Body => "body",
+            Transport::Bearer => "bearer",
             Transport::None => "none",
         }
     }

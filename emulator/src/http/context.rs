@@ -27,6 +27,9 @@ pub struct ReqInfo {
     pub key_type: Option<String>,
     /// The `client` parameter, echoed as `Carto-Client`.
     pub client: Option<String>,
+    /// CARTO 3: the access token's client, and whether it had expired.
+    pub client_id: Option<String>,
+    pub token_expired: bool,
     /// The key's rate-limit headers (`Carto-Rate-Limit-*`), when it has a limit.
     pub rate_headers: Vec<(&'static str, String)>,
 }
@@ -53,6 +56,14 @@ impl Ctx {
         let mut i = self.info.lock().unwrap();
         i.user = Some(user.to_string());
         i.user_id = Some(id.to_string());
+    }
+
+    /// CARTO 3: how the token came, its client and whether it had expired.
+    pub fn record_bearer(&self, transport: Transport, client_id: Option<&str>, expired: bool) {
+        let mut i = self.info.lock().unwrap();
+        i.transport = Some(transport);
+        i.client_id = client_id.map(str::to_string);
+        i.token_expired = expired;
     }
 
     pub fn record_client(&self, client: Option<String>) {

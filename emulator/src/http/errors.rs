@@ -170,6 +170,15 @@ pub fn empty_unauthorized() -> Response {
     StatusCode::UNAUTHORIZED.into_response()
 }
 
+/// CARTO 3's error shape: JSON with a string `error` (and the status), which CARTO's clients
+/// turn into their message (reference §4.8).
+pub fn v3_error(status: StatusCode, message: impl Into<String>) -> Response {
+    json_response(
+        status,
+        &serde_json::json!({"error": message.into(), "status": status.as_u16()}),
+    )
+}
+
 /// A JSON success response.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut resp = (status, body.to_string()).into_response();

@@ -132,14 +132,15 @@ pub fn parse_json_body(input: &[u8]) -> Result<Params, String> {
     }
 }
 
-/// Replaces the values of `api_key` and `map_key` in a raw query string with `REDACTED`.
+/// Replaces the values of `api_key`, `map_key` and `access_token` (CARTO 3's LDS) in a raw
+/// query string with `REDACTED`.
 pub fn redact_query(raw: &str) -> String {
     raw.split('&')
         .map(|part| {
             let key = part.split('=').next().unwrap_or("");
             let decoded = decode_component(key);
             let base = decoded.trim_end_matches("[]");
-            if base == "api_key" || base == "map_key" {
+            if ["api_key", "map_key", "access_token"].contains(&base) {
                 format!("{key}=REDACTED")
             } else {
                 part.to_string()
@@ -216,6 +217,10 @@ mod tests {
         assert_eq!(
             redact_query("q=select+1&api_key=secret&map_key=other&client=cps"),
             "q=select+1&api_key=REDACTED&map_key=REDACTED&client=cps"
+        );
+        assert_eq!(
+            redact_query("address=Madrid&access_token=eyJ.x.y"),
+            "address=Madrid&access_token=REDACTED"
         );
         assert_eq!(redact_query("api%5Fkey=secret"), "api%5Fkey=REDACTED");
         assert_eq!(redact_query(""), "");

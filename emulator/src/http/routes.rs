@@ -26,6 +26,21 @@ pub enum Route {
     RegenerateKey(String),
     /// `/api/v4/do/token`
     DoToken,
+    /// CARTO 3's issuer: `/authorize`, `/oauth/token`, `/.well-known/jwks.json`.
+    Authorize,
+    OAuthToken,
+    Jwks,
+    /// CARTO 3 discovery: `/accounts` (accounts.app.carto.com) and the tenant's `/config.yaml`.
+    Accounts,
+    TenantConfig,
+    /// CARTO 3's API under `/v3/`.
+    V3(V3Route),
+    NotFound,
+}
+
+/// The v3 API's endpoints (relative to the API base URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V3Route {
     NotFound,
 }
 
@@ -75,9 +90,20 @@ pub fn parse(path: &str) -> (Option<String>, Route) {
             Route::RegenerateKey(name.to_string())
         }
         ["api", "v4", "do", "token"] => Route::DoToken,
+        // CARTO 3 lives at the root of its own hosts, never under /user/{u}.
+        ["authorize"] if user.is_none() => Route::Authorize,
+        ["oauth", "token"] if user.is_none() => Route::OAuthToken,
+        [".well-known", "jwks.json"] if user.is_none() => Route::Jwks,
+        ["accounts"] if user.is_none() => Route::Accounts,
+        ["config.yaml"] if user.is_none() => Route::TenantConfig,
+        ["v3", rest @ ..] if user.is_none() => Route::V3(v3_route(rest)),
         _ => Route::NotFound,
     };
     (user, route)
+}
+
+fn v3_route(_segs: &[&str]) -> V3Route {
+    V3Route::NotFound
 }
 
 /// The host of the request (Host header, or the URI's authority for HTTP/2).
@@ -143,6 +169,17 @@ mod tests {
         assert_eq!(parse("/").1, Route::NotFound);
         assert_eq!(parse("/user/demo").1, Route::NotFound);
         assert_eq!(parse("/api/v3/sql").1, Route::Sql { format: None });
+    }
+
+    #[test]
+    fn carto3_routes_live_at_the_root_only() {
+        assert_eq!(parse("/authorize").1, Route::Authorize);
+        assert_eq!(parse("/oauth/token").1, Route::OAuthToken);
+        assert_eq!(parse("/.well-known/jwks.json").1, Route::Jwks);
+        assert_eq!(parse("/accounts").1, Route::Accounts);
+        assert_eq!(parse("/config.yaml").1, Route::TenantConfig);
+        assert_eq!(parse("/user/demo/oauth/token").1, Route::NotFound);
+        assert_eq!(parse("/user/demo/v3/sql/x/query").1, Route::NotFound);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `--tls`: a throwaway CA and a server certificate for 127.0.0.1, localhost and *.localhost,
-//! generated at start. The CA certificate is written as PEM so clients can trust it explicitly.
+//! `--tls`: a throwaway CA and a server certificate for 127.0.0.1, localhost, *.localhost and
+//! any extra names (CARTO's, for CARTO 3 tests that map them to 127.0.0.1), generated at start. The CA certificate is written as PEM so clients can trust it explicitly.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub struct TlsMaterial {
     pub ca_pem: String,
 }
 
-pub fn generate() -> Result<TlsMaterial, String> {
+pub fn generate(extra_names: &[String]) -> Result<TlsMaterial, String> {
     let err = |e: rcgen::Error| format!("generating the TLS certificate: {e}");
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -27,8 +27,9 @@ pub fn generate() -> Result<TlsMaterial, String> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().map_err(err)?;
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "*.localhost".to_string()])
-        .map_err(err)?;
+    let mut names = vec!["localhost".to_string(), "*.localhost".to_string()];
+    names.extend(extra_names.iter().cloned());
+    let mut leaf = CertificateParams::new(names).map_err(err)?;
     leaf.subject_alt_names
         .push(SanType::IpAddress(std::net::IpAddr::V4(
             std::net::Ipv4Addr::LOCALHOST,
@@ -63,7 +64,7 @@ mod tests {
 
     #[test]
     fn generates_a_ca_and_a_server_config() {
-        let m = generate().unwrap();
+        let m = generate(&["auth.carto.com".to_string()]).unwrap();
         assert!(m.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert_eq!(m.server_config.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }

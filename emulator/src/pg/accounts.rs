@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pg::carto3::Carto3Def;
+
 /// The permissions CARTO lets a regular key have on a table.
 pub const TABLE_PERMISSIONS: [&str; 4] = ["insert", "select", "update", "delete"];
 /// The fixed token of every user's "Default public" key.
@@ -123,6 +125,9 @@ impl RateLimit {
 #[serde(deny_unknown_fields)]
 pub struct AccountsFile {
     pub users: Vec<UserDef>,
+    /// CARTO 3's accounts, applications and connections (used with `--carto3`).
+    #[serde(default)]
+    pub carto3: Option<Carto3Def>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +200,14 @@ impl AccountsFile {
             serde_json::from_str(text).map_err(|e| format!("accounts file: {e}"))?;
         file.validate()?;
         Ok(file)
+    }
+
+    /// The CARTO 3 section, or the one derived from the first user when there is none.
+    pub fn carto3_or_derived(&self) -> Carto3Def {
+        self.carto3.clone().unwrap_or_else(|| {
+            let u = &self.users[0];
+            Carto3Def::derived(&u.username, u.email.as_deref())
+        })
     }
 
     pub fn builtin() -> AccountsFile {
@@ -279,6 +292,10 @@ impl AccountsFile {
                     return Err(format!("user {}: a table has an empty name", u.username));
                 }
             }
+        }
+        if let Some(c) = &self.carto3 {
+            let names: Vec<&str> = self.users.iter().map(|u| u.username.as_str()).collect();
+            c.validate(&names)?;
         }
         Ok(())
     }

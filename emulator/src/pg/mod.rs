@@ -2,6 +2,7 @@
 //! server, the connection pool, the accounts and their provisioning.
 
 pub mod accounts;
+pub mod carto3;
 pub mod db;
 pub mod dirs;
 pub mod install;

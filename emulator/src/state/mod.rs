@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use hyper::header::HeaderMap;
 
 use crate::http::context::header_str;
+use crate::oauth::Carto3;
 use crate::pg::accounts::Registry;
 use crate::pg::db::Pool;
 use crate::testing::faults::Faults;
@@ -31,6 +32,8 @@ pub struct App {
     pub shutdown: tokio::sync::Notify,
     /// Serialises Auth API changes (role creation and removal).
     pub keys_lock: tokio::sync::Mutex<()>,
+    /// CARTO 3 (`--carto3`): the issuer and the API access tokens.
+    pub carto3: Option<Carto3>,
 }
 
 impl App {

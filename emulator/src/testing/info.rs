@@ -22,6 +22,8 @@ pub struct InfoInput<'a> {
     pub pg_major: u32,
     pub socket_dir: &'a Path,
     pub statement_timeout_ms: u64,
+    /// The CARTO 3 section (with `--carto3`).
+    pub carto3: Option<Value>,
 }
 
 pub fn document(input: &InfoInput<'_>, registry: &Registry) -> Value {
@@ -57,6 +59,7 @@ pub fn document(input: &InfoInput<'_>, registry: &Registry) -> Value {
             "socket_dir": input.socket_dir.display().to_string(),
         },
         "accounts": Value::Object(accounts),
+        "carto3": input.carto3,
     })
 }
 

@@ -119,6 +119,8 @@ mod tests {
             complete: false,
             user_agent: None,
             fault: None,
+            client_id: None,
+            token_expired: false,
         }
     }
 

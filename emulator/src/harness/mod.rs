@@ -18,6 +18,27 @@
 //! of a test binary, keep it in a `static OnceLock<Emulator>`: it stops when that process exits.
 //! Tests that change global state (faults, rate limits, the statement timeout, keys) are best
 //! given their own emulator (a start takes well under a second once the template exists).
+//!
+//! CARTO 3: start with [`Options::carto3`] set (see [`Carto3Options`]), then read where the
+//! issuer and the v3 API are with [`Emulator::carto3`] and what happened with
+//! [`Emulator::carto3_counters`]:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use carto_emulator::harness::{Carto3Options, Emulator, Options};
+//! let emu = Emulator::start_with(Options {
+//!     carto3: Some(Carto3Options { token_lifetime: Duration::from_secs(120), ..Default::default() }),
+//!     ..Options::default()
+//! });
+//! let c3 = emu.carto3(); // token_url, api_base_url, the M2M client id and secret, ...
+//! let token = emu.mint_m2m_token(); // or drive c3.token_url with the client under test
+//! assert_eq!(emu.carto3_counters().minted_by(&c3.m2m().client_id), 1);
+//! ```
+
+mod carto3;
+
+pub use crate::carto3::{AccountInfo, Carto3Info, Counters, M2mClientInfo, SpaClientInfo};
+pub use carto3::Carto3Options;
 
 use std::fs;
 use std::io::Read;
@@ -48,6 +69,8 @@ pub struct Options {
     pub extra_args: Vec<String>,
     /// How long to wait for readiness (the very first start builds a template cluster).
     pub startup_timeout: Duration,
+    /// Also serve CARTO 3 (`--carto3`) with these settings.
+    pub carto3: Option<Carto3Options>,
 }
 
 impl Default for Options {
@@ -61,6 +84,7 @@ impl Default for Options {
             data_dir: None,
             extra_args: Vec::new(),
             startup_timeout: Duration::from_secs(120),
+            carto3: None,
         }
     }
 }
@@ -209,6 +233,9 @@ impl Emulator {
         }
         if let Some(p) = &opts.request_log {
             cmd.arg("--request-log").arg(p);
+        }
+        if let Some(c3) = &opts.carto3 {
+            cmd.args(c3.args());
         }
         cmd.args(&opts.extra_args);
         let stdout = fs::File::create(workdir.join("stdout.txt")).map_err(|e| e.to_string())?;
