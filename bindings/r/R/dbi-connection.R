@@ -180,10 +180,23 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
 
 # ---- quoting (PostgreSQL's rules) -------------------------------------------------------
 
-# A string literal per element (NA too: callers replace it); none for none.
+# A string literal per element (NA too: callers replace it); none for none. A string with a
+# backslash is written E'...' with the backslash doubled, as libpq's PQescapeLiteral does:
+# that literal means the same whatever the server's standard_conforming_strings.
 .quote_text <- function(s) {
   if (!length(s)) return(character())
-  paste0("'", gsub("'", "''", enc2utf8(s), fixed = TRUE), "'")
+  s <- gsub("'", "''", enc2utf8(s), fixed = TRUE)
+  escaped <- grepl("\\", s, fixed = TRUE)
+  s[escaped] <- gsub("\\", "\\\\", s[escaped], fixed = TRUE)
+  paste0(ifelse(escaped, "E'", "'"), s, "'")
+}
+
+# Negative numbers in parentheses, so that no literal can join a '-' before it into a
+# comment: 10-$1 with -5 is 10-(-5), never 10--5.
+.parenthesize_negative <- function(text) {
+  negative <- startsWith(text, "-")
+  text[negative] <- paste0("(", text[negative], ")")
+  text
 }
 
 # One SQL literal per element: NULL for NA, PostgreSQL's spellings otherwise.
@@ -192,7 +205,7 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
   if (is.factor(x)) x <- as.character(x)
   if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
   out <- if (inherits(x, "integer64")) {
-    paste0(as.character(x), "::int8")
+    paste0(.parenthesize_negative(as.character(x)), "::int8")
   } else if (inherits(x, "POSIXt")) {
     x <- as.POSIXct(x) # POSIXlt is a list: not a blob
     paste0(.quote_text(format(x, "%Y-%m-%d %H:%M:%OS6", tz = "UTC")), "::timestamptz")
@@ -209,11 +222,11 @@ setMethod("dbRollback", "CartoConnection", function(conn, ...) {
   } else if (is.logical(x)) {
     ifelse(x, "TRUE", "FALSE")
   } else if (is.integer(x)) {
-    as.character(x)
+    .parenthesize_negative(as.character(x))
   } else if (is.double(x)) {
     ifelse(is.nan(x), "'NaN'::float8",
            ifelse(is.infinite(x), ifelse(x > 0, "'Infinity'::float8", "'-Infinity'::float8"),
-                  sprintf("%.17g", x)))
+                  .parenthesize_negative(sprintf("%.17g", x))))
   } else if (is.character(x)) {
     .quote_text(x)
   } else {

@@ -24,9 +24,9 @@ setClass("CartoResult", contains = "DBIResult",
   # A result whose request fails is never returned, so nobody could clear it.
   done <- FALSE
   on.exit(if (!done) .close_result_state(state), add = TRUE)
-  if (!is.null(params) && (length(params) || length(state$placeholders))) {
+  if (!is.null(params) && (length(params) || .placeholder_count(state$placeholders))) {
     .result_bind(res, params)
-  } else if (!length(state$placeholders)) {
+  } else if (!.placeholder_count(state$placeholders)) {
     .result_execute(res, statement)
   }
   done <- TRUE
@@ -72,78 +72,7 @@ setClass("CartoResult", contains = "DBIResult",
   invisible(res)
 }
 
-# ---- parameters ------------------------------------------------------------------------
-
-# The positions and numbers of the placeholders $1, $2, ... of `sql` that stand outside
-# string literals, quoted identifiers, dollar-quoted strings and comments.
-.placeholders <- function(sql) {
-  chars <- strsplit(sql, "", fixed = TRUE)[[1L]]
-  n <- length(chars)
-  i <- 1L
-  found <- list()
-  while (i <= n) {
-    c <- chars[[i]]
-    nxt <- if (i < n) chars[[i + 1L]] else ""
-    if (c == "'" || c == "\"") {
-      j <- i + 1L
-      repeat {
-        if (j > n) break
-        if (chars[[j]] == c) {
-          if (j < n && chars[[j + 1L]] == c) { j <- j + 2L; next }
-          break
-        }
-        j <- j + 1L
-      }
-      i <- j + 1L
-    } else if (c == "-" && nxt == "-") {
-      while (i <= n && chars[[i]] != "\n") i <- i + 1L
-    } else if (c == "/" && nxt == "*") {
-      i <- i + 2L
-      while (i < n && !(chars[[i]] == "*" && chars[[i + 1L]] == "/")) i <- i + 1L
-      i <- i + 2L
-    } else if (c == "$") {
-      j <- i + 1L
-      while (j <= n && grepl("[0-9]", chars[[j]])) j <- j + 1L
-      if (j > i + 1L) {
-        found[[length(found) + 1L]] <- c(i, j - 1L, as.integer(paste(chars[(i + 1L):(j - 1L)], collapse = "")))
-        i <- j
-      } else {
-        # a dollar-quoted string: $tag$ ... $tag$
-        while (j <= n && grepl("[A-Za-z0-9_]", chars[[j]])) j <- j + 1L
-        if (j <= n && chars[[j]] == "$" && (i == 1L || !grepl("[A-Za-z0-9_]", chars[[i - 1L]]))) {
-          tag <- paste(chars[i:j], collapse = "")
-          rest <- if (j < n) paste(chars[(j + 1L):n], collapse = "") else ""
-          end <- regexpr(tag, rest, fixed = TRUE)
-          i <- if (end < 0) n + 1L else j + end + nchar(tag)
-        } else {
-          i <- i + 1L
-        }
-      }
-    } else {
-      i <- i + 1L
-    }
-  }
-  found
-}
-
-# `sql` with each placeholder $k replaced by the literal of params[[k]].
-.bind_sql <- function(conn, sql, placeholders, params) {
-  if (!length(placeholders)) return(sql)
-  chars <- strsplit(sql, "", fixed = TRUE)[[1L]]
-  literals <- vapply(params, function(p) as.character(dbQuoteLiteral(conn, p)), "")
-  out <- character()
-  from <- 1L
-  for (p in placeholders) {
-    k <- p[[3L]]
-    if (k < 1L || k > length(literals))
-      .abort_invalid_argument(sprintf("the statement uses $%d, but %d parameter%s given",
-                                      k, length(literals), if (length(literals) == 1L) " was" else "s were"))
-    out <- c(out, if (p[[1L]] > from) paste(chars[from:(p[[1L]] - 1L)], collapse = ""), literals[[k]])
-    from <- p[[2L]] + 1L
-  }
-  if (from <= length(chars)) out <- c(out, paste(chars[from:length(chars)], collapse = ""))
-  paste(out, collapse = "")
-}
+# ---- parameters (placeholders and their binding: R/dbi-placeholders.R) ----------------
 
 .result_bind <- function(res, params) {
   state <- .result_state(res)
@@ -151,13 +80,13 @@ setClass("CartoResult", contains = "DBIResult",
   if (is.atomic(params) && !is.null(params) && is.null(dim(params))) params <- as.list(params)
   if (!is.list(params))
     .abort_invalid_argument("'params' must be a list (or a data frame) of parameter values")
-  if (!length(state$placeholders))
+  if (!.placeholder_count(state$placeholders))
     .abort_invalid_argument(paste(
       "the statement has no placeholders ($1, $2, ...), so there is nothing to bind;",
       "run it without dbBind()"))
   if (!is.null(names(params)) && any(nzchar(names(params))))
     .abort_invalid_argument("named parameters are not supported; use $1, $2, ... and an unnamed list")
-  wanted <- if (length(state$placeholders)) max(vapply(state$placeholders, `[[`, 0, 3L)) else 0L
+  wanted <- max(0, state$placeholders$number)
   if (length(params) != wanted)
     .abort_invalid_argument(sprintf("the statement has %d placeholder%s but %d parameter%s given",
                                     wanted, if (wanted == 1L) "" else "s", length(params),

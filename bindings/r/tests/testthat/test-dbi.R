@@ -225,14 +225,6 @@ test_that("a connection made from a client leaves the client to its owner", {
   carto_free(client)
 })
 
-test_that("placeholders are found outside literals, identifiers, dollar quotes and comments", {
-  found <- function(sql) vapply(cartoauth:::.placeholders(sql), `[[`, 0, 3L)
-  expect_identical(found("select $1, '$2', \"$3\", $$ $4 $$, $tag$ $5 $tag$ -- $6\n, /* $7 */ $8"),
-                   c(1, 8))
-  expect_identical(found("select 'it''s $1' || $2"), 2)
-  expect_identical(found("select 1"), numeric())
-})
-
 test_that("bound statements: repeated, several rows, unequal lengths, invisible return", {
   # DBItest's statement bind tests need temporary tables (see test-dbitest.R); the same
   # behaviour on a regular table.
