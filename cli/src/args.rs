@@ -27,6 +27,7 @@ pub enum Command {
     Exec(Exec),
     Sql(Sql),
     Profiles(Profiles),
+    Token(Token),
     Completions(Completions),
 }
 
@@ -93,6 +94,83 @@ pub struct Login {
     /// credentials are then not the ones used by default).
     #[arg(long)]
     pub allow_shadowed: bool,
+    /// CARTO 3: sign in as a user in a browser (authorization code with PKCE). The browser is
+    /// sent back to a listener on 127.0.0.1; where no browser can reach this machine (SSH, CI,
+    /// hosted sessions) you paste the address it ends on instead. The token (valid about a
+    /// day) goes to the token cache; the saved credentials hold no secret.
+    #[arg(long, conflicts_with_all = ["username", "base_url", "with_key", "format", "m2m"])]
+    pub carto3: bool,
+    /// CARTO 3: a machine-to-machine client. FILE is carto-auth's carto_credentials.json
+    /// ({"api_base_url", "client_id", "client_secret"}); without FILE the client is
+    /// CARTO_M2M_CLIENT_ID and CARTO_M2M_CLIENT_SECRET. A token is minted to check it, and the
+    /// client is saved in carto-auth's layout.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "",
+          conflicts_with_all = ["username", "base_url", "with_key", "format"])]
+    pub m2m: Option<String>,
+    /// CARTO 3: the API base URL (e.g. https://gcp-us-east1.api.carto.com; CARTO Workspace >
+    /// Developers > Credentials). Default: CARTO_API_BASE_URL.
+    #[arg(long, value_name = "URL")]
+    pub api_base_url: Option<String>,
+    /// CARTO 3 sign-in: the SSO organization to sign in through.
+    #[arg(long, value_name = "NAME", requires = "carto3")]
+    pub organization: Option<String>,
+    /// CARTO 3 sign-in: the OAuth application (default: CARTO's public client, as carto-auth).
+    #[arg(long, value_name = "ID", requires = "carto3")]
+    pub client_id: Option<String>,
+    /// CARTO 3: the OAuth server (default https://auth.carto.com, or CARTO_AUTH_URL).
+    #[arg(long, value_name = "URL")]
+    pub auth_url: Option<String>,
+    /// CARTO 3 sign-in: how the browser's answer comes back. Default: paste where no browser
+    /// can reach this machine (SSH, CI, no display, hosted R sessions), else browser.
+    #[arg(long, value_enum, requires = "carto3")]
+    pub flow: Option<SignInFlow>,
+    /// CARTO 3 sign-in: print the address to open instead of starting a browser.
+    #[arg(long, requires = "carto3")]
+    pub no_browser: bool,
+    /// CARTO 3 sign-in: seconds to wait for the browser (default 300).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        requires = "carto3"
+    )]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignInFlow {
+    /// The browser is sent back to a listener on 127.0.0.1.
+    Browser,
+    /// You paste the address the browser ends on (or the code it shows).
+    Paste,
+}
+
+/// Print a CARTO 3 token valid now, for a script or a tool that sends it itself.
+///
+/// The token comes from the token cache (shared with the library and its bindings, so N
+/// scripts mint once), minted first when the cache holds none that is fresh. It is valid for
+/// at least the refresh window (10 minutes for CARTO's day-long tokens).
+/// Examples: curl -H "$(cartoauth token --format header)" ...;
+/// TOKEN=$(cartoauth token)
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct Token {
+    #[command(flatten)]
+    pub account: UseArg,
+    /// raw: the token alone (gh auth token, gcloud auth print-access-token); header:
+    /// "Authorization: Bearer TOKEN"; json: {"access_token", "token_type", "expires_in",
+    /// "expires_at", "api_base_url"}; env: CARTO_API_TOKEN and CARTO_API_BASE_URL as shell
+    /// assignments.
+    #[arg(long, short = 'f', value_enum, default_value_t = TokenFormat::Raw)]
+    pub format: TokenFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    Raw,
+    Header,
+    Json,
+    Env,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,6 +246,11 @@ pub enum Shell {
 pub struct Exec {
     #[command(flatten)]
     pub account: UseArg,
+    /// CARTO 3: also set GDAL_HTTP_HEADERS to the Bearer header, for GDAL (>= 3.6) reading
+    /// CARTO 3 URLs. GDAL sends it with every HTTP request of the command, whatever the host:
+    /// only for commands that reach CARTO alone.
+    #[arg(long)]
+    pub gdal_headers: bool,
     /// The command and its arguments (after --).
     #[arg(
         required = true,

@@ -88,7 +88,10 @@ pub fn code_of(kind: ErrorKind) -> u8 {
         | ErrorKind::InvalidEnvironment
         | ErrorKind::FileNotFound
         | ErrorKind::FileSyntax
-        | ErrorKind::FileContent => NO_CREDENTIALS,
+        | ErrorKind::FileContent
+        | ErrorKind::TokenExpired
+        | ErrorKind::SignInRequired => NO_CREDENTIALS,
+        ErrorKind::SignInFailed => KEY_REJECTED,
         ErrorKind::HttpUnauthorized => KEY_REJECTED,
         ErrorKind::HttpForbidden => NOT_PERMITTED,
         ErrorKind::HttpClientError | ErrorKind::HttpNotFound => QUERY_FAILED,

@@ -426,7 +426,7 @@ impl Credentials {
 
     /// The same M2M or sign-in credentials with another OAuth server URL (checked as base URLs
     /// are; `http://` only with `allow_non_secure`). Other kinds are returned unchanged.
-    pub(crate) fn with_auth_url(mut self, url: &str) -> Result<Self> {
+    pub fn with_auth_url(mut self, url: &str) -> Result<Self> {
         let normalized = base_url::parse(url, self.allow_non_secure)?.normalized;
         if let Auth::M2m { server, .. } | Auth::OAuthUser { server, .. } = &mut self.auth {
             server.url = normalized;

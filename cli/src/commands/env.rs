@@ -13,7 +13,7 @@ pub fn run(args: Env) -> Outcome {
         out.push_str(&unset(shell, name));
         out.push('\n');
     }
-    for (name, value) in variables::of(&credentials) {
+    for (name, value) in variables::for_account(&credentials, false)? {
         out.push_str(&assign(shell, name, &value));
         out.push('\n');
     }
@@ -21,7 +21,7 @@ pub fn run(args: Env) -> Outcome {
 }
 
 /// `$SHELL`'s name when it is one we know; POSIX syntax otherwise.
-fn shell_from_env() -> Shell {
+pub fn shell_from_env() -> Shell {
     let shell = std::env::var("SHELL").unwrap_or_default();
     match shell.rsplit('/').next().unwrap_or("") {
         "fish" => Shell::Fish,

@@ -17,7 +17,7 @@ pub fn run(args: Exec) -> Outcome {
     for name in variables::SUPERSEDED {
         command.env_remove(name);
     }
-    for (name, value) in variables::of(&credentials) {
+    for (name, value) in variables::for_account(&credentials, args.gdal_headers)? {
         command.env(name, value);
     }
     drop(credentials);

@@ -16,6 +16,9 @@ use std::path::Path;
 const MAX_KEY_LINE: u64 = 4096;
 
 pub fn run(args: Login) -> Outcome {
+    if args.carto3 || args.m2m.is_some() {
+        return super::login3::run(args);
+    }
     let location = account::stored_location(args.target.profile.as_deref())?;
     let interactive = std::io::stdin().is_terminal();
     let (username, base_url) = account_of(&args, interactive)?;
@@ -91,7 +94,7 @@ pub fn run(args: Login) -> Outcome {
 
 /// Whether to overwrite credentials already stored at `target`: asked on a terminal,
 /// `--replace` otherwise.
-fn may_replace(
+pub(super) fn may_replace(
     target: &Path,
     location: &Location,
     replace: bool,
@@ -105,6 +108,9 @@ fn may_replace(
         &ProcessEnvironment,
         true,
     ) {
+        Ok(c) if c.platform() == cartoauth::Platform::Carto3 => {
+            format!("{} holds {}", target.display(), c.summary())
+        }
         Ok(c) => format!(
             "{} holds the key {} for {}",
             target.display(),
@@ -124,7 +130,7 @@ fn may_replace(
 
 /// Whether to save credentials that an earlier source would hide: asked on a terminal,
 /// `--allow-shadowed` otherwise. Saving them silently would leave the old ones in use.
-fn may_save_shadowed(
+pub(super) fn may_save_shadowed(
     target: &Path,
     shadowing: &[Shadowed],
     allow: bool,
@@ -147,7 +153,7 @@ fn may_save_shadowed(
     prompt::confirm("Save them anyway? [y/N] ")
 }
 
-fn describe_all(sources: &[Shadowed]) -> String {
+pub(super) fn describe_all(sources: &[Shadowed]) -> String {
     sources
         .iter()
         .map(|s| s.description.as_str())
@@ -156,7 +162,7 @@ fn describe_all(sources: &[Shadowed]) -> String {
 }
 
 /// Tells which sources the file just saved now hides (an older `creds.json`, say).
-fn note_newly_shadowed(saved: &Path) {
+pub(super) fn note_newly_shadowed(saved: &Path) {
     let (resolved, explanation) = cartoauth::resolve_explained_with(
         None,
         cartoauth::default_credentials(),

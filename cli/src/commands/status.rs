@@ -40,6 +40,19 @@ pub fn run(args: Status) -> Outcome {
         }
         Err(failure) => return Err(failure),
     };
+    if credentials.platform() == cartoauth::Platform::Carto3 {
+        let report = super::status3::Report {
+            credentials: &credentials,
+            tried: tried_then_used(&credentials, &explanation, args.account.profile.as_deref()),
+            shadowed: explanation
+                .shadowed
+                .iter()
+                .map(|s| s.description.clone())
+                .collect(),
+            warnings: warnings(&credentials),
+        };
+        return super::status3::run(report, args.json, args.no_check);
+    }
     let verdict = if args.no_check {
         None
     } else {
@@ -87,7 +100,14 @@ fn tried_then_used(
 fn warnings(credentials: &Credentials) -> Vec<String> {
     let mut warnings = credentials.origin().warnings().to_vec();
     if credentials.base_url().starts_with("http://") {
-        warnings.push("the base URL is http://: the key travels in clear text".to_owned());
+        warnings.push(format!(
+            "the base URL is http://: the {} travels in clear text",
+            if credentials.platform() == cartoauth::Platform::Carto3 {
+                "token"
+            } else {
+                "key"
+            }
+        ));
     }
     warnings
 }
