@@ -172,6 +172,12 @@ impl Error {
         Error::new(ErrorKind::FileContent, message)
     }
 
+    /// The same error with its message rewritten by `f` (and redacted again).
+    pub(crate) fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        self.message = crate::text::redact::message(&f(&self.message));
+        self
+    }
+
     /// Prefixes the message with context ("while loading profile x: ...").
     pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = crate::text::redact::message(&format!("{context}: {}", self.message));

@@ -37,6 +37,7 @@ pub fn answer(
         streamed_bytes: 0,
         attempts: 1,
         target: "GET https://fuzz.carto.com/api/v2/sql".to_owned(),
+        secrets: None,
     };
     (response.rate_limit(), response.check())
 }

@@ -459,3 +459,52 @@ fn a_connection_the_server_closed_while_idle_is_not_reused() {
         3
     );
 }
+
+/// A server that reads the request and hangs up without answering.
+fn hangs_up() -> Scripted {
+    Scripted::start(|_, stream| {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    })
+}
+
+#[test]
+fn sql_batch_copy_and_auth_requests_that_may_have_run_are_never_sent_twice() {
+    let retrying = ClientOptions {
+        idle_timeout: Duration::from_millis(300),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            max_wait: Duration::from_secs(10),
+        },
+        ..Default::default()
+    };
+    for (server, failure) in [
+        (silent(), ErrorKind::Timeout),
+        (hangs_up(), ErrorKind::Connection),
+    ] {
+        let client = client_for(&server, retrying.clone());
+        let requests = [
+            // Short SQL goes by GET, which a timeout used to retry as idempotent.
+            Request::sql("update t set n = n + 1", None),
+            Request::copy_to("COPY t TO STDOUT"),
+            Request::get("api/v2/sql/job/j1"),
+            Request::new("DELETE", "api/v3/api_keys/k"),
+            Request::get("api/v3/sql/carto_dw/query").query("q", "delete from t"),
+        ];
+        for request in requests {
+            let shown = format!("{request:?}");
+            let before = server.seen().len();
+            let err = client.send(request).unwrap_err();
+            assert_eq!(err.kind(), failure, "{shown}: {err}");
+            assert_eq!(server.seen().len() - before, 1, "{shown} was sent again");
+        }
+        // The caller may say a query is safe to repeat; then it is retried.
+        let before = server.seen().len();
+        let request = Request::sql("select 1", None).idempotent(true);
+        client.send(request).unwrap_err();
+        assert_eq!(server.seen().len() - before, 3);
+        // Other idempotent requests still are.
+        let before = server.seen().len();
+        client.send(Request::get("api/v3/me")).unwrap_err();
+        assert_eq!(server.seen().len() - before, 3);
+    }
+}

@@ -64,7 +64,8 @@ impl Client {
     /// API are asked a trivial SQL query instead.
     pub fn validate_key(&self) -> KeyValidity {
         let key = Zeroizing::new(self.credentials().api_key().expose().to_owned());
-        match self.send(Request::get("api/v3/api_keys")) {
+        // Reads: safe to send again after a timeout.
+        match self.send(Request::get("api/v3/api_keys").idempotent(true)) {
             Ok(r) if r.status() == 200 => {
                 let listed = r.json().ok().and_then(|doc| {
                     doc.get("result")?.as_array().map(|keys| {
@@ -85,7 +86,7 @@ impl Client {
     }
 
     fn validate_with_sql(&self) -> KeyValidity {
-        match self.send(Request::sql("select 1", None)) {
+        match self.send(Request::sql("select 1", None).idempotent(true)) {
             Ok(r) if r.status() == 200 => KeyValidity::Valid,
             Ok(r) if r.status() == 401 => KeyValidity::Invalid,
             _ => KeyValidity::Unknown,

@@ -222,8 +222,8 @@ impl NewApiKey {
                 Error::new(
                     ErrorKind::Protocol,
                     format!(
-                        "the Auth API answered key {:?} without its token",
-                        info.name
+                        "the Auth API answered key {} without its token",
+                        crate::text::excerpt::quoted(&info.name)
                     ),
                 )
             })?;
@@ -256,6 +256,7 @@ impl Client {
         let mut keys = Vec::new();
         for page in 1..=MAX_PAGES {
             let request = Request::get(KEYS_PATH)
+                .idempotent(true)
                 .query("page", &page.to_string())
                 .query("per_page", &per_page.to_string());
             let doc = self.send(request)?.error_for_status()?.json()?;
@@ -287,7 +288,7 @@ impl Client {
     /// name is [`ErrorKind::HttpNotFound`] ("API key not found: name").
     pub fn api_key(&self, name: &str) -> Result<ApiKeyInfo> {
         let doc = self
-            .send(Request::get(&key_path(name, "")?))?
+            .send(Request::get(&key_path(name, "")?).idempotent(true))?
             .error_for_status()?
             .json()?;
         ApiKeyInfo::from_json(&doc)
@@ -309,7 +310,7 @@ impl Client {
         let body = json!({"name": name, "grants": grants.to_json()}).to_string();
         let response = self.send(Request::post(KEYS_PATH).body(Body::Json(body)))?;
         let response = self.master_only(response, "create an API key")?;
-        NewApiKey::from_json(&response.json()?)
+        self.new_key(&response.json()?)
     }
 
     /// Deletes a regular key (master key only; the master and default keys cannot be deleted:
@@ -325,7 +326,15 @@ impl Client {
         let path = key_path(name, "/token/regenerate")?;
         let response = self.send(Request::post(&path).body(Body::Json("{}".into())))?;
         let response = self.master_only(response, "regenerate an API key")?;
-        NewApiKey::from_json(&response.json()?)
+        self.new_key(&response.json()?)
+    }
+
+    /// The key and token of a create or regenerate answer; the token is remembered so that no
+    /// later message shows it.
+    fn new_key(&self, doc: &Value) -> Result<NewApiKey> {
+        let new = NewApiKey::from_json(doc)?;
+        self.learn_secret(new.token.expose());
+        Ok(new)
     }
 
     /// The Auth API answers an empty 401 both to a wrong key and to a valid key that is not
@@ -336,7 +345,11 @@ impl Client {
             return response.error_for_status();
         }
         let listed = self
-            .send(Request::get(KEYS_PATH).query("per_page", "1"))
+            .send(
+                Request::get(KEYS_PATH)
+                    .idempotent(true)
+                    .query("per_page", "1"),
+            )
             .is_ok_and(|r| r.status() == 200);
         if listed {
             return Err(Error::new(

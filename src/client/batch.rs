@@ -206,7 +206,14 @@ impl BatchJob {
             )
         })?;
         let status = JobStatus::parse(text("status").as_deref().unwrap_or(""));
-        let failed_reason = text("failed_reason");
+        // The database's message, which may echo any value: bounded and redacted like every
+        // message (a lying server's 5 MB reason is cut to 16 KiB).
+        let reason = |v: &Value| {
+            v.get("failed_reason")
+                .and_then(Value::as_str)
+                .map(crate::text::redact::message)
+        };
+        let failed_reason = reason(doc);
         let item = |v: &Value| match v {
             Value::String(s) => QueryState {
                 query: s.clone(),
@@ -220,10 +227,7 @@ impl BatchJob {
                     .unwrap_or_default()
                     .to_owned(),
                 status: JobStatus::parse(other.get("status").and_then(Value::as_str).unwrap_or("")),
-                failed_reason: other
-                    .get("failed_reason")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                failed_reason: reason(other),
             },
         };
         let queries = match doc.get("query") {
@@ -296,16 +300,16 @@ impl Client {
         let response = self
             .send(Request::post(JOB_PATH).body(Body::Json(body)))?
             .error_for_status()?;
-        BatchJob::from_json(&response.json()?)
+        self.job_of(&response.json()?)
     }
 
     /// Reads a job's status (`GET api/v2/sql/job/{id}`). An unknown id is an
     /// [`ErrorKind::HttpClientError`] (CARTO answers 400 "Job with id ... not found").
     pub fn batch_status(&self, job_id: &str) -> Result<BatchJob> {
         let response = self
-            .send(Request::get(&job_path(job_id)?))?
+            .send(Request::get(&job_path(job_id)?).idempotent(true))?
             .error_for_status()?;
-        BatchJob::from_json(&response.json()?)
+        self.job_of(&response.json()?)
     }
 
     /// Cancels a pending or running job (`DELETE api/v2/sql/job/{id}`) and returns it. A job
@@ -321,7 +325,7 @@ impl Client {
         {
             return self.batch_status(job_id);
         }
-        BatchJob::from_json(&response.error_for_status()?.json()?)
+        self.job_of(&response.error_for_status()?.json()?)
     }
 
     /// Polls a job until it finishes, pausing `initial_interval`, then half as long again each
@@ -390,6 +394,23 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A job from the Batch SQL API's JSON, its failure reasons without this client's secrets.
+    fn job_of(&self, doc: &Value) -> Result<BatchJob> {
+        let mut job = BatchJob::from_json(doc)?;
+        let scrub = |reason: &mut Option<String>| {
+            if let Some(text) = reason {
+                *text = self.scrub_text(text).into_owned();
+            }
+        };
+        scrub(&mut job.failed_reason);
+        for query in &mut job.queries {
+            scrub(&mut query.failed_reason);
+        }
+        Ok(job)
+    }
+}
+
 fn job_failed(job: &BatchJob) -> Error {
     let reason = job
         .failed_reason
@@ -402,7 +423,7 @@ fn job_failed(job: &BatchJob) -> Error {
             "batch job {} ended {}: {}",
             job.id,
             job.status.as_str(),
-            crate::text::redact::query_keys(&reason)
+            reason
         ),
     )
 }

@@ -86,7 +86,10 @@ impl Client {
             .send(Request::get("api/v4/do/token"))?
             .error_for_status()?
             .json()?;
-        DoCredentials::from_json(&doc)
+        let credentials = DoCredentials::from_json(&doc)?;
+        // A later error body that echoes the token must not show it.
+        self.learn_secret(credentials.access_token());
+        Ok(credentials)
     }
 }
 

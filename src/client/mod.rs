@@ -23,6 +23,7 @@ mod request;
 mod response;
 mod retry;
 mod reuse;
+mod secrets;
 mod sql;
 mod sql_v3;
 mod transport;
@@ -68,6 +69,8 @@ struct Inner {
     endpoint: Endpoint,
     credentials: Credentials,
     options: ClientOptions,
+    /// Kept out of every message built from a server's text.
+    secrets: Arc<secrets::Secrets>,
 }
 
 impl std::fmt::Debug for Client {
@@ -87,7 +90,7 @@ impl Client {
             .map_err(|e| Error::new(ErrorKind::InvalidBaseUrl, format!("base_url: {e}")))?;
         let api_key = zeroize::Zeroizing::new(credentials.api_key().expose().to_owned());
         let carto2 = credentials.kind() == CredentialKind::ApiKey;
-        let basic_header = match options.key_transport {
+        let basic_credential = match options.key_transport {
             KeyTransport::Basic if carto2 => {
                 let username = credentials.username().ok_or_else(|| {
                     Error::invalid_argument(format!(
@@ -96,13 +99,23 @@ impl Client {
                     ))
                 })?;
                 let pair = zeroize::Zeroizing::new(format!("{username}:{}", *api_key));
-                Some(zeroize::Zeroizing::new(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
-                )))
+                Some(zeroize::Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+                ))
             }
             _ => None,
         };
+        let secrets = Arc::new(secrets::Secrets::new(
+            &api_key,
+            [credentials.access_token(), credentials.client_secret()]
+                .into_iter()
+                .flatten()
+                .map(|secret| secret.expose()),
+            basic_credential.as_deref().map(String::as_str),
+        ));
+        let basic_header = basic_credential
+            .as_deref()
+            .map(|credential| zeroize::Zeroizing::new(format!("Basic {credential}")));
         let agent = build_agent(&options)?;
         let bearer = if carto2 {
             None
@@ -121,9 +134,11 @@ impl Client {
                     api_key,
                     max_body_size: options.max_body_size,
                     bearer,
+                    secrets: Arc::clone(&secrets),
                 },
                 credentials,
                 options,
+                secrets,
             }),
         })
     }
@@ -155,7 +170,37 @@ impl Client {
     /// The progress callback runs on this thread, as bytes move and at least every 250 ms
     /// while the call waits (for the server, or between retries); the whole call ends within
     /// [`ClientOptions::total_timeout`].
-    pub fn send(&self, mut request: Request) -> Result<Response> {
+    ///
+    /// Messages never show the client's key or a token it received, even when the server
+    /// echoes one (the answer's [`Response::check`] and [`Response::carto_error_message`]
+    /// leave them out too).
+    pub fn send(&self, request: Request) -> Result<Response> {
+        match self.send_attempts(request) {
+            Ok(mut response) => {
+                response.secrets = Some(Arc::clone(&self.inner.secrets));
+                Ok(response)
+            }
+            Err(error) => Err(self.scrub(error)),
+        }
+    }
+
+    /// `error` without the secrets this client holds or received.
+    pub(crate) fn scrub(&self, error: Error) -> Error {
+        self.inner.secrets.scrub_error(error)
+    }
+
+    /// Server text without the secrets this client holds or received.
+    pub(crate) fn scrub_text<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.inner.secrets.scrub(text)
+    }
+
+    /// Remembers a secret the server handed over, to keep it out of later messages.
+    pub(crate) fn learn_secret(&self, secret: &str) {
+        self.inner.secrets.learn(secret);
+    }
+
+    /// [`Client::send`] before the answer and errors are tied to the client's secrets.
+    fn send_attempts(&self, mut request: Request) -> Result<Response> {
         request.validate()?;
         check_platform(&request, &self.inner.credentials)?;
         request.open_sources();
@@ -333,7 +378,10 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'
     let pem = std::fs::read(path).map_err(|e| {
         Error::new(
             ErrorKind::Tls,
-            format!("cannot read the CA bundle {}: {e}", path.display()),
+            format!(
+                "cannot read the CA bundle {}: {e}",
+                crate::text::excerpt::path(path)
+            ),
         )
     })?;
     let mut certs = Vec::new();
@@ -344,7 +392,10 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'
             Err(e) => {
                 return Err(Error::new(
                     ErrorKind::Tls,
-                    format!("the CA bundle {} is not valid PEM: {e}", path.display()),
+                    format!(
+                        "the CA bundle {} is not valid PEM: {e}",
+                        crate::text::excerpt::path(path)
+                    ),
                 ))
             }
         }
@@ -352,7 +403,10 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'
     if certs.is_empty() {
         return Err(Error::new(
             ErrorKind::Tls,
-            format!("the CA bundle {} holds no certificate", path.display()),
+            format!(
+                "the CA bundle {} holds no certificate",
+                crate::text::excerpt::path(path)
+            ),
         ));
     }
     Ok(certs)

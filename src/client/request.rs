@@ -173,6 +173,9 @@ pub struct Request {
     pub(crate) gzip: bool,
     pub(crate) sink: Option<Box<dyn Write + Send>>,
     pub(crate) progress: Option<ProgressFn>,
+    /// The caller's word on whether sending this twice is harmless (see
+    /// [`Request::idempotent`]); `None` leaves it to the method and the API.
+    pub(crate) idempotent: Option<bool>,
     /// Reusable parts, turned into `body`, `sink` and `progress` at each send.
     pub(crate) body_source: Option<BodySource>,
     pub(crate) sink_source: Option<WriterFactory>,
@@ -213,6 +216,7 @@ impl Request {
             gzip: false,
             sink: None,
             progress: None,
+            idempotent: None,
             body_source: None,
             sink_source: None,
             progress_source: None,
@@ -410,6 +414,7 @@ impl Request {
             gzip: self.gzip,
             sink: None,
             progress: None,
+            idempotent: self.idempotent,
             body_source: self.body_source.clone(),
             sink_source: self.sink_source.clone(),
             progress_source: self.progress_source.clone(),
@@ -444,13 +449,47 @@ impl Request {
         &self.path
     }
 
-    /// Methods that may be repeated without changing the result twice (RFC 9110).
-    pub(crate) fn is_idempotent(&self) -> bool {
-        matches!(
-            self.method.as_str(),
-            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
-        )
+    /// Says whether sending this request twice is harmless. A request that may have reached
+    /// the server (it timed out or the connection broke after it was sent) is sent again only
+    /// when it is idempotent. Unmarked, a request is idempotent when its method is (GET, HEAD,
+    /// PUT, DELETE, OPTIONS, TRACE: RFC 9110) and it is not for CARTO's SQL, Batch, COPY or
+    /// Auth APIs: a GET there runs SQL (`q=UPDATE ...`), and creating or deleting a key twice
+    /// is not the same as once. Mark a read-only query `true` to let it be retried.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.set_idempotent(idempotent);
+        self
     }
+
+    /// Says whether sending this request twice is harmless (see [`Request::idempotent`]).
+    pub fn set_idempotent(&mut self, idempotent: bool) {
+        self.idempotent = Some(idempotent);
+    }
+
+    /// Whether the request may be sent again after it may have reached the server.
+    pub(crate) fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or_else(|| {
+            let method = matches!(
+                self.method.as_str(),
+                "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+            );
+            method && !runs_sql_or_changes_keys(&self.path)
+        })
+    }
+}
+
+/// Whether `path` (relative, or an absolute URL on the account's origin) is for an API whose
+/// requests run SQL or change credentials whatever their method: the SQL API (`api/v1/sql`,
+/// `api/v2/sql`, CARTO 3's `v3/sql/{connection}/...`), its Batch and COPY endpoints below it,
+/// the Auth API (`api/v3/api_keys`) and CARTO 3's tokens. Segments are compared decoded and
+/// without case, as a server would route them.
+fn runs_sql_or_changes_keys(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let segment = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        ["sql", "api_keys", "tokens"]
+            .iter()
+            .any(|api| segment.trim().eq_ignore_ascii_case(api))
+    })
 }
 
 #[cfg(test)]
@@ -489,6 +528,37 @@ mod tests {
             .is_err());
         assert!(Request::new("G3T", "p").validate().is_err());
         assert!(Request::get("p").header("X-A", "1").validate().is_ok());
+    }
+
+    #[test]
+    fn sql_batch_copy_and_auth_requests_are_not_idempotent_unless_marked() {
+        for path in [
+            "api/v2/sql",
+            "/api/v1/sql",
+            "api/v2/sql/copyto",
+            "api/v2/sql/job/abc",
+            "api/v3/api_keys/k",
+            "https://u.carto.com/user/u/api/v2/sql?q=select",
+            "api/v2/%73QL",
+            "v3/sql/carto_dw/query",
+            "v3/tokens/t",
+        ] {
+            assert!(!Request::get(path).is_idempotent(), "GET {path}");
+            assert!(!Request::new("DELETE", path).is_idempotent(), "{path}");
+            assert!(
+                Request::get(path).idempotent(true).is_idempotent(),
+                "{path}"
+            );
+        }
+        assert!(!Request::sql("update t set x = x + 1", None).is_idempotent());
+        assert!(!Request::copy_to("COPY t TO STDOUT").is_idempotent());
+        assert!(Request::get("api/v3/me").is_idempotent());
+        assert!(Request::get("api/v2/sqlx").is_idempotent());
+        assert!(Request::new("PUT", "api/v1/map/named/x").is_idempotent());
+        assert!(!Request::post("api/v3/me").is_idempotent());
+        assert!(!Request::get("api/v3/me").idempotent(false).is_idempotent());
+        let marked = Request::sql("select 1", None).idempotent(true);
+        assert!(marked.try_clone().unwrap().is_idempotent());
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Response {
     pub(crate) attempts: u32,
     /// "METHOD scheme://host/path", without the query string (it may hold a key).
     pub(crate) target: String,
+    /// The secrets of the client that received it, kept out of its messages.
+    pub(crate) secrets: Option<std::sync::Arc<super::secrets::Secrets>>,
 }
 
 impl std::fmt::Debug for Response {
@@ -104,7 +106,16 @@ impl Response {
     /// CARTO's error message: `{"error": [..]}` (SQL API), `{"errors": ..}` (Auth API), or
     /// `None` when the body carries neither. Several messages are joined with "; ".
     pub fn carto_error_message(&self) -> Option<String> {
-        Self::carto_error_message_of(&self.body)
+        let message = Self::carto_error_message_of(&self.body)?;
+        Some(self.scrub(&message))
+    }
+
+    /// `text` without the secrets of the client that received this answer.
+    fn scrub(&self, text: &str) -> String {
+        match &self.secrets {
+            Some(secrets) => secrets.scrub(text).into_owned(),
+            None => text.to_owned(),
+        }
     }
 
     /// CARTO's error message in a body (see [`Response::carto_error_message`]).
@@ -121,7 +132,8 @@ impl Response {
             Value::Null => return None,
             other => other.to_string(),
         };
-        (!text.is_empty()).then(|| crate::text::redact::query_keys(&text))
+        // Bounded (an error body is kept up to 4 MiB) and redacted before anyone shows it.
+        (!text.is_empty()).then(|| crate::text::redact::message(&text))
     }
 
     /// `Ok(())` for statuses below 400; otherwise the error of the status' kind, with CARTO's
@@ -136,7 +148,7 @@ impl Response {
             if text.is_empty() || text.len() > 300 || text.starts_with('<') {
                 "no error message in the body".to_owned()
             } else {
-                crate::text::redact::query_keys(text)
+                self.scrub(&crate::text::redact::message(text))
             }
         });
         let mut message = format!(
@@ -207,6 +219,7 @@ mod tests {
             streamed_bytes: 0,
             attempts: 1,
             target: "GET http://h/api/v2/sql".into(),
+            secrets: None,
         }
     }
 

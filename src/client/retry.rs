@@ -1,10 +1,12 @@
 //! When to try a request again, and how long to wait first.
 //!
-//! - 429 (and 503) with `Retry-After`: wait that long, whatever the method: the server refused
-//!   the request without running it. A 429 without `Retry-After` (CARTO's statement timeout) is
+//! - 429 (and 503) with `Retry-After`: wait that long, whatever the request: the server
+//!   refused it without running it. A 429 without `Retry-After` (CARTO's statement timeout) is
 //!   final.
-//! - Connection failures before the request was sent (DNS, refused): retry any method with
-//!   exponential backoff. After it was sent: only idempotent methods (GET, PUT, DELETE, ...).
+//! - Connection failures before the request was sent (DNS, refused): retry any request with
+//!   exponential backoff. After it was sent (a timeout, a broken connection): only idempotent
+//!   requests ([`super::Request::idempotent`]: never SQL, Batch, COPY or Auth API requests
+//!   unless the caller marked them), since the server may have run it.
 //! - Never with a streamed request body (it cannot be replayed) or once part of a streamed
 //!   response reached the caller's writer.
 //! - Bounded by `max_attempts` and by `max_wait` summed over all waits.
@@ -72,6 +74,7 @@ mod tests {
             streamed_bytes: 0,
             attempts: 1,
             target: String::new(),
+            secrets: None,
         }
     }
 

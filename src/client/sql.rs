@@ -55,7 +55,10 @@ impl Client {
         let mut response = self.sql(query, None)?;
         let body = response.take_body();
         drop(response);
-        ResultSet::from_json(&body)
+        // The failure after the rows and the notices are the server's text.
+        let mut result = ResultSet::from_json(&body).map_err(|e| self.scrub(e))?;
+        result.rewrite_notices(|message| self.scrub_text(message).into_owned());
+        Ok(result)
     }
 }
 

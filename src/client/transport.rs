@@ -41,6 +41,8 @@ pub(crate) struct Endpoint {
     pub max_body_size: u64,
     /// CARTO 3: the Bearer token source; the API key fields are then unused.
     pub bearer: Option<Bearer>,
+    /// The key in every form, to notice it in a redirect's location.
+    pub secrets: std::sync::Arc<super::secrets::Secrets>,
 }
 
 /// `METHOD scheme://host[:port]/path`: what messages show of a request (no userinfo or query
@@ -169,6 +171,18 @@ pub(crate) fn exchange(
                         ),
                     ))
                 })?;
+                // A server may repeat the query string it was sent (with the query key
+                // transport, `api_key=...`) in a location on another origin.
+                if next.origin() != endpoint.base.origin() && carries_secret(endpoint, &next) {
+                    return Err(Failure::after_sending(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "refusing to follow a redirect to another origin that would carry this client's API key there ({} -> {})",
+                            describe(&method, &url),
+                            describe("", &next).trim()
+                        ),
+                    )));
+                }
                 if url.scheme() == "https" && next.scheme() != "https" {
                     return Err(Failure::after_sending(Error::new(
                         ErrorKind::Protocol,
@@ -208,6 +222,15 @@ pub(crate) fn exchange(
         }
     }
     unreachable!("the loop returns on its last hop")
+}
+
+/// Whether `url` holds one of the client's secrets, as written or percent-decoded (a query
+/// string's `+` decodes to a space).
+fn carries_secret(endpoint: &Endpoint, url: &Url) -> bool {
+    let text = url.as_str();
+    let plus_as_space = text.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&plus_as_space).decode_utf8_lossy();
+    endpoint.secrets.appear_in(text) || endpoint.secrets.appear_in(&decoded)
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -305,6 +328,9 @@ fn send_once(
     }
     // The Bearer token goes to the base URL's origin only, as the key does.
     if let (true, Some(lease)) = (with_key, lease) {
+        // Kept out of messages, should a server echo it (the shape of a JWT is redacted
+        // anyway; an opaque token is not).
+        endpoint.secrets.learn(lease.token.expose());
         builder = builder.header(http::header::AUTHORIZATION, lease.header.clone());
     }
     let Some(Outgoing {
@@ -440,6 +466,7 @@ fn receive(
         streamed_bytes: streamed,
         attempts: 1,
         target,
+        secrets: None,
     })
 }
 

@@ -67,6 +67,13 @@ impl ResultSet {
         self.time
     }
 
+    /// Replaces each notice's message with `rewrite(message)`.
+    pub(crate) fn rewrite_notices(&mut self, rewrite: impl Fn(&str) -> String) {
+        for notice in &mut self.notices {
+            notice.message = rewrite(&notice.message);
+        }
+    }
+
     /// Notices and warnings, in the order CARTO listed them (grouped by severity).
     pub fn notices(&self) -> &[Notice] {
         &self.notices

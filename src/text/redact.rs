@@ -703,12 +703,12 @@ mod tests {
         ] {
             let ratio = growth(query_keys, unit, 2_000);
             assert!(
-                ratio < 12.0,
+                ratio < crate::test_support::MAX_GROWTH,
                 "query_keys on {unit:?} x 10 took {ratio:.1} x as long"
             );
             let ratio = growth(userinfo, unit, 2_000);
             assert!(
-                ratio < 12.0,
+                ratio < crate::test_support::MAX_GROWTH,
                 "userinfo on {unit:?} x 10 took {ratio:.1} x as long"
             );
         }
