@@ -45,6 +45,15 @@ struct MintQuotaBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct LimitsBody {
+    #[serde(default)]
+    statement_timeout_ms: Option<u64>,
+    #[serde(default)]
+    max_rows: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LifetimeBody {
     seconds: u64,
 }
@@ -165,7 +174,7 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
                         "CARTO 3 is not enabled (start the emulator with --carto3)",
                     ));
                 };
-                let issuer = &c3.issuer;
+                let issuer = &c3.identity.issuer;
                 match (method, &s["/carto3".len()..]) {
                     (Method::GET, "/counters") => Ok(json_response(
                         StatusCode::OK,
@@ -184,6 +193,29 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
                         Ok(json_response(
                             StatusCode::OK,
                             &json!({ "client_id": b.client_id, "quota": b.quota }),
+                        ))
+                    }
+                    (Method::GET, "/limits") => Ok(json_response(
+                        StatusCode::OK,
+                        &json!({
+                            "statement_timeout_ms": c3.limits.statement_timeout_ms(),
+                            "max_rows": c3.limits.max_rows(),
+                        }),
+                    )),
+                    (Method::PUT | Method::POST, "/limits") => {
+                        let b: LimitsBody = json_body(body).await?;
+                        if let Some(ms) = b.statement_timeout_ms {
+                            c3.limits.set_statement_timeout_ms(ms);
+                        }
+                        if let Some(n) = b.max_rows {
+                            c3.limits.set_max_rows(n);
+                        }
+                        Ok(json_response(
+                            StatusCode::OK,
+                            &json!({
+                                "statement_timeout_ms": c3.limits.statement_timeout_ms(),
+                                "max_rows": c3.limits.max_rows(),
+                            }),
                         ))
                     }
                     (Method::PUT | Method::POST, "/token_lifetime") => {

@@ -28,6 +28,9 @@ pub struct Carto3Info {
     /// Tokens each client may mint per period (`None`: unlimited), as started.
     pub mint_quota: Option<u32>,
     pub mint_quota_period_s: u64,
+    /// `/v3/sql/{connection}/query`'s statement timeout (0: none) and row cap, as started.
+    pub sql_statement_timeout_ms: u64,
+    pub sql_max_rows: u64,
     pub accounts: Vec<AccountInfo>,
     pub spa_clients: Vec<SpaClientInfo>,
 }

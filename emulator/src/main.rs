@@ -111,6 +111,12 @@ struct Carto3Args {
     /// gcp-us-east1.api.carto.com, for tests that map those names to 127.0.0.1).
     #[arg(long = "carto3-hosts", value_enum, default_value_t = HostsArg::Loopback)]
     hosts: HostsArg,
+    /// Statement timeout of `/v3/sql/{connection}/query` in milliseconds (CARTO: one minute).
+    #[arg(long = "carto3-statement-timeout-ms", default_value_t = 60_000)]
+    sql_statement_timeout_ms: u64,
+    /// Rows `/v3/sql/{connection}/query` returns at most (CARTO: 200,000).
+    #[arg(long = "carto3-max-rows", default_value_t = 200_000)]
+    sql_max_rows: u64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -349,7 +355,7 @@ async fn serve(
         let names = app
             .carto3
             .as_ref()
-            .map(|c| c.issuer.settings.host_names())
+            .map(|c| c.identity.issuer.settings.host_names())
             .unwrap_or_default();
         let material = tls::generate(&names)?;
         let path = cli
@@ -388,10 +394,12 @@ async fn serve(
             pg_major: prepared.pg.major,
             socket_dir: &postgres.socket_dir(),
             statement_timeout_ms: cli.statement_timeout_ms,
-            carto3: app
-                .carto3
-                .as_ref()
-                .map(|c| serde_json::to_value(c.info()).expect("info serialises")),
+            carto3: app.carto3.as_ref().map(|c| {
+                let info = c
+                    .identity
+                    .info(c.limits.statement_timeout_ms(), c.limits.max_rows());
+                serde_json::to_value(info).expect("info serialises")
+            }),
         },
         &app.registry.read().unwrap(),
     );
@@ -465,7 +473,7 @@ fn carto3_state(
     port: u16,
     accounts: &AccountsFile,
     keys: oauth::keys::Keys,
-) -> oauth::Carto3 {
+) -> state::carto3::Carto3 {
     let hosts = match args.hosts {
         HostsArg::Loopback => oauth::issuer::Hosts::Loopback,
         HostsArg::Carto => oauth::issuer::Hosts::Carto,
@@ -476,8 +484,12 @@ fn carto3_state(
         quota_period: std::time::Duration::from_secs(args.mint_quota_period_s),
         ..oauth::issuer::Settings::at(hosts, scheme, port)
     };
-    oauth::Carto3 {
-        issuer: oauth::issuer::Issuer::new(settings, accounts.carto3_or_derived(), keys),
+    state::carto3::Carto3 {
+        identity: oauth::Identity {
+            issuer: oauth::issuer::Issuer::new(settings, accounts.carto3_or_derived(), keys),
+            api_tokens: Default::default(),
+        },
+        limits: state::carto3::Limits::new(args.sql_statement_timeout_ms, args.sql_max_rows),
     }
 }
 
@@ -516,4 +528,21 @@ fn print_banner(
     }
     let _ = writeln!(out, "admin API: {root_url}/_emulator/  (stop with Ctrl-C)");
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli =
+            Cli::try_parse_from(["carto-emulator", "--carto3", "--carto3-max-rows", "5"]).unwrap();
+        assert!(cli.carto3.enabled);
+        assert_eq!(cli.carto3.sql_max_rows, 5);
+        assert_eq!(cli.carto3.token_lifetime_s, 86_400);
+        assert!(Cli::try_parse_from(["carto-emulator", "--carto3-token-lifetime-s", "0"]).is_err());
+    }
 }

@@ -128,6 +128,7 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
                 failed_reason: None,
                 cancel: None,
                 fallback,
+                carto3: None,
             };
             let body = job.to_json();
             let id = job.id.clone();
@@ -137,7 +138,10 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
         }
         (Route::Job(id), &Method::GET) => {
             let jobs = app.jobs.jobs.lock().unwrap();
-            match jobs.get(id).filter(|j| j.user == user.username) {
+            match jobs
+                .get(id)
+                .filter(|j| j.user == user.username && j.carto3.is_none())
+            {
                 Some(j) => Ok(json_response(StatusCode::OK, &j.to_json())),
                 None => Err(not_found(id)),
             }
@@ -146,25 +150,9 @@ async fn run(app: &Arc<App>, ctx: &Ctx, body: Body) -> Result<Response, ApiError
             let mut jobs = app.jobs.jobs.lock().unwrap();
             let job = jobs
                 .get_mut(id)
-                .filter(|j| j.user == user.username)
+                .filter(|j| j.user == user.username && j.carto3.is_none())
                 .ok_or_else(|| not_found(id))?;
-            if !job.status.can_become(Status::Cancelled) {
-                return Err(ApiError::bad_request(format!(
-                    "Cannot set status from {} to cancelled",
-                    job.status.as_str()
-                )));
-            }
-            job.set_status(Status::Cancelled);
-            for q in job.queries.iter_mut() {
-                if matches!(q.status, Status::Pending | Status::Running) {
-                    q.status = Status::Cancelled;
-                }
-            }
-            if let Some(t) = job.cancel.take() {
-                tokio::spawn(async move {
-                    let _ = t.cancel_query(NoTls).await;
-                });
-            }
+            cancel(job).map_err(ApiError::bad_request)?;
             Ok(json_response(StatusCode::OK, &job.to_json()))
         }
         _ => Err(ApiError::new(
@@ -178,8 +166,30 @@ fn not_found(id: &str) -> ApiError {
     ApiError::bad_request(format!("Job with id {id} not found"))
 }
 
+/// Cancels a pending or running job (and its running statement); why not otherwise.
+pub fn cancel(job: &mut Job) -> Result<(), String> {
+    if !job.status.can_become(Status::Cancelled) {
+        return Err(format!(
+            "Cannot set status from {} to cancelled",
+            job.status.as_str()
+        ));
+    }
+    job.set_status(Status::Cancelled);
+    for q in job.queries.iter_mut() {
+        if matches!(q.status, Status::Pending | Status::Running) {
+            q.status = Status::Cancelled;
+        }
+    }
+    if let Some(t) = job.cancel.take() {
+        tokio::spawn(async move {
+            let _ = t.cancel_query(NoTls).await;
+        });
+    }
+    Ok(())
+}
+
 /// Hands a job to the user's worker, starting the worker on first use.
-fn enqueue(app: &Arc<App>, user: &str, id: String) {
+pub fn enqueue(app: &Arc<App>, user: &str, id: String) {
     let mut queues = app.jobs.queues.lock().unwrap();
     let tx = queues.entry(user.to_string()).or_insert_with(|| {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();

@@ -29,6 +29,8 @@ pub struct QueryPlan {
     pub skipfields: Vec<String>,
     /// Non-master keys may not read pg_catalog / information_schema (CARTO's 403).
     pub forbid_system_tables: bool,
+    /// Send at most this many rows and stop the query there (CARTO 3's row cap).
+    pub max_rows: Option<u64>,
 }
 
 enum Msg {
@@ -203,6 +205,11 @@ async fn execute(mut conn: PooledConn, mut plan: QueryPlan, tx: mpsc::Sender<Msg
                 (keep, kept) = keep_columns(&columns, &plan.skipfields);
             }
             Some(Ok(SimpleQueryMessage::Row(row))) => {
+                if plan.max_rows.is_some_and(|max| streamed >= max) {
+                    // The rest is not wanted: stop PostgreSQL's work and end the result here.
+                    cancel_and_discard(&mut conn);
+                    break;
+                }
                 if !started {
                     fmt.begin(&kept, &mut buf);
                     started = true;

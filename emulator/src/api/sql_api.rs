@@ -242,6 +242,7 @@ async fn run(
         formatter,
         skipfields,
         forbid_system_tables: key.key_type != KeyType::Master,
+        max_rows: None,
     };
     let stream = query::run(conn, plan).await?;
     let mut resp = Response::new(Body::from_stream(stream));

@@ -23,6 +23,10 @@ pub struct Carto3Options {
     /// in a network namespace. Needs `tls`; add `--port 443` to `extra_args` for names
     /// without a port.
     pub carto_hosts: bool,
+    /// `/v3/sql/{connection}/query`'s statement timeout (CARTO: a minute; zero: none).
+    pub sql_statement_timeout: Duration,
+    /// `/v3/sql/{connection}/query`'s row cap (CARTO: 200,000).
+    pub sql_max_rows: u64,
 }
 
 impl Default for Carto3Options {
@@ -32,6 +36,8 @@ impl Default for Carto3Options {
             mint_quota: None,
             mint_quota_period: Duration::from_secs(86_400),
             carto_hosts: false,
+            sql_statement_timeout: Duration::from_secs(60),
+            sql_max_rows: 200_000,
         }
     }
 }
@@ -45,6 +51,10 @@ impl Carto3Options {
             self.token_lifetime.as_secs().max(1).to_string(),
             "--carto3-mint-quota-period-s".to_string(),
             self.mint_quota_period.as_secs().max(1).to_string(),
+            "--carto3-statement-timeout-ms".to_string(),
+            self.sql_statement_timeout.as_millis().to_string(),
+            "--carto3-max-rows".to_string(),
+            self.sql_max_rows.to_string(),
         ];
         if let Some(q) = self.mint_quota {
             a.push("--carto3-mint-quota".to_string());
@@ -101,6 +111,22 @@ impl Emulator {
             "/carto3/token_lifetime",
             Some(&json!({"seconds": lifetime.as_secs().max(1)})),
         );
+    }
+
+    /// Changes `/v3/sql/{connection}/query`'s statement timeout and row cap (`None` keeps one).
+    pub fn set_carto3_sql_limits(
+        &self,
+        statement_timeout: Option<Duration>,
+        max_rows: Option<u64>,
+    ) {
+        let mut body = json!({});
+        if let Some(t) = statement_timeout {
+            body["statement_timeout_ms"] = json!(t.as_millis() as u64);
+        }
+        if let Some(n) = max_rows {
+            body["max_rows"] = json!(n);
+        }
+        self.admin("POST", "/carto3/limits", Some(&body));
     }
 
     fn token_request(&self, form: &[(&str, &str)]) -> Value {
@@ -196,6 +222,10 @@ mod tests {
                 "120",
                 "--carto3-mint-quota-period-s",
                 "86400",
+                "--carto3-statement-timeout-ms",
+                "60000",
+                "--carto3-max-rows",
+                "200000",
                 "--carto3-mint-quota",
                 "3",
                 "--carto3-hosts",

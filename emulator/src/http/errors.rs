@@ -112,6 +112,26 @@ impl ApiError {
         }
     }
 
+    /// The messages as one string (CARTO 3's `error` is a string).
+    pub fn message(&self) -> String {
+        match self.body.get("error") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some(Value::String(s)) => s.clone(),
+            _ => self.status.to_string(),
+        }
+    }
+
+    /// The same failure in CARTO 3's shape, `{"error": "...", "status": N}`.
+    pub fn into_v3(self) -> Response {
+        let mut resp = v3_error(self.status, self.message());
+        apply_headers(&mut resp, &self.headers);
+        resp
+    }
+
     /// The `error` array's content, for appending to a response that already started.
     pub fn messages(&self) -> Value {
         self.body.get("error").cloned().unwrap_or(json!([]))

@@ -41,6 +41,47 @@ pub enum Route {
 /// The v3 API's endpoints (relative to the API base URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum V3Route {
+    /// `/v3/sql/{connection}/query`
+    SqlQuery(String),
+    /// `/v3/sql/{connection}/job`
+    SqlJobs(String),
+    /// `/v3/sql/{connection}/job/{id}`
+    SqlJob(String, String),
+    /// `/v3/sql/jobs`
+    AllJobs,
+    /// `/v3/tokens`
+    Tokens,
+    /// `/v3/tokens/{token}`
+    Token(String),
+    /// `/v3/connections`
+    Connections,
+    /// `/v3/connections/carto-dw/token`
+    DwToken,
+    /// `/v3/maps/{connection}/{query|table}`
+    MapInstantiate {
+        connection: String,
+        kind: String,
+    },
+    /// `/v3/maps/{connection}/{kind}/{id}/tilejson`
+    MapTileJson {
+        connection: String,
+        id: String,
+    },
+    /// `/v3/maps/{connection}/{kind}/{id}/geojson`
+    MapGeoJson {
+        connection: String,
+        id: String,
+    },
+    /// `/v3/maps/{connection}/{kind}/{id}/{z}/{x}/{y}`
+    MapTile {
+        connection: String,
+        id: String,
+        z: String,
+        x: String,
+        y: String,
+    },
+    /// `/v3/lds/geocoding/geocode`
+    LdsGeocode,
     NotFound,
 }
 
@@ -102,8 +143,45 @@ pub fn parse(path: &str) -> (Option<String>, Route) {
     (user, route)
 }
 
-fn v3_route(_segs: &[&str]) -> V3Route {
-    V3Route::NotFound
+fn v3_route(segs: &[&str]) -> V3Route {
+    let s = |x: &str| x.to_string();
+    match segs {
+        ["sql", "jobs"] => V3Route::AllJobs,
+        ["sql", conn, "query"] => V3Route::SqlQuery(s(conn)),
+        ["sql", conn, "job"] => V3Route::SqlJobs(s(conn)),
+        ["sql", conn, "job", id] => V3Route::SqlJob(s(conn), s(id)),
+        ["tokens"] => V3Route::Tokens,
+        ["tokens", token] => V3Route::Token(s(token)),
+        ["connections"] => V3Route::Connections,
+        ["connections", "carto-dw", "token"] => V3Route::DwToken,
+        ["maps", conn, kind] if ["query", "table"].contains(kind) => V3Route::MapInstantiate {
+            connection: s(conn),
+            kind: s(kind),
+        },
+        ["maps", conn, kind, id, "tilejson"] if ["query", "table"].contains(kind) => {
+            V3Route::MapTileJson {
+                connection: s(conn),
+                id: s(id),
+            }
+        }
+        ["maps", conn, kind, id, "geojson"] if ["query", "table"].contains(kind) => {
+            V3Route::MapGeoJson {
+                connection: s(conn),
+                id: s(id),
+            }
+        }
+        ["maps", conn, kind, id, z, x, y] if ["query", "table"].contains(kind) => {
+            V3Route::MapTile {
+                connection: s(conn),
+                id: s(id),
+                z: s(z),
+                x: s(x),
+                y: s(y),
+            }
+        }
+        ["lds", "geocoding", "geocode"] => V3Route::LdsGeocode,
+        _ => V3Route::NotFound,
+    }
 }
 
 /// The host of the request (Host header, or the URI's authority for HTTP/2).
@@ -180,6 +258,33 @@ mod tests {
         assert_eq!(parse("/config.yaml").1, Route::TenantConfig);
         assert_eq!(parse("/user/demo/oauth/token").1, Route::NotFound);
         assert_eq!(parse("/user/demo/v3/sql/x/query").1, Route::NotFound);
+        let v3 = |p: &str| match parse(p).1 {
+            Route::V3(r) => r,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert_eq!(
+            v3("/v3/sql/carto_dw/query"),
+            V3Route::SqlQuery("carto_dw".into())
+        );
+        assert_eq!(v3("/v3/sql/jobs"), V3Route::AllJobs);
+        assert_eq!(
+            v3("/v3/sql/c/job/j1"),
+            V3Route::SqlJob("c".into(), "j1".into())
+        );
+        assert_eq!(v3("/v3/connections/carto-dw/token"), V3Route::DwToken);
+        assert_eq!(v3("/v3/tokens/abc"), V3Route::Token("abc".into()));
+        assert_eq!(
+            v3("/v3/maps/c/table/m1/3/4/5"),
+            V3Route::MapTile {
+                connection: "c".into(),
+                id: "m1".into(),
+                z: "3".into(),
+                x: "4".into(),
+                y: "5".into()
+            }
+        );
+        assert_eq!(v3("/v3/maps/c/tileset"), V3Route::NotFound);
+        assert_eq!(v3("/v3/lds/geocoding/geocode"), V3Route::LdsGeocode);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Checking the Bearer token of a CARTO 3 request: an access token the issuer signed (a user's
-//! or an M2M application's, RS256).
+//! or an M2M application's, RS256), or an API access token from `POST /v3/tokens` (HS256).
 //! The refusals are 401s with a JSON `error`; which APIs and sources a token may reach (403)
 //! is decided by the v3 handlers.
 //!
@@ -12,8 +12,9 @@ use hyper::StatusCode;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 
+use crate::oauth::api_tokens::ApiToken;
 use crate::oauth::issuer::{unix_now, Claims};
-use crate::oauth::Carto3;
+use crate::oauth::Identity;
 use crate::pg::carto3::AUDIENCE;
 
 /// Who a request is, once its token checked out.
@@ -21,13 +22,23 @@ use crate::pg::carto3::AUDIENCE;
 pub enum Caller {
     /// An OAuth access token (user or M2M).
     OAuth(Claims),
+    /// An API access token with grants.
+    Api(ApiToken),
 }
 
 impl Caller {
-    /// The OAuth client, for the request log.
+    pub fn account_id(&self) -> &str {
+        match self {
+            Caller::OAuth(c) => &c.account_id,
+            Caller::Api(t) => &t.account_id,
+        }
+    }
+
+    /// The OAuth client, for the request log (none for API access tokens).
     pub fn client_id(&self) -> Option<&str> {
         match self {
             Caller::OAuth(c) => Some(&c.azp),
+            Caller::Api(_) => None,
         }
     }
 }
@@ -41,6 +52,8 @@ pub enum BearerError {
     WrongIssuer,
     /// Correctly signed, for this issuer and audience, but past its `exp`.
     Expired,
+    /// An API access token this emulator does not know (or has deleted).
+    UnknownApiToken,
 }
 
 impl BearerError {
@@ -56,6 +69,7 @@ impl BearerError {
             BearerError::WrongAudience => format!("jwt audience invalid. expected: {AUDIENCE}"),
             BearerError::WrongIssuer => format!("jwt issuer invalid. expected: {issuer}"),
             BearerError::Expired => "jwt expired".into(),
+            BearerError::UnknownApiToken => "invalid token".into(),
         }
     }
 }
@@ -71,12 +85,17 @@ pub fn bearer_header(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-impl Carto3 {
+impl Identity {
     /// Checks a presented token; counts expired and accepted OAuth tokens by client.
     pub fn authenticate(&self, token: Option<&str>) -> Result<Caller, BearerError> {
         let token = token.ok_or(BearerError::Missing)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| BearerError::Malformed)?;
         match header.alg {
+            Algorithm::HS256 => self
+                .api_tokens
+                .verify(&self.issuer.keys, token)
+                .map(Caller::Api)
+                .ok_or(BearerError::UnknownApiToken),
             Algorithm::RS256 => {
                 let claims = self.verify_access_token(token)?;
                 if unix_now() >= claims.exp {
@@ -115,21 +134,25 @@ impl Carto3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::api_tokens::ApiTokens;
     use crate::oauth::issuer::tests::issuer;
     use crate::oauth::issuer::Audience;
     use jsonwebtoken::Header;
 
-    fn carto3() -> Carto3 {
-        Carto3 { issuer: issuer() }
+    fn identity() -> Identity {
+        Identity {
+            issuer: issuer(),
+            api_tokens: ApiTokens::default(),
+        }
     }
 
-    fn sign(c: &Carto3, claims: &Claims) -> String {
+    fn sign(c: &Identity, claims: &Claims) -> String {
         let mut h = Header::new(Algorithm::RS256);
         h.kid = Some(c.issuer.keys.kid.clone());
         jsonwebtoken::encode(&h, claims, &c.issuer.keys.rs_encoding).unwrap()
     }
 
-    fn claims(c: &Carto3) -> Claims {
+    fn claims(c: &Identity) -> Claims {
         let now = unix_now();
         Claims {
             iss: c.issuer.settings.issuer.clone(),
@@ -148,7 +171,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_bad_token_has_its_own_refusal() {
-        let c = carto3();
+        let c = identity();
         let good = claims(&c);
         assert!(matches!(
             c.authenticate(Some(&sign(&c, &good))),
@@ -159,7 +182,7 @@ mod tests {
             c.authenticate(Some("not.a.jwt")),
             Err(BearerError::Malformed)
         );
-        let other = carto3();
+        let other = identity();
         assert_eq!(
             c.authenticate(Some(&sign(&other, &claims(&other)))),
             Err(BearerError::BadSignature)

@@ -11,7 +11,7 @@ use crate::http::context::{read_body, Ctx};
 use crate::http::errors::json_response;
 use crate::http::form::{self, Params};
 use crate::oauth::issuer::{Authorized, OAuthError};
-use crate::oauth::Carto3;
+use crate::oauth::Identity;
 
 /// Token requests are a few hundred bytes.
 const MAX_TOKEN_BODY: usize = 64 * 1024;
@@ -25,7 +25,7 @@ fn oauth_error(e: &OAuthError) -> Response {
     resp
 }
 
-pub fn authorize(c3: &Carto3, ctx: &Ctx) -> Response {
+pub fn authorize(c3: &Identity, ctx: &Ctx) -> Response {
     if ctx.method != Method::GET {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -52,7 +52,7 @@ pub fn authorize(c3: &Carto3, ctx: &Ctx) -> Response {
     }
 }
 
-pub async fn token(c3: &Carto3, ctx: &Ctx, body: Body) -> Response {
+pub async fn token(c3: &Identity, ctx: &Ctx, body: Body) -> Response {
     if ctx.method != Method::POST {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -93,6 +93,6 @@ pub async fn token(c3: &Carto3, ctx: &Ctx, body: Body) -> Response {
     resp
 }
 
-pub fn jwks(c3: &Carto3) -> Response {
+pub fn jwks(c3: &Identity) -> Response {
     json_response(StatusCode::OK, c3.issuer.keys.jwks())
 }

@@ -1,6 +1,7 @@
 //! The issuer's keys, made when the emulator starts (none is ever written to disk or
 //! committed): an RS256 key pair for access tokens, published at `/.well-known/jwks.json`
-//! with a `kid`.
+//! with a `kid`, and an HS256 secret for the API access tokens `POST /v3/tokens` issues (those
+//! are only ever checked by the emulator itself, as CARTO's own are).
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -14,6 +15,8 @@ pub struct Keys {
     pub rs_encoding: EncodingKey,
     pub rs_decoding: DecodingKey,
     jwks: serde_json::Value,
+    pub hs_encoding: EncodingKey,
+    pub hs_decoding: DecodingKey,
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
@@ -41,11 +44,14 @@ impl Keys {
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         let rs_decoding = DecodingKey::from_jwk(&jwk).map_err(|e| err(&e))?;
         let jwks = serde_json::to_value(JwkSet { keys: vec![jwk] }).map_err(|e| err(&e))?;
+        let secret = random_bytes::<32>()?;
         Ok(Keys {
             kid,
             rs_encoding,
             rs_decoding,
             jwks,
+            hs_encoding: EncodingKey::from_secret(&secret).map_err(|e| err(&e))?,
+            hs_decoding: DecodingKey::from_secret(&secret).map_err(|e| err(&e))?,
         })
     }
 

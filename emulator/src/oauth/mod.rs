@@ -1,25 +1,28 @@
 //! CARTO 3's identity: an issuer in the shapes of CARTO's Auth0 tenant (PKCE and
-//! machine-to-machine sign-in, RS256 access tokens, JWKS), and the check of the Bearer token
-//! every v3 request carries.
+//! machine-to-machine sign-in, RS256 access tokens, JWKS), the API access tokens of
+//! `POST /v3/tokens`, and the check of the Bearer token every v3 request carries.
 
+pub mod api_tokens;
 pub mod bearer;
 pub mod endpoints;
 pub mod issuer;
 pub mod keys;
 
+use api_tokens::ApiTokens;
 use carto_emulator::carto3::{AccountInfo, Carto3Info, M2mClientInfo, SpaClientInfo};
 use issuer::Issuer;
 
-/// Everything CARTO 3 keeps between requests (present when the emulator runs `--carto3`).
-pub struct Carto3 {
+/// Who may call CARTO 3: the issuer and the API access tokens.
+pub struct Identity {
     pub issuer: Issuer,
+    pub api_tokens: ApiTokens,
 }
 
-impl Carto3 {
+impl Identity {
     /// The `carto3` section of the info file: where everything is, and the credentials of the
     /// configured applications (the info file is private to its owner, like the CARTO 2 keys
     /// it holds).
-    pub fn info(&self) -> Carto3Info {
+    pub fn info(&self, sql_statement_timeout_ms: u64, sql_max_rows: u64) -> Carto3Info {
         let s = &self.issuer.settings;
         let def = &self.issuer.def;
         let base = s.issuer.trim_end_matches('/');
@@ -35,6 +38,8 @@ impl Carto3 {
             token_lifetime_s: self.issuer.token_lifetime_s(),
             mint_quota: s.mint_quota,
             mint_quota_period_s: s.quota_period.as_secs(),
+            sql_statement_timeout_ms,
+            sql_max_rows,
             accounts: def
                 .accounts
                 .iter()

@@ -1,5 +1,6 @@
 //! The Batch SQL API's jobs and their store: CARTO's job states and allowed transitions, and
-//! a job's JSON. The handlers and the per-user workers are in `batch.rs`.
+//! a job's JSON. The handlers and the per-user workers are in `batch.rs`; CARTO 3's SQL jobs
+//! (`api/carto3/jobs.rs`) are single-query jobs of the same store and workers.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -101,6 +102,14 @@ pub(crate) struct Job {
     pub(crate) cancel: Option<CancelToken>,
     /// CARTO's "fallback" jobs (`{"query": {"query": [..], "onsuccess": .., "onerror": ..}}`).
     pub(crate) fallback: Option<Hooks>,
+    /// CARTO 3 jobs: the account and connection they belong to (`None` for the Batch API's).
+    pub(crate) carto3: Option<Carto3Job>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Carto3Job {
+    pub(crate) account: String,
+    pub(crate) connection: String,
 }
 
 pub(crate) fn now() -> String {
@@ -218,6 +227,7 @@ mod tests {
             failed_reason: None,
             cancel: None,
             fallback: None,
+            carto3: None,
         };
         let keys: Vec<String> = j.to_json().as_object().unwrap().keys().cloned().collect();
         assert_eq!(

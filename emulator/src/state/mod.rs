@@ -1,6 +1,7 @@
 //! State the server keeps between requests: [`App`], shared by every handler, and the stores
 //! it holds.
 
+pub mod carto3;
 pub mod jobs;
 
 use std::sync::{Arc, OnceLock, RwLock};
@@ -8,12 +9,12 @@ use std::sync::{Arc, OnceLock, RwLock};
 use hyper::header::HeaderMap;
 
 use crate::http::context::header_str;
-use crate::oauth::Carto3;
 use crate::pg::accounts::Registry;
 use crate::pg::db::Pool;
 use crate::testing::faults::Faults;
 use crate::testing::rate_limit::RateLimiter;
 use crate::testing::request_log::RequestLog;
+use carto3::Carto3;
 use jobs::Jobs;
 
 pub struct App {
@@ -32,7 +33,7 @@ pub struct App {
     pub shutdown: tokio::sync::Notify,
     /// Serialises Auth API changes (role creation and removal).
     pub keys_lock: tokio::sync::Mutex<()>,
-    /// CARTO 3 (`--carto3`): the issuer and the API access tokens.
+    /// CARTO 3 (`--carto3`): the issuer, API access tokens, SQL limits.
     pub carto3: Option<Carto3>,
 }
 

@@ -9,7 +9,7 @@ use crate::http::auth::Transport;
 use crate::http::context::Ctx;
 use crate::http::errors::v3_error;
 use crate::oauth::bearer::{bearer_header, BearerError, Caller};
-use crate::oauth::Carto3;
+use crate::state::carto3::Carto3;
 
 /// Authenticates a request by its `Authorization: Bearer` header or, where the route allows
 /// it, the `access_token` of its query string; records how in the request log. A refusal is
@@ -26,14 +26,17 @@ pub fn authenticate(
             None => (None, Transport::None),
         },
     };
-    match c3.authenticate(token.as_deref()) {
+    match c3.identity.authenticate(token.as_deref()) {
         Ok(caller) => {
             ctx.record_bearer(transport, caller.client_id(), false);
             Ok(caller)
         }
         Err(e) => {
             ctx.record_bearer(transport, None, e == BearerError::Expired);
-            Err(v3_error(e.status(), e.message(&c3.issuer.settings.issuer)))
+            Err(v3_error(
+                e.status(),
+                e.message(&c3.identity.issuer.settings.issuer),
+            ))
         }
     }
 }

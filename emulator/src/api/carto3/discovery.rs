@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::api::carto3::authenticate::authenticate;
 use crate::http::context::Ctx;
-use crate::http::errors::json_response;
+use crate::http::errors::{json_response, v3_error};
 use crate::oauth::bearer::Caller;
-use crate::oauth::Carto3;
+use crate::state::carto3::Carto3;
 
 /// `GET /accounts`: the caller's account and tenant. carto-auth reads `tenant_domain` or
 /// `error`; the other members are what an account is known by (inferred).
@@ -19,8 +19,13 @@ pub fn accounts(c3: &Carto3, ctx: &Ctx) -> Response {
         Ok(c) => c,
         Err(resp) => return resp,
     };
-    let Caller::OAuth(claims) = caller;
-    let s = &c3.issuer.settings;
+    let Caller::OAuth(claims) = caller else {
+        return v3_error(
+            StatusCode::FORBIDDEN,
+            "API access tokens cannot read accounts; use an OAuth access token",
+        );
+    };
+    let s = &c3.identity.issuer.settings;
     json_response(
         StatusCode::OK,
         &json!({
@@ -34,7 +39,7 @@ pub fn accounts(c3: &Carto3, ctx: &Ctx) -> Response {
 
 /// `GET /config.yaml` of the tenant (no authentication, as it is public on CARTO).
 pub fn config_yaml(c3: &Carto3, scheme: &str) -> Response {
-    let s = &c3.issuer.settings;
+    let s = &c3.identity.issuer.settings;
     // JSON strings are YAML's double-quoted scalars, so this quoting is exact.
     let quote = |v: &str| serde_json::Value::String(v.to_string()).to_string();
     let text = format!(

@@ -4,8 +4,14 @@
 // Handlers bail out early with finished responses; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod authenticate;
+mod connections;
 mod discovery;
+mod jobs;
+mod params;
+mod sql;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -16,7 +22,8 @@ use hyper::StatusCode;
 use crate::http::context::Ctx;
 use crate::http::errors::v3_error;
 use crate::http::routes::{Route, V3Route};
-use crate::oauth::{endpoints, Carto3};
+use crate::oauth::endpoints;
+use crate::state::carto3::Carto3;
 use crate::state::App;
 
 pub async fn handle(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
@@ -24,19 +31,27 @@ pub async fn handle(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
         return v3_error(StatusCode::NOT_FOUND, "CARTO 3 is not enabled (--carto3)");
     };
     match &ctx.route {
-        Route::Authorize => endpoints::authorize(c3, ctx),
-        Route::OAuthToken => endpoints::token(c3, ctx, body).await,
-        Route::Jwks => endpoints::jwks(c3),
+        Route::Authorize => endpoints::authorize(&c3.identity, ctx),
+        Route::OAuthToken => endpoints::token(&c3.identity, ctx, body).await,
+        Route::Jwks => endpoints::jwks(&c3.identity),
         Route::Accounts => discovery::accounts(c3, ctx),
         Route::TenantConfig => discovery::config_yaml(c3, app.scheme),
-        Route::V3(r) => v3(c3, ctx, r),
+        Route::V3(r) => v3(app, c3, ctx, body, r).await,
         _ => v3_error(StatusCode::NOT_FOUND, "Not found"),
     }
 }
 
-fn v3(_c3: &Carto3, ctx: &Ctx, route: &V3Route) -> Response {
+async fn v3(app: &Arc<App>, c3: &Carto3, ctx: &Ctx, body: Body, route: &V3Route) -> Response {
     match route {
-        V3Route::NotFound => v3_error(
+        V3Route::SqlQuery(conn) => sql::query(app, c3, ctx, body, conn).await,
+        V3Route::SqlJobs(conn) => jobs::create(app, c3, ctx, body, conn).await,
+        V3Route::SqlJob(conn, id) => jobs::one(c3, app, ctx, conn, id),
+        V3Route::AllJobs => jobs::list(c3, app, ctx),
+        V3Route::Tokens => tokens::tokens(c3, ctx, body).await,
+        V3Route::Token(which) => tokens::token(c3, ctx, body, which).await,
+        V3Route::Connections => connections::connections(c3, ctx),
+        V3Route::DwToken => connections::dw_token(c3, ctx),
+        _ => v3_error(
             StatusCode::NOT_FOUND,
             format!("Cannot {} {}", ctx.method, ctx.uri.path()),
         ),

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod geojson;
 pub mod json;
 pub mod types;
+pub mod v3;
 pub mod values;
 
 use std::time::Duration;
