@@ -490,6 +490,7 @@ fn carto3_state(
             api_tokens: Default::default(),
         },
         limits: state::carto3::Limits::new(args.sql_statement_timeout_ms, args.sql_max_rows),
+        maps: Default::default(),
     }
 }
 

@@ -313,7 +313,10 @@ fn api_access_tokens_reach_their_grants_and_nothing_else() {
     let url = format!("{}/v3/connections", emu.carto3().api_base_url);
     v3_error(&get(emu, &url, &[("Authorization", &bearer(&api))]), 403);
     let accounts = emu.carto3().accounts_url;
-    v3_error(&get(emu, &accounts, &[("Authorization", &bearer(&api))]), 403);
+    v3_error(
+        &get(emu, &accounts, &[("Authorization", &bearer(&api))]),
+        403,
+    );
     // Listed, then revoked: the revoked token is no token.
     let list_url = format!("{}/v3/tokens", emu.carto3().api_base_url);
     let list = get(emu, &list_url, &[("Authorization", &bearer(token()))]).json();

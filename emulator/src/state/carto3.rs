@@ -1,12 +1,15 @@
-//! CARTO 3's state (with `--carto3`): who may call it, and the limits of synchronous SQL.
+//! CARTO 3's state (with `--carto3`): who may call it, the limits of synchronous SQL, and
+//! the maps instantiated.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::oauth::Identity;
+use crate::state::maps::Maps;
 
 pub struct Carto3 {
     pub identity: Identity,
     pub limits: Limits,
+    pub maps: Maps,
 }
 
 /// The two limits CARTO documents for `GET|POST /v3/sql/{connection}/query`: a one-minute

@@ -3,6 +3,7 @@
 
 pub mod carto3;
 pub mod jobs;
+pub mod maps;
 
 use std::sync::{Arc, OnceLock, RwLock};
 

@@ -9,6 +9,8 @@ mod authenticate;
 mod connections;
 mod discovery;
 mod jobs;
+mod lds;
+mod maps;
 mod params;
 mod sql;
 mod tokens;
@@ -51,7 +53,20 @@ async fn v3(app: &Arc<App>, c3: &Carto3, ctx: &Ctx, body: Body, route: &V3Route)
         V3Route::Token(which) => tokens::token(c3, ctx, body, which).await,
         V3Route::Connections => connections::connections(c3, ctx),
         V3Route::DwToken => connections::dw_token(c3, ctx),
-        _ => v3_error(
+        V3Route::MapInstantiate { connection, kind } => {
+            maps::instantiate(app, c3, ctx, body, connection, kind).await
+        }
+        V3Route::MapTileJson { connection, id } => maps::tilejson(c3, ctx, connection, id),
+        V3Route::MapGeoJson { connection, id } => maps::geojson(app, c3, ctx, connection, id).await,
+        V3Route::MapTile {
+            connection,
+            id,
+            z,
+            x,
+            y,
+        } => maps::tile(app, c3, ctx, connection, id, (z, x, y)).await,
+        V3Route::LdsGeocode => lds::geocode(c3, ctx),
+        V3Route::NotFound => v3_error(
             StatusCode::NOT_FOUND,
             format!("Cannot {} {}", ctx.method, ctx.uri.path()),
         ),
