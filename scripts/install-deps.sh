@@ -12,6 +12,9 @@ if [ "$profile" = all ]; then
   # carto_sql's typed columns: geometries as wk::wkb or sf, int8 as bit64::integer64 (Suggests
   # of the R package, used by its tests).
   packages+=(r-cran-wk r-cran-sf r-cran-bit64)
+  # emulator/tests/carto_auth.rs: a network namespace (unshare, mount: util-linux) whose
+  # loopback `ip` brings up, where CARTO's host names lead to the emulator.
+  packages+=(iproute2 util-linux)
 fi
 if [ "$profile" = all ]; then
   # R package: DBI backend, DBItest, dbplyr, roxygen2, the vignette (knitr + markdown), pkg-config

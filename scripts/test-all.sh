@@ -27,8 +27,11 @@ cargo test -p cartoauth --test header -- checked_in_header_equals_generated_head
 
 section "Python CARTO clients for the interoperability tests (CARTOframes 1.2.4, carto-python 1.11.3)"
 CARTO_PYTHON=$(tests/interop/setup-venv.sh)
-# The emulator's carto-python and GDAL tests fail instead of skipping when a client is missing.
-export CARTO_PYTHON CARTOAUTH_REQUIRE_INTEROP=1
+section "CARTO's CARTO 3 client for the emulator's interoperability test (carto-auth 0.2.0)"
+CARTO_AUTH_PYTHON=$(tests/interop/setup-carto-auth-venv.sh)
+# The emulator's carto-python, carto-auth and GDAL tests fail instead of skipping when a client
+# is missing.
+export CARTO_PYTHON CARTO_AUTH_PYTHON CARTOAUTH_REQUIRE_INTEROP=1
 
 section "Rust and C tests (C under AddressSanitizer + UBSan)"
 cargo test --workspace -- --nocapture
