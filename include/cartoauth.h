@@ -64,6 +64,21 @@
 #define CARTO_TRUST_CA_BUNDLE 2
 
 /**
+ * CARTO 3 tokens are cached in a file per token in the user's cache directory (the default).
+ */
+#define CARTO_TOKEN_CACHE_DEFAULT 0
+
+/**
+ * CARTO 3 tokens are cached in a file per token in a given directory.
+ */
+#define CARTO_TOKEN_CACHE_DIRECTORY 1
+
+/**
+ * CARTO 3 tokens are kept in this process only (each process mints its own).
+ */
+#define CARTO_TOKEN_CACHE_OFF 2
+
+/**
  * Let the library choose: cartocreds layout for files, CARTOframes 1.x layout for profiles.
  */
 #define CARTO_FILE_FORMAT_AUTO 0
@@ -98,6 +113,21 @@
  * carto_result_time's value for a timestamp of -infinity (INT64_MIN).
  */
 #define CARTO_TIME_MINUS_INFINITY INT64_MIN
+
+/**
+ * The flow that suits this machine: paste where no browser can reach it, else browser.
+ */
+#define CARTO_SIGNIN_AUTO 0
+
+/**
+ * The browser is sent back to a listener on 127.0.0.1 (carto_signin_wait).
+ */
+#define CARTO_SIGNIN_BROWSER 1
+
+/**
+ * The user pastes the address the browser ends on, or the code (carto_signin_finish_pasted).
+ */
+#define CARTO_SIGNIN_PASTE 2
 
 /**
  * The result of every fallible cartoauth function. Numbers are stable forever: a code is
@@ -332,6 +362,39 @@ typedef int32_t carto_job_status;
 #endif // __cplusplus
 
 /**
+ * The kind of credential a carto_credentials holds (carto_credentials_kind).
+ */
+enum carto_credential_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A CARTO 2 API key.
+     */
+    CARTO_KIND_API_KEY = 0,
+    /**
+     * A CARTO 3 token used as given.
+     */
+    CARTO_KIND_ACCESS_TOKEN = 1,
+    /**
+     * A CARTO 3 user who signs in with a browser (carto_signin_begin).
+     */
+    CARTO_KIND_OAUTH_USER = 2,
+    /**
+     * A CARTO 3 machine-to-machine client whose tokens are minted as needed.
+     */
+    CARTO_KIND_M2M = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum carto_credential_kind carto_credential_kind;
+#else
+typedef int32_t carto_credential_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The answer of carto_client_validate_key.
  */
 enum carto_key_validity
@@ -516,6 +579,18 @@ typedef struct carto_response carto_response;
 typedef struct carto_result carto_result;
 
 /**
+ * Opaque sign-in in progress (carto_signin_begin); freed with carto_signin_free. Holds the
+ * PKCE verifier, which never leaves it. Any thread may use it; it finishes once.
+ */
+typedef struct carto_signin carto_signin;
+
+/**
+ * Opaque SQL API v3 job (carto_client_sql_job_create, _status, _cancel, _wait); freed with
+ * carto_sql_job_free. Immutable: any thread may read it.
+ */
+typedef struct carto_sql_job carto_sql_job;
+
+/**
  * Called by carto_batch_wait after each poll with the job's status and the number of polls
  * so far; return 0 to keep waiting, anything else to stop (CARTO_ERR_CANCELLED).
  */
@@ -543,6 +618,12 @@ typedef int32_t (*carto_progress_fn)(void *user_data,
                                      int64_t upload_total,
                                      uint64_t downloaded,
                                      int64_t download_total);
+
+/**
+ * Called about every 50 ms while carto_signin_wait waits; return 0 to keep waiting, anything
+ * else to stop (CARTO_ERR_CANCELLED). R and Julia check for interrupts here.
+ */
+typedef int32_t (*carto_signin_wait_fn)(void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1040,6 +1121,360 @@ carto_status carto_batch_job_query(const struct carto_batch_job *job,
 const char *carto_job_status_str(int32_t status);
 
 /**
+ * Creates CARTO 3 credentials that send `token` as given (an API access token, or a token
+ * obtained elsewhere).
+ *
+ * - `api_base_url`: the API base URL (https://gcp-us-east1.api.carto.com, a self-hosted
+ *   https://host/api). A URL that does not say CARTO 3 (neither `*.api.carto.com` nor a path
+ *   ending in `/api`) is refused unless `declare_carto3`: a token never goes to a CARTO 2 host.
+ * - `token`: the token; it is copied (and wiped from cartoauth's memory when freed).
+ * - `out`: receives a new handle owned by the caller (carto_credentials_free), written only on
+ *   success.
+ *
+ * Errors: CARTO_ERR_MISSING_ACCOUNT, CARTO_ERR_INVALID_BASE_URL, CARTO_ERR_INSECURE_BASE_URL,
+ * CARTO_ERR_INVALID_ARGUMENT (a CARTO 2 URL, a blank token), CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_new_access_token(const char *api_base_url,
+                                                const char *token,
+                                                bool declare_carto3,
+                                                bool allow_non_secure,
+                                                struct carto_credentials **out);
+
+/**
+ * Creates CARTO 3 machine-to-machine credentials: tokens are minted with `client_id` and
+ * `client_secret` at the OAuth server (`auth_url`, NULL for https://auth.carto.com), cached
+ * and refreshed before they expire.
+ *
+ * - `api_base_url`, `declare_carto3`, `allow_non_secure`: as in
+ *   carto_credentials_new_access_token (`allow_non_secure` also admits an http:// `auth_url`).
+ * - `client_id`, `client_secret`: the application's; copied.
+ * - `out`: receives a new handle owned by the caller (carto_credentials_free).
+ *
+ * Errors: as carto_credentials_new_access_token. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_new_m2m(const char *api_base_url,
+                                       const char *client_id,
+                                       const char *client_secret,
+                                       const char *auth_url,
+                                       bool declare_carto3,
+                                       bool allow_non_secure,
+                                       struct carto_credentials **out);
+
+/**
+ * Creates CARTO 3 credentials of a user who signs in with a browser (carto_signin_begin).
+ * Their token comes from the token cache, where a sign-in (in this process or another) left
+ * it; a request without one fails with CARTO_ERR_SIGNIN_REQUIRED.
+ *
+ * - `client_id`: the OAuth application; NULL for CARTO's public one (carto-auth's).
+ * - `organization`: the SSO organization to sign in through, or NULL.
+ * - `auth_url`, `api_base_url`, `declare_carto3`, `allow_non_secure`: as in
+ *   carto_credentials_new_m2m.
+ * - `out`: receives a new handle owned by the caller (carto_credentials_free).
+ *
+ * Errors: as carto_credentials_new_access_token. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_new_oauth_user(const char *api_base_url,
+                                              const char *client_id,
+                                              const char *organization,
+                                              const char *auth_url,
+                                              bool declare_carto3,
+                                              bool allow_non_secure,
+                                              struct carto_credentials **out);
+
+/**
+ * The kind of credential (`*out`): CARTO_KIND_API_KEY (CARTO 2), or a CARTO 3 kind.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_kind(const struct carto_credentials *credentials,
+                                    carto_credential_kind *out);
+
+/**
+ * The platform generation of the base URL (`*out`): 2 (CARTO 2) or 3 (CARTO 3).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_platform(const struct carto_credentials *credentials,
+                                        int32_t *out);
+
+/**
+ * The OAuth client id of M2M and sign-in credentials, or NULL in `*out`.
+ *
+ * Ownership: `*out` is borrowed from the handle and valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_client_id(const struct carto_credentials *credentials,
+                                         const char **out);
+
+/**
+ * A CARTO 3 token valid now, for the caller to send itself (GDAL headers, a browser map):
+ * from the token cache, minted first when it holds none that needs no refresh. Never a token
+ * in its mandatory refresh window.
+ *
+ * - `token_out`: receives the token, owned by the caller: release it with carto_string_free
+ *   (which wipes it).
+ * - `expires_at_out`: NULL, or receives the expiry in seconds since the epoch (-1 for a
+ *   static token that is not a JWT).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (CARTO 2 credentials), CARTO_ERR_SIGNIN_REQUIRED,
+ * CARTO_ERR_TOKEN_EXPIRED, the token endpoint's HTTP and transport errors,
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; threads and
+ * processes sharing the cache mint once.
+ *
+ * # Safety
+ * `token_out` is NULL or writable; `expires_at_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_access_token(const struct carto_client *client,
+                                       char **token_out,
+                                       int64_t *expires_at_out);
+
+/**
+ * When the token the cache holds for the client's CARTO 3 credentials expires (`*out`,
+ * seconds since the epoch), without asking any server; -1 when none is known.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (CARTO 2 credentials), CARTO_ERR_IO (an unreadable
+ * cache), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_token_expiry(const struct carto_client *client,
+                                       int64_t *out);
+
+/**
+ * Forgets the client's cached CARTO 3 token, here and in the cache (signing out);
+ * `*had_out` (NULL allowed) says whether the cache held one.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (CARTO 2 credentials), CARTO_ERR_IO,
+ * CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread. Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `had_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_forget_token(const struct carto_client *client,
+                                       bool *had_out);
+
+/**
+ * Starts a SQL API v3 job on `connection` (a query the server runs in the background).
+ *
+ * - `connection`: the connection name (e.g. carto_dw); `query`: the SQL; `parameters_json`:
+ *   NULL, or a JSON array (`$1` placeholders) or object (`@name`).
+ * - `out`: receives a new job owned by the caller (carto_sql_job_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (a blank query, bad parameters, CARTO 2 credentials), the
+ * HTTP and transport errors, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_job_create(const struct carto_client *client,
+                                         const char *connection,
+                                         const char *query,
+                                         const char *parameters_json,
+                                         struct carto_sql_job **out);
+
+/**
+ * Reads a SQL API v3 job's status (`job_id` as carto_sql_job_id gives it).
+ *
+ * - `out`: receives a new job owned by the caller (carto_sql_job_free).
+ *
+ * Errors: as carto_client_sql_job_create; a malformed id is CARTO_ERR_INVALID_ARGUMENT,
+ * without a request. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_job_status(const struct carto_client *client,
+                                         const char *connection,
+                                         const char *job_id,
+                                         struct carto_sql_job **out);
+
+/**
+ * Cancels a SQL API v3 job and returns its status afterwards.
+ *
+ * - `out`: NULL, or receives a new job owned by the caller (carto_sql_job_free).
+ *
+ * Errors: as carto_client_sql_job_status. Thread safety: any thread, also while another
+ * thread waits for the job.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_job_cancel(const struct carto_client *client,
+                                         const char *connection,
+                                         const char *job_id,
+                                         struct carto_sql_job **out);
+
+/**
+ * Waits for a SQL API v3 job to end, polling with backoff (250 ms growing to 5 s), at most
+ * `timeout_ms` (0: one hour). `callback` (NULL allowed) is called after each poll on this
+ * thread with the status and the number of polls; a non-zero return stops the wait.
+ *
+ * - `out`: NULL, or receives the finished job, owned by the caller (carto_sql_job_free).
+ *
+ * Errors: CARTO_ERR_BATCH_JOB_FAILED (the server's reason in the message),
+ * CARTO_ERR_BATCH_JOB_CANCELLED, CARTO_ERR_WAIT_TIMEOUT and CARTO_ERR_CANCELLED (the job
+ * goes on), those of carto_client_sql_job_status. Thread safety: any thread; `user_data` is
+ * used only on this thread, during this call.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable; `callback`, when not
+ * NULL, may be called with `user_data` on this thread until the call returns.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_job_wait(const struct carto_client *client,
+                                       const char *connection,
+                                       const char *job_id,
+                                       uint64_t timeout_ms,
+                                       carto_batch_wait_fn callback,
+                                       void *user_data,
+                                       struct carto_sql_job **out);
+
+/**
+ * Frees a job; NULL and freed handles are ignored.
+ *
+ * Ownership: releases the caller's handle. Never fails; does not change the last error.
+ * Thread safety: any thread, once.
+ */
+void carto_sql_job_free(struct carto_sql_job *job);
+
+/**
+ * The job's id (`*out`), borrowed from the handle until it is freed.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_sql_job_id(const struct carto_sql_job *job, const char **out);
+
+/**
+ * The job's status (`*out`) when it was read, and (`error_out`, NULL allowed) why it failed
+ * or NULL, borrowed from the handle until it is freed.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable; `error_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_sql_job_status(const struct carto_sql_job *job,
+                                  carto_job_status *out,
+                                  const char **error_out);
+
+/**
+ * Mints a least-privilege API access token with `POST /v3/tokens`.
+ *
+ * - `grants_json`: the body CARTO takes: `{"grants": [{"connection_name": "carto_dw",
+ *   "source": "SELECT ..."}], "referers": [], "allowed_apis": ["sql", "maps"]}` (the lists
+ *   optional).
+ * - `token_out`: receives the new token, owned by the caller (carto_string_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (bad grants), the HTTP errors (403: the caller's token
+ * may not mint), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread.
+ *
+ * # Safety
+ * `grants_json` is NULL or NUL-terminated; `token_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_create_token(const struct carto_client *client,
+                                       const char *grants_json,
+                                       char **token_out);
+
+/**
+ * The CARTO Data Warehouse's BigQuery project and short-lived token
+ * (`GET /v3/connections/carto-dw/token`).
+ *
+ * - `project_out`, `token_out`: receive strings owned by the caller (carto_string_free).
+ *
+ * Errors: the HTTP and transport errors, CARTO_ERR_PROTOCOL (an answer without them),
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `project_out` and `token_out` are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_dw_token(const struct carto_client *client,
+                                   char **project_out,
+                                   char **token_out);
+
+/**
+ * The account's connections (`GET /v3/connections`) as a JSON array of CARTO's entries
+ * (`name`, provider, ...).
+ *
+ * - `json_out`: receives the JSON text, owned by the caller (carto_string_free).
+ *
+ * Errors: the HTTP and transport errors, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.
+ * Thread safety: any thread.
+ *
+ * # Safety
+ * `json_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_connections(const struct carto_client *client,
+                                      char **json_out);
+
+/**
+ * Instantiates a map (`POST /v3/maps/{connection}/{query|table}`) and gives CARTO's answer
+ * (`tilejson.url`, `geojson.url`, `schema`, ...) as JSON text; fetch its data URLs with
+ * carto_client_send (they are on the API base URL's origin, where the token goes).
+ *
+ * - `table`: false for a SQL query in `source`, true for a table name.
+ * - `options_json`: NULL, or a JSON object of extra parameters (`spatialDataColumn`, ...).
+ * - `json_out`: receives the answer, owned by the caller (carto_string_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT, the HTTP and transport errors, CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `json_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_map_instantiate(const struct carto_client *client,
+                                          const char *connection,
+                                          bool table,
+                                          const char *source,
+                                          const char *options_json,
+                                          char **json_out);
+
+/**
  * Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
  * attempt, idle timeout 120 s, 300 s for the whole call (all attempts), built-in Mozilla
  * roots, Basic key transport, 3 attempts with at most 30 s of waiting for 429 Retry-After and
@@ -1062,6 +1497,39 @@ CARTO_MUST_USE carto_status carto_client_options_new(struct carto_client_options
  * Thread safety: any thread. Does not change the last error.
  */
 void carto_client_options_free(struct carto_client_options *options);
+
+/**
+ * Chooses where CARTO 3 tokens (M2M, user sign-in) are kept between processes:
+ * CARTO_TOKEN_CACHE_DEFAULT (`dir` NULL), CARTO_TOKEN_CACHE_DIRECTORY (`dir` the directory)
+ * or CARTO_TOKEN_CACHE_OFF (`dir` NULL). Sharing the cache is what lets N processes mint one
+ * token, not N (minting is quota-limited).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (an unknown mode, a directory with another mode or
+ * none with CARTO_TOKEN_CACHE_DIRECTORY), CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: `dir` is copied.
+ *
+ * # Safety
+ * `dir` is NULL or NUL-terminated.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_token_cache(struct carto_client_options *options,
+                                                  int32_t mode,
+                                                  const char *dir);
+
+/**
+ * Sets the CARTO 3 refresh windows in milliseconds before a token's expiry: in the advisory
+ * one a single caller refreshes while the others go on with the token; in the mandatory one
+ * the token is no longer sent. Defaults 900000 and 600000 (AWS's 15 and 10 minutes); both are
+ * shortened for short-lived tokens (to a quarter and a sixth of their lifetime).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (mandatory 0 or above advisory),
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership:
+ * nothing is handed out.
+ */
+CARTO_MUST_USE
+carto_status carto_client_options_set_refresh_windows(struct carto_client_options *options,
+                                                      uint64_t advisory_ms,
+                                                      uint64_t mandatory_ms);
 
 /**
  * Sets the connect timeout in milliseconds (must be > 0).
@@ -2422,6 +2890,32 @@ carto_status carto_client_sql_result(const struct carto_client *client,
                                      struct carto_result **out);
 
 /**
+ * Runs a SQL API v3 query on `connection` (GET while the URL stays within CARTO's 7000
+ * characters, else POST with a JSON body) and reads CARTO 3's `{rows, schema, meta}` into a
+ * result, typed as CARTO 2's are.
+ *
+ * - `connection`: the connection name (e.g. carto_dw); `query`: the SQL;
+ *   `parameters_json`: NULL, or a JSON array (`$1` placeholders) or object (`@name`).
+ * - `out`: receives a new result owned by the caller (free with carto_result_free), written
+ *   only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (CARTO 2 credentials, a blank query, bad parameters),
+ * CARTO_ERR_SIGNIN_REQUIRED, CARTO_ERR_TOKEN_EXPIRED, the HTTP and transport errors, those of
+ * carto_result_from_json; CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; one client may run queries from many
+ * threads at once, sharing one token.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_v3(const struct carto_client *client,
+                                 const char *connection,
+                                 const char *query,
+                                 const char *parameters_json,
+                                 struct carto_result **out);
+
+/**
  * The number of rows (`*out`) of the result.
  *
  * - `out`: caller-provided storage, written only on success.
@@ -2901,6 +3395,128 @@ carto_status carto_result_column_wkb(const struct carto_result *result,
                                      size_t *lengths,
                                      int32_t *srids,
                                      uint8_t *nulls);
+
+/**
+ * Starts signing in the user of `client`'s credentials (carto_credentials_new_oauth_user):
+ * makes the PKCE verifier and the state, and with the browser flow binds the loopback
+ * listener (CARTO's public client: http://localhost:10000/callback/; others a free port),
+ * so the authorize URL (carto_signin_authorize_url) can be opened at once.
+ *
+ * - `flow`: CARTO_SIGNIN_AUTO, CARTO_SIGNIN_BROWSER or CARTO_SIGNIN_PASTE.
+ * - `out`: receives a new sign-in owned by the caller (carto_signin_free).
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (not user sign-in credentials, an unknown flow),
+ * CARTO_ERR_IO (the listener's port is taken: use the paste flow),
+ * CARTO_ERR_INVALID_ENVIRONMENT (CARTO_SIGNIN_FLOW), CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_signin_begin(const struct carto_client *client,
+                                int32_t flow,
+                                struct carto_signin **out);
+
+/**
+ * The URL to open in a browser (it holds no secret), borrowed from the handle until it is
+ * freed.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_signin_authorize_url(const struct carto_signin *signin,
+                                        const char **out);
+
+/**
+ * The `state` this sign-in expects back, borrowed from the handle until it is freed.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_signin_state(const struct carto_signin *signin, const char **out);
+
+/**
+ * The flow chosen (`*out`): CARTO_SIGNIN_BROWSER or CARTO_SIGNIN_PASTE.
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ * Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_signin_flow(const struct carto_signin *signin, int32_t *out);
+
+/**
+ * Browser flow: waits for the browser's redirect on the loopback listener, at most
+ * `timeout_ms` (0: 5 minutes), then checks the state (a mismatch is refused), exchanges the
+ * code and caches the token for every client with these credentials.
+ *
+ * - `callback`: NULL, or called on this thread about every 50 ms; non-zero stops the wait.
+ * - `expires_at_out`: NULL, or receives the token's expiry (seconds since the epoch).
+ *
+ * Errors: CARTO_ERR_SIGNIN_FAILED (state mismatch, refusal, reused code),
+ * CARTO_ERR_TIMEOUT, CARTO_ERR_CANCELLED, CARTO_ERR_INVALID_ARGUMENT (a paste-flow sign-in),
+ * the token endpoint's errors, CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread
+ * safety: any thread; `user_data` is used only on this thread, during this call. Ownership:
+ * nothing is handed out.
+ *
+ * # Safety
+ * `expires_at_out` is NULL or writable; `callback`, when not NULL, may be called with
+ * `user_data` on this thread until the call returns.
+ */
+CARTO_MUST_USE
+carto_status carto_signin_wait(const struct carto_signin *signin,
+                               uint64_t timeout_ms,
+                               carto_signin_wait_fn callback,
+                               void *user_data,
+                               int64_t *expires_at_out);
+
+/**
+ * Paste flow (or a browser flow finished by hand): takes what the user pasted, the whole
+ * address the browser ended on (its state is checked) or the bare code, exchanges the code
+ * and caches the token.
+ *
+ * - `pasted`: the text, UTF-8; surrounding blanks are ignored.
+ * - `expires_at_out`: NULL, or receives the token's expiry (seconds since the epoch).
+ *
+ * Errors: CARTO_ERR_SIGNIN_FAILED, the token endpoint's errors, CARTO_ERR_INVALID_UTF8,
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership:
+ * nothing is handed out; `pasted` is not kept.
+ *
+ * # Safety
+ * `pasted` is NULL or NUL-terminated; `expires_at_out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_signin_finish_pasted(const struct carto_signin *signin,
+                                        const char *pasted,
+                                        int64_t *expires_at_out);
+
+/**
+ * Frees a sign-in (and closes its listener); NULL and freed handles are ignored.
+ *
+ * Ownership: releases the caller's handle. Never fails; does not change the last error.
+ * Thread safety: any thread, once.
+ */
+void carto_signin_free(struct carto_signin *signin);
+
+/**
+ * The sign-in flow that suits this machine (`*out`: CARTO_SIGNIN_BROWSER or
+ * CARTO_SIGNIN_PASTE): paste in SSH sessions, CI jobs, without a display, in hosted R
+ * sessions, Colab and Databricks; CARTO_SIGNIN_FLOW=browser|paste overrides it.
+ *
+ * Errors: CARTO_ERR_INVALID_ENVIRONMENT (CARTO_SIGNIN_FLOW), CARTO_ERR_NULL_ARGUMENT. Thread
+ * safety: any thread. Ownership: nothing is handed out.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_signin_recommended_flow(int32_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -226,3 +226,38 @@ fn c_platform() {
 fn c_result() {
     run_against_emulator("test_result.c", &["-lm"], false);
 }
+
+#[test]
+fn c_carto3() {
+    use carto_emulator::harness::{Carto3Options, Emulator, Options};
+    let emu = Emulator::start_with(Options {
+        carto3: Some(Carto3Options::default()),
+        ..Options::default()
+    });
+    let c3 = emu.carto3();
+    let cache = tempfile::tempdir().unwrap();
+    let exe = build("test_carto3.c", &["-pthread"]);
+    let auth_url = c3.issuer.trim_end_matches('/').to_owned();
+    let stdout = run(
+        &exe,
+        &[
+            ("CARTO_TEST_API_BASE_URL", c3.api_base_url.as_str()),
+            ("CARTO_TEST_AUTH_URL", auth_url.as_str()),
+            ("CARTO_TEST_M2M_ID", c3.m2m().client_id.as_str()),
+            ("CARTO_TEST_M2M_SECRET_KEY", c3.m2m().client_secret.as_str()),
+            ("CARTO_TEST_SPA_ID", c3.spa_client_id()),
+            ("CARTO_TEST_CACHE_DIR", cache.path().to_str().unwrap()),
+        ],
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("last error "),
+        "no message was echoed:\n{stdout}"
+    );
+    // Four threads and twenty requests, one token: and the wrong secret minted nothing.
+    let counters = emu.carto3_counters();
+    assert_eq!(counters.minted_by(&c3.m2m().client_id), 1);
+    assert_eq!(counters.expired_token_requests, 0);
+    // No token was ever printed (JWTs start with eyJ).
+    assert!(!stdout.contains("eyJ"), "{stdout}");
+}

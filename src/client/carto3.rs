@@ -50,6 +50,60 @@ pub struct TokenGrants {
     pub allowed_apis: Vec<String>,
 }
 
+impl TokenGrants {
+    /// Reads `POST /v3/tokens`' own body shape: `{"grants": [{"connection_name", "source"}],
+    /// "referers": [...], "allowed_apis": [...]}` (the lists optional), for callers that hold
+    /// grants as JSON (the C ABI, R, Julia).
+    pub fn from_json(text: &str) -> Result<TokenGrants> {
+        let bad = |why: &str| Error::invalid_argument(format!("token grants: {why}"));
+        let doc: Value = serde_json::from_str(text).map_err(|e| {
+            bad(&format!(
+                "not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let strings = |name: &str| -> Result<Vec<String>> {
+            match doc.get(name) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| bad(&format!("\"{name}\" must list strings")))
+                    })
+                    .collect(),
+                Some(_) => Err(bad(&format!("\"{name}\" must be a list"))),
+            }
+        };
+        let grants = match doc.get("grants") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|g| {
+                    let field = |name: &str| g.get(name).and_then(Value::as_str).map(str::to_owned);
+                    match (field("connection_name"), field("source")) {
+                        (Some(c), Some(s)) => Ok((c, s)),
+                        _ => Err(bad(
+                            "each grant needs \"connection_name\" and \"source\" strings",
+                        )),
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?,
+            _ => {
+                return Err(bad(
+                    "\"grants\" must be a list of {\"connection_name\", \"source\"}",
+                ))
+            }
+        };
+        Ok(TokenGrants {
+            grants,
+            referers: strings("referers")?,
+            allowed_apis: strings("allowed_apis")?,
+        })
+    }
+}
+
 /// A connection of the account (`GET /v3/connections`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connection {

@@ -121,6 +121,85 @@ fn update_options(
     })
 }
 
+/// CARTO 3 tokens are cached in a file per token in the user's cache directory (the default).
+pub const CARTO_TOKEN_CACHE_DEFAULT: i32 = 0;
+/// CARTO 3 tokens are cached in a file per token in a given directory.
+pub const CARTO_TOKEN_CACHE_DIRECTORY: i32 = 1;
+/// CARTO 3 tokens are kept in this process only (each process mints its own).
+pub const CARTO_TOKEN_CACHE_OFF: i32 = 2;
+
+/// Chooses where CARTO 3 tokens (M2M, user sign-in) are kept between processes:
+/// CARTO_TOKEN_CACHE_DEFAULT (`dir` NULL), CARTO_TOKEN_CACHE_DIRECTORY (`dir` the directory)
+/// or CARTO_TOKEN_CACHE_OFF (`dir` NULL). Sharing the cache is what lets N processes mint one
+/// token, not N (minting is quota-limited).
+///
+/// Errors: CARTO_ERR_INVALID_ARGUMENT (an unknown mode, a directory with another mode or
+/// none with CARTO_TOKEN_CACHE_DIRECTORY), CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+/// CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: `dir` is copied.
+///
+/// # Safety
+/// `dir` is NULL or NUL-terminated.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_client_options_set_token_cache(
+    options: *mut carto_client_options,
+    mode: i32,
+    dir: *const c_char,
+) -> carto_status {
+    // SAFETY: forwarded caller contract.
+    let dir = unsafe { super::raw::optional_str_arg(dir, "dir") };
+    update_options("carto_client_options_set_token_cache", options, |o| {
+        let dir = dir?.filter(|d| !d.trim().is_empty());
+        o.token_cache = match (mode, dir) {
+            (CARTO_TOKEN_CACHE_DEFAULT, None) => crate::token::TokenCache::Default,
+            (CARTO_TOKEN_CACHE_OFF, None) => crate::token::TokenCache::Off,
+            (CARTO_TOKEN_CACHE_DIRECTORY, Some(dir)) => {
+                crate::token::TokenCache::Directory(crate::config::expand_home(dir))
+            }
+            (CARTO_TOKEN_CACHE_DIRECTORY, None) => {
+                return Err(invalid(
+                    "CARTO_TOKEN_CACHE_DIRECTORY needs a directory".into(),
+                ))
+            }
+            (CARTO_TOKEN_CACHE_DEFAULT | CARTO_TOKEN_CACHE_OFF, Some(_)) => {
+                return Err(invalid(
+                    "only CARTO_TOKEN_CACHE_DIRECTORY takes a directory".into(),
+                ))
+            }
+            (other, _) => {
+                return Err(invalid(format!(
+                    "token cache mode {other} is not a CARTO_TOKEN_CACHE_* value"
+                )))
+            }
+        };
+        Ok(())
+    })
+}
+
+/// Sets the CARTO 3 refresh windows in milliseconds before a token's expiry: in the advisory
+/// one a single caller refreshes while the others go on with the token; in the mandatory one
+/// the token is no longer sent. Defaults 900000 and 600000 (AWS's 15 and 10 minutes); both are
+/// shortened for short-lived tokens (to a quarter and a sixth of their lifetime).
+///
+/// Errors: CARTO_ERR_INVALID_ARGUMENT (mandatory 0 or above advisory),
+/// CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership:
+/// nothing is handed out.
+#[no_mangle]
+#[must_use]
+pub extern "C" fn carto_client_options_set_refresh_windows(
+    options: *mut carto_client_options,
+    advisory_ms: u64,
+    mandatory_ms: u64,
+) -> carto_status {
+    update_options("carto_client_options_set_refresh_windows", options, |o| {
+        o.refresh_windows = crate::token::RefreshWindows::new(
+            Duration::from_millis(advisory_ms),
+            Duration::from_millis(mandatory_ms),
+        )?;
+        Ok(())
+    })
+}
+
 /// Sets the connect timeout in milliseconds (must be > 0).
 ///
 /// Errors: CARTO_ERR_INVALID_ARGUMENT (0), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE.

@@ -52,6 +52,7 @@ impl From<Source> for carto_source {
 pub(crate) struct CredentialsHandle {
     pub credentials: Credentials,
     username: Option<CString>,
+    pub(crate) client_id: Option<CString>,
     api_key: Zeroizing<Vec<u8>>,
     base_url: CString,
     description: CString,
@@ -74,6 +75,7 @@ impl CredentialsHandle {
         api_key.push(0);
         CredentialsHandle {
             username: credentials.username().map(to_cstring),
+            client_id: credentials.client_id().map(to_cstring),
             api_key,
             base_url: to_cstring(credentials.base_url()),
             description: to_cstring(&credentials.to_string()),
@@ -89,6 +91,15 @@ impl CredentialsHandle {
 /// Registers credentials and writes the new handle to `out`.
 pub(crate) fn hand_out(credentials: Credentials, out: raw::Out<*mut carto_credentials>) {
     out.write(handles::register(CredentialsHandle::new(credentials)));
+}
+
+pub(crate) fn borrowed(
+    name: &str,
+    credentials: *const carto_credentials,
+    out: *mut *const c_char,
+    pick: impl FnOnce(&CredentialsHandle) -> *const c_char,
+) -> carto_status {
+    borrowed_string(name, credentials, out, pick)
 }
 
 pub(crate) fn get(
@@ -193,7 +204,7 @@ fn borrowed_string(
     })
 }
 
-fn ptr_or_null(s: &Option<CString>) -> *const c_char {
+pub(crate) fn ptr_or_null(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 

@@ -18,6 +18,7 @@
 pub mod api_keys;
 pub mod batch;
 mod boundary;
+pub mod carto3;
 pub mod client;
 pub mod config;
 pub mod credentials;
@@ -30,6 +31,7 @@ pub mod request;
 pub mod resolve;
 pub mod response;
 pub mod result;
+pub mod signin;
 pub mod status;
 
 pub use batch::carto_batch_wait_fn;

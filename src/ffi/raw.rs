@@ -100,7 +100,8 @@ static OWNED_STRINGS: LazyLock<Mutex<OwnedStrings>> = LazyLock::new(Default::def
 
 /// Hands `text` to the caller as an owned `char *` (interior NULs replaced).
 pub(crate) fn owned_string(text: &str) -> *mut c_char {
-    let text = text.replace('\0', "\u{FFFD}");
+    // Tokens and keys pass through here: the copy is wiped too.
+    let text = zeroize::Zeroizing::new(text.replace('\0', "\u{FFFD}"));
     let mut strings = OWNED_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
         let mut buffer = vec![0u8; START_POSITIONS + text.len() + 1];
@@ -130,7 +131,8 @@ pub(crate) fn free_owned_string(ptr: *mut c_char) -> bool {
     };
     strings.retired.insert(address);
     drop(strings);
-    drop(buffer);
+    // A string handed out may be a token: wipe it before the memory is reused.
+    zeroize::Zeroize::zeroize(&mut { buffer });
     true
 }
 

@@ -232,6 +232,48 @@ pub unsafe extern "C" fn carto_client_sql_result(
     })
 }
 
+/// Runs a SQL API v3 query on `connection` (GET while the URL stays within CARTO's 7000
+/// characters, else POST with a JSON body) and reads CARTO 3's `{rows, schema, meta}` into a
+/// result, typed as CARTO 2's are.
+///
+/// - `connection`: the connection name (e.g. carto_dw); `query`: the SQL;
+///   `parameters_json`: NULL, or a JSON array (`$1` placeholders) or object (`@name`).
+/// - `out`: receives a new result owned by the caller (free with carto_result_free), written
+///   only on success.
+///
+/// Errors: CARTO_ERR_INVALID_ARGUMENT (CARTO 2 credentials, a blank query, bad parameters),
+/// CARTO_ERR_SIGNIN_REQUIRED, CARTO_ERR_TOKEN_EXPIRED, the HTTP and transport errors, those of
+/// carto_result_from_json; CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8,
+/// CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; one client may run queries from many
+/// threads at once, sharing one token.
+///
+/// # Safety
+/// The strings are NULL or NUL-terminated; `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_client_sql_v3(
+    client: *const carto_client,
+    connection: *const c_char,
+    query: *const c_char,
+    parameters_json: *const c_char,
+    out: *mut *mut carto_result,
+) -> carto_status {
+    call("carto_client_sql_v3", || {
+        let out = raw::out(out, "out")?;
+        // SAFETY: forwarded caller contract.
+        let (connection, query, parameters) = unsafe {
+            (
+                str_arg_required(connection, "connection")?,
+                str_arg_required(query, "query")?,
+                super::raw::optional_str_arg(parameters_json, "parameters_json")?,
+            )
+        };
+        let client = client::get(client)?;
+        hand_out(client.sql_v3(connection, query, parameters)?, out);
+        Ok(())
+    })
+}
+
 /// The number of rows (`*out`) of the result.
 ///
 /// - `out`: caller-provided storage, written only on success.

@@ -27,6 +27,27 @@ impl Default for RefreshWindows {
     }
 }
 
+impl RefreshWindows {
+    /// Windows of `advisory` and `mandatory` before expiry: both above zero, the mandatory
+    /// one no longer than the advisory one.
+    pub fn new(advisory: Duration, mandatory: Duration) -> crate::Result<RefreshWindows> {
+        if mandatory.is_zero() || advisory < mandatory {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidArgument,
+                format!(
+                    "refresh windows: the mandatory window ({:.1} s) must be above 0 and at most the advisory one ({:.1} s)",
+                    mandatory.as_secs_f64(),
+                    advisory.as_secs_f64()
+                ),
+            ));
+        }
+        Ok(RefreshWindows {
+            advisory,
+            mandatory,
+        })
+    }
+}
+
 /// How usable a token is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Freshness {
