@@ -337,6 +337,12 @@ fn api_access_tokens_reach_their_grants_and_nothing_else() {
         v3_error(&get_query(emu, &api, source, None), 401),
         "invalid token"
     );
+    // The token was in a path; the request log has it nowhere.
+    let log = emu.requests();
+    assert!(log
+        .iter()
+        .any(|e| e.path == "/v3/tokens/REDACTED" && e.method == "DELETE"));
+    assert!(log.iter().all(|e| !format!("{e:?}").contains(&api)));
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub struct ConnectionDef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct M2mClientDef {
     pub client_id: String,
@@ -60,6 +60,17 @@ pub struct M2mClientDef {
     /// Tokens this client may mint per quota period (overrides `--carto3-mint-quota`).
     #[serde(default)]
     pub mint_quota: Option<u32>,
+}
+
+/// The secret stays out of `Debug` output.
+impl std::fmt::Debug for M2mClientDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("M2mClientDef")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("mint_quota", &self.mint_quota)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -235,6 +246,7 @@ mod tests {
         assert_eq!(d.accounts[0].email, "demo@example.com");
         assert!(d.m2m_client(DEFAULT_M2M_CLIENT_ID).is_some());
         assert!(d.spa_client(CARTO_AUTH_CLIENT_ID).is_some());
+        assert!(!format!("{d:?}").contains(DEFAULT_M2M_CLIENT_SECRET));
     }
 
     #[test]

@@ -19,14 +19,45 @@ pub struct RequestLog {
     echo: bool,
 }
 
-/// Replaces every occurrence of a known token (of reasonable length) with REDACTED.
+/// Replaces every occurrence of a known token (of reasonable length), and anything shaped
+/// like a JWT (CARTO 3's tokens, e.g. in `DELETE /v3/tokens/{token}`), with REDACTED.
 pub fn scrub(text: &str, tokens: &[String]) -> String {
-    let mut out = text.to_string();
+    let mut out = redact_jwts(text);
     for t in tokens {
         if t.len() >= 6 && out.contains(t.as_str()) {
             out = out.replace(t.as_str(), "REDACTED");
         }
     }
+    out
+}
+
+/// `eyJ…` followed by two more dot-separated base64url parts (the signature may be empty).
+fn redact_jwts(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("eyJ") {
+        let (before, candidate) = rest.split_at(pos);
+        out.push_str(before);
+        let part = |s: &str| s.find(|c: char| !is_b64(c)).unwrap_or(s.len());
+        let a = part(candidate);
+        let jwt_len = candidate[a..].strip_prefix('.').and_then(|after_a| {
+            let b = part(after_a);
+            let after_b = after_a[b..].strip_prefix('.')?;
+            (b > 0).then(|| a + 1 + b + 1 + part(after_b))
+        });
+        match jwt_len {
+            Some(n) => {
+                out.push_str("REDACTED");
+                rest = &candidate[n..];
+            }
+            None => {
+                out.push_str("eyJ");
+                rest = &candidate[3..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -142,6 +173,18 @@ mod tests {
         assert!(text.contains("\"key_transport\":\"none\""));
         log.clear();
         assert!(log.snapshot().is_empty());
+    }
+
+    #[test]
+    fn scrub_removes_anything_shaped_like_a_jwt() {
+        assert_eq!(
+            scrub(
+                "/v3/tokens/eyJhbGciOiJIUzI1NiJ9.eyJhIjoiYWMifQ.c2ln?x=eyJ.a",
+                &[]
+            ),
+            "/v3/tokens/REDACTED?x=eyJ.a"
+        );
+        assert_eq!(scrub("a eyJx.y. b eyJonly", &[]), "a REDACTED b eyJonly");
     }
 
     #[test]
