@@ -12,7 +12,7 @@ use std::ffi::OsString;
 /// Python CARTOframes: the files of the config directory (cartocreds.json, creds.json,
 /// profiles/NAME.json) and the CARTO_* environment variables.
 #[derive(Debug, Parser)]
-#[command(name = "cartoauth", version, after_help = exit::HELP, propagate_version = true)]
+#[command(name = "cartoauth", version, after_help = exit::help(), propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,6 +29,8 @@ pub enum Command {
     Profiles(Profiles),
     Token(Token),
     Completions(Completions),
+    #[command(hide = true)]
+    ManPages(ManPages),
 }
 
 /// Which stored credentials a command is about.
@@ -62,7 +64,7 @@ pub struct UseArg {
 /// of the resolution order would hide them, e.g. creds.json while cartocreds.json exists
 /// (--allow-shadowed saves anyway).
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Login {
     #[command(flatten)]
     pub target: ProfileArg,
@@ -153,7 +155,7 @@ pub enum SignInFlow {
 /// Examples: curl -H "$(cartoauth token --format header)" ...;
 /// TOKEN=$(cartoauth token)
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Token {
     #[command(flatten)]
     pub account: UseArg,
@@ -186,7 +188,7 @@ pub enum Layout {
 ///
 /// Lists every source that was tried, in resolution order. The key is shown masked.
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Status {
     #[command(flatten)]
     pub account: UseArg,
@@ -203,7 +205,7 @@ pub struct Status {
 /// Without --profile: the file the library would read (CARTO_PROFILE, CARTO_CREDENTIALS_FILE,
 /// else both default files). Environment variables are not touched.
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Logout {
     #[command(flatten)]
     pub target: ProfileArg,
@@ -218,7 +220,7 @@ pub struct Logout {
 /// CARTO_API_URL (read by GDAL's CARTO driver, with CARTO_API_KEY).
 /// Example: eval "$(cartoauth env)"
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Env {
     #[command(flatten)]
     pub account: UseArg,
@@ -242,7 +244,7 @@ pub enum Shell {
 /// command line. On Unix the command replaces cartoauth (same process id): its exit status is
 /// passed through and signals reach it directly.
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Exec {
     #[command(flatten)]
     pub account: UseArg,
@@ -265,7 +267,7 @@ pub struct Exec {
 ///
 /// Errors are one line on standard error, with exit code 6 when CARTO rejected the query.
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Sql {
     #[command(flatten)]
     pub account: UseArg,
@@ -288,7 +290,7 @@ pub enum SqlFormat {
 
 /// List the saved profiles and show which credentials are used by default.
 #[derive(Debug, Args)]
-#[command(after_help = exit::HELP)]
+#[command(after_help = exit::help())]
 pub struct Profiles {
     /// Print a JSON object instead of text.
     #[arg(long)]
@@ -306,6 +308,14 @@ pub struct Profiles {
 pub struct Completions {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Write the man pages (cartoauth.1, cartoauth-COMMAND.1) into a directory; `make` runs it.
+#[derive(Debug, Args)]
+pub struct ManPages {
+    /// The directory to write them in (created if needed).
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
 }
 
 /// The saved profiles' names, for completing `--profile` (nothing when they cannot be listed).

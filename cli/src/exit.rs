@@ -27,20 +27,34 @@ pub const CANNOT_EXECUTE: u8 = 126;
 /// `exec`: the command was not found.
 pub const COMMAND_NOT_FOUND: u8 = 127;
 
+/// Every exit code and what it means: the one table behind `--help` and the man pages.
+pub const CODES: &[(&str, &str)] = &[
+    ("0", "success (status: the key is valid, or was not checked)"),
+    ("1", "other failure (e.g. a file that cannot be written)"),
+    ("2", "bad command line, or input that is needed is missing"),
+    ("3", "no usable credentials (none found, unusable, a CARTO 3 token expired or a sign-in needed)"),
+    ("4", "CARTO rejected the API key (unknown, revoked, of another account) or the sign-in"),
+    ("5", "CARTO could not be reached or could not tell (network, TLS, timeout, 5xx, 429)"),
+    ("6", "sql: CARTO rejected the query"),
+    ("7", "the key is valid but lacks a grant for this (HTTP 403, e.g. permission denied for a table)"),
+    ("126", "exec: the command cannot be run"),
+    ("127", "exec: the command was not found"),
+];
+
+/// What `exec` exits with otherwise.
+pub const EXEC_NOTE: &str =
+    "exec otherwise exits with the command's own status (128+N when a signal N ended it).";
+
 /// The exit codes, for `--help`.
-pub const HELP: &str = "\
-Exit codes:
-  0    success (status: the key is valid, or was not checked)
-  1    other failure (e.g. a file that cannot be written)
-  2    bad command line, or input that is needed is missing
-  3    no credentials found, or stored credentials that cannot be used
-  4    CARTO rejected the API key (unknown, revoked, or of another account)
-  5    CARTO could not be reached or could not tell (network, TLS, timeout, 5xx, 429)
-  6    sql: CARTO rejected the query
-  7    the key is valid but lacks a grant for this (HTTP 403, e.g. permission denied
-       for a table)
-  126  exec: the command cannot be run; 127: it was not found
-  exec otherwise exits with the command's own status (128+N when a signal N ended it).";
+pub fn help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in CODES {
+        text.push_str(&format!("  {code:<4} {meaning}\n"));
+    }
+    text.push_str("  ");
+    text.push_str(EXEC_NOTE);
+    text
+}
 
 /// A failure to report: one line for standard error and an exit code.
 #[derive(Debug)]

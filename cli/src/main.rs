@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Profiles(a) => commands::profiles::run(a),
         Command::Token(a) => commands::token::run(a),
         Command::Completions(a) => commands::completions::run(a),
+        Command::ManPages(a) => commands::man_pages::run(a),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

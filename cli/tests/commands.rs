@@ -520,3 +520,44 @@ fn bash_completes_profile_names_for_profile_options() {
     assert_eq!(complete("cartoauth exec -p "), ["other", "weekend", "work"]);
     assert_eq!(complete("cartoauth logout --profile wo"), ["work"]);
 }
+
+#[test]
+fn man_pages_cover_every_command_with_the_exit_codes() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["--help"], "").stdout();
+    assert!(
+        !help.contains("man-pages"),
+        "the generator is hidden:\n{help}"
+    );
+    let commands: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line, not a wrapped description.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 8, "{help}");
+    let dir = sb.path("man");
+    sb.run(&["man-pages", dir.to_str().unwrap()], "")
+        .assert_code(0);
+    let mut expected: Vec<String> = commands
+        .iter()
+        .map(|c| format!("cartoauth-{c}.1"))
+        .collect();
+    expected.push("cartoauth.1".to_owned());
+    expected.sort();
+    assert_eq!(file_names(&dir), expected);
+    for page in expected {
+        let text = std::fs::read_to_string(dir.join(&page)).unwrap();
+        assert!(text.contains("\n.TH cartoauth"), "{page}");
+        assert!(
+            text.contains(".SH \"EXIT STATUS\"") && text.contains("lacks a grant"),
+            "{page}:\n{text}"
+        );
+    }
+    let login = std::fs::read_to_string(dir.join("cartoauth-login.1")).unwrap();
+    assert!(login.contains("allow\\-shadowed"), "{login}");
+}

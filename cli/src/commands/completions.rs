@@ -21,5 +21,27 @@ pub fn run(args: Completions) -> Outcome {
     shell
         .write_registration(VARIABLE, "cartoauth", "cartoauth", COMPLETER, &mut script)
         .map_err(|e| Failure::new(exit::FAILURE, format!("writing the {name} script: {e}")))?;
-    crate::output::write(&String::from_utf8_lossy(&script))
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if name == "zsh" {
+        script = autoloadable_zsh(&script)?;
+    }
+    crate::output::write(&script)
+}
+
+/// clap's zsh script registers its function with `compdef` when it runs, which suits
+/// `source <(...)` but not a file in $fpath: zsh autoloads that file as `_cartoauth` on the
+/// first TAB, which then only registered and completed nothing. The usual `#compdef` idiom
+/// does both: complete when run as `_cartoauth`, register when sourced.
+fn autoloadable_zsh(script: &str) -> Outcome<String> {
+    const REGISTER: &str = "compdef _clap_dynamic_completer_cartoauth cartoauth\n";
+    if !script.contains(REGISTER) {
+        return Err(Failure::new(
+            exit::FAILURE,
+            "clap_complete's zsh script no longer ends with the compdef line this tool adapts",
+        ));
+    }
+    Ok(script.replace(
+        REGISTER,
+        "if [ \"$funcstack[1]\" = \"_cartoauth\" ]; then\n    _clap_dynamic_completer_cartoauth \"$@\"\nelse\n    compdef _clap_dynamic_completer_cartoauth cartoauth\nfi\n",
+    ))
 }

@@ -6,6 +6,7 @@ pub mod exec;
 pub mod login;
 pub mod login3;
 pub mod logout;
+pub mod man_pages;
 pub mod profiles;
 pub mod sql;
 pub mod status;
