@@ -1,11 +1,17 @@
-# Builds libcartoauth with cargo and installs it as a C library: the shared library with its
-# versioned SONAME and links, the static library, the header, a pkg-config file and a CMake
-# package. GNU conventions: PREFIX, DESTDIR (staged installs), LIBDIR, INCLUDEDIR.
+# Builds libcartoauth and the cartoauth tool with cargo, then installs them: the C library (the
+# shared library with its versioned SONAME and links, the static library, the header, a
+# pkg-config file and a CMake package) and the tool (its binary, man pages generated from its
+# clap definition, and completions where bash, zsh and fish look for them). GNU conventions:
+# PREFIX, DESTDIR (staged installs), LIBDIR, INCLUDEDIR, BINDIR, MANDIR.
 #
-#   make                                   # cargo build --release (the libraries)
-#   make install PREFIX=/usr/local         # or PREFIX=$HOME/.local, LIBDIR=/usr/lib/x86_64-linux-gnu
-#   make install-strip PREFIX=/usr/local   # the same, shared library stripped of its symbol table
-#   make uninstall PREFIX=/usr/local       # removes exactly the files install wrote
+#   make                                   # cargo build --release: the libraries and the tool
+#   sudo make install PREFIX=/usr/local    # or PREFIX=$HOME/.local, LIBDIR=/usr/lib/x86_64-linux-gnu
+#   sudo make install-strip                # the same, binaries stripped of their symbol tables
+#   sudo make uninstall                    # removes exactly the files install wrote
+#
+# `make install` installs what `make` built and never runs cargo, so `make && sudo make install`
+# works when cargo is only on the user's PATH (rustup), and a staged install does not rebuild.
+# install-lib/install-cli (and uninstall-lib/-cli) do one half.
 #
 # A Makefile rather than cargo-c's `cargo cinstall`: Debian's cargo-c cannot read this lock
 # file (v4) and edition, and building a recent one from crates.io takes minutes and ~1 GB.
@@ -15,6 +21,15 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CMAKEDIR ?= $(LIBDIR)/cmake/cartoauth
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+# Where each shell looks: bash-completion loads completions/NAME on demand from every
+# $XDG_DATA_DIRS entry; zsh's fpath has $prefix/share/zsh/site-functions (Debian packages use
+# /usr/share/zsh/vendor-completions); fish reads vendor_completions.d of every data dir.
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 DESTDIR ?=
 
 CARGO ?= cargo
@@ -33,8 +48,10 @@ VERSION_MINOR := $(call header_define,CARTO_VERSION_MINOR)
 ABI := $(call header_define,CARTO_ABI_VERSION)
 
 BUILD_DIR := $(CARGO_TARGET_DIR)/release
-GEN_DIR := $(BUILD_DIR)/install-files
 NATIVE_LIBS_FILE := $(BUILD_DIR)/native-static-libs.txt
+CLI_BUILT := $(BUILD_DIR)/cartoauth
+MAN_BUILT := $(BUILD_DIR)/man
+COMPLETIONS_BUILT := $(BUILD_DIR)/completions
 
 ifeq ($(shell uname -s),Darwin)
   SHARED_BUILT := libcartoauth.dylib
@@ -55,36 +72,45 @@ relative_to_cmakedir = $(shell realpath -m --relative-to=$(CMAKEDIR) $(1))
 
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
-.PHONY: all build install-files install install-strip uninstall
-all: build
+.PHONY: all build lib cli built-lib built-cli install install-lib install-cli \
+        install-strip uninstall uninstall-lib uninstall-cli
+all: lib cli
+build: all
 
 # `cargo rustc` builds the same artifacts as `cargo build` (cdylib, staticlib, rlib) and also
 # prints the system libraries the static library needs; cargo replays that note when nothing
 # changed, so the list is always the current toolchain's, never a hand-kept one.
-build:
+lib:
 	@test -n "$(VERSION)" -a -n "$(ABI)" || { echo "cannot read the versions from $(HEADER)" >&2; exit 1; }
 	@mkdir -p $(BUILD_DIR)
 	$(CARGO) rustc --release --lib -p cartoauth $(CARGOFLAGS) -- --print native-static-libs 2>&1 | tee $(BUILD_DIR)/rustc-output.txt
 	@sed -n 's/.*native-static-libs: *//p' $(BUILD_DIR)/rustc-output.txt | tail -n 1 > $(NATIVE_LIBS_FILE)
 	@test -s $(NATIVE_LIBS_FILE) || { echo "rustc printed no native-static-libs" >&2; exit 1; }
 
-install-files: build
-	@mkdir -p $(GEN_DIR)
-	@libs="$$(cat $(NATIVE_LIBS_FILE))"; \
-	cmake_libs="$$(echo $$libs | sed 's/^-l//; s/ -l/;/g')"; \
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))|' \
-	    -e 's|@INCLUDEDIR@|$(call pc_path,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e "s|@NATIVE_STATIC_LIBS@|$$libs|" packaging/cartoauth.pc.in > $(GEN_DIR)/cartoauth.pc; \
-	sed -e 's|@CMAKE_TO_LIBDIR@|$(call relative_to_cmakedir,$(LIBDIR))|' \
-	    -e 's|@CMAKE_TO_INCLUDEDIR@|$(call relative_to_cmakedir,$(INCLUDEDIR))|' \
-	    -e 's|@VERSION@|$(VERSION)|' -e 's|@ABI@|$(ABI)|' -e 's|@SHARED_REAL@|$(SHARED_REAL)|' \
-	    -e 's|@SONAME@|$(SONAME)|' -e "s|@NATIVE_STATIC_LIBS_CMAKE@|$$cmake_libs|" \
-	    packaging/cartoauthConfig.cmake.in > $(GEN_DIR)/cartoauthConfig.cmake
-	@sed -e 's|@VERSION@|$(VERSION)|' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|' \
-	    -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|' -e "s|@SIZEOF_VOID_P@|$$(( $$(getconf LONG_BIT) / 8 ))|" \
-	    packaging/cartoauthConfigVersion.cmake.in > $(GEN_DIR)/cartoauthConfigVersion.cmake
+# The tool, then its man pages and completion scripts, generated by the binary just built.
+cli:
+	$(CARGO) build --release -p cartoauth-cli $(CARGOFLAGS)
+	@rm -rf $(MAN_BUILT) $(COMPLETIONS_BUILT) && mkdir -p $(COMPLETIONS_BUILT)
+	$(CLI_BUILT) man-pages $(MAN_BUILT)
+	$(CLI_BUILT) completions bash > $(COMPLETIONS_BUILT)/cartoauth
+	$(CLI_BUILT) completions zsh > $(COMPLETIONS_BUILT)/_cartoauth
+	$(CLI_BUILT) completions fish > $(COMPLETIONS_BUILT)/cartoauth.fish
 
-install: install-files
+# What install needs, checked instead of built: install never runs cargo.
+built = @missing=; for f in $(1); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make install installs what make built, and these are missing:$$missing; run make first (as yourself, not root)" >&2; \
+	  exit 1; fi
+built-lib:
+	$(call built,$(BUILD_DIR)/$(SHARED_BUILT) $(BUILD_DIR)/libcartoauth.a $(NATIVE_LIBS_FILE))
+built-cli:
+	$(call built,$(CLI_BUILT) $(MAN_BUILT)/cartoauth.1 $(COMPLETIONS_BUILT)/cartoauth $(COMPLETIONS_BUILT)/_cartoauth $(COMPLETIONS_BUILT)/cartoauth.fish)
+
+install: install-lib install-cli
+
+# The pkg-config and CMake files name the install's own directories, so they are written
+# here, straight into the destination (nothing is written into the build tree as root).
+install-lib: built-lib
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
 	$(INSTALL) -m 0755 $(BUILD_DIR)/$(SHARED_BUILT) $(DESTDIR)$(LIBDIR)/$(SHARED_REAL)
 	@set -e; target=$(SHARED_REAL); for link in $(SHARED_LINKS); do \
@@ -92,15 +118,45 @@ install: install-files
 	done
 	$(INSTALL) -m 0644 $(BUILD_DIR)/libcartoauth.a $(DESTDIR)$(LIBDIR)/libcartoauth.a
 	$(INSTALL) -m 0644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/cartoauth.h
-	$(INSTALL) -m 0644 $(GEN_DIR)/cartoauth.pc $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc
-	$(INSTALL) -m 0644 $(GEN_DIR)/cartoauthConfig.cmake $(GEN_DIR)/cartoauthConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+	@echo "writing $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc and $(DESTDIR)$(CMAKEDIR)/cartoauthConfig*.cmake"
+	@umask 022; libs="$$(cat $(NATIVE_LIBS_FILE))"; \
+	cmake_libs="$$(echo $$libs | sed 's/^-l//; s/ -l/;/g')"; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_path,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e "s|@NATIVE_STATIC_LIBS@|$$libs|" packaging/cartoauth.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc; \
+	sed -e 's|@CMAKE_TO_LIBDIR@|$(call relative_to_cmakedir,$(LIBDIR))|' \
+	    -e 's|@CMAKE_TO_INCLUDEDIR@|$(call relative_to_cmakedir,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@ABI@|$(ABI)|' -e 's|@SHARED_REAL@|$(SHARED_REAL)|' \
+	    -e 's|@SONAME@|$(SONAME)|' -e "s|@NATIVE_STATIC_LIBS_CMAKE@|$$cmake_libs|" \
+	    packaging/cartoauthConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/cartoauthConfig.cmake; \
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|' \
+	    -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|' -e "s|@SIZEOF_VOID_P@|$$(( $$(getconf LONG_BIT) / 8 ))|" \
+	    packaging/cartoauthConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/cartoauthConfigVersion.cmake; \
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc $(DESTDIR)$(CMAKEDIR)/cartoauthConfig.cmake \
+	  $(DESTDIR)$(CMAKEDIR)/cartoauthConfigVersion.cmake
+
+install-cli: built-cli
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 0755 $(CLI_BUILT) $(DESTDIR)$(BINDIR)/cartoauth
+	$(INSTALL) -m 0644 $(MAN_BUILT)/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(COMPLETIONS_BUILT)/cartoauth $(DESTDIR)$(BASHCOMPDIR)/cartoauth
+	$(INSTALL) -m 0644 $(COMPLETIONS_BUILT)/_cartoauth $(DESTDIR)$(ZSHCOMPDIR)/_cartoauth
+	$(INSTALL) -m 0644 $(COMPLETIONS_BUILT)/cartoauth.fish $(DESTDIR)$(FISHCOMPDIR)/cartoauth.fish
 
 # Distribution packagers strip themselves (dh_strip keeps the symbols in -dbgsym packages).
 install-strip: install
-	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SHARED_REAL)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(SHARED_REAL) $(DESTDIR)$(BINDIR)/cartoauth
 
-uninstall:
+uninstall: uninstall-lib uninstall-cli
+
+uninstall-lib:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(SHARED_REAL) $(SHARED_LINKS) libcartoauth.a)
 	rm -f $(DESTDIR)$(INCLUDEDIR)/cartoauth.h $(DESTDIR)$(PKGCONFIGDIR)/cartoauth.pc
 	rm -f $(DESTDIR)$(CMAKEDIR)/cartoauthConfig.cmake $(DESTDIR)$(CMAKEDIR)/cartoauthConfigVersion.cmake
 	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+
+# The man pages are cartoauth.1 and one cartoauth-COMMAND.1 per command.
+uninstall-cli:
+	rm -f $(DESTDIR)$(BINDIR)/cartoauth $(DESTDIR)$(MANDIR)/man1/cartoauth.1 $(DESTDIR)$(MANDIR)/man1/cartoauth-*.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/cartoauth $(DESTDIR)$(ZSHCOMPDIR)/_cartoauth $(DESTDIR)$(FISHCOMPDIR)/cartoauth.fish

@@ -9,6 +9,9 @@ if [ "$profile" = all ]; then
   packages+=(r-base-dev r-cran-testthat r-cran-jsonlite python3 python3-venv python3-pip gdal-bin)
   # tests/install/run.sh: pkg-config and CMake consumers, examples/gdal (GDAL's C++ API)
   packages+=(pkg-config cmake libgdal-dev binutils)
+  # tests/install/run.sh: the installed man pages (man, groff) and completions, loaded by
+  # bash-completion, zsh and fish as a user's shell would.
+  packages+=(man-db groff-base bash-completion zsh fish)
   # carto_sql's typed columns: geometries as wk::wkb or sf, int8 as bit64::integer64 (Suggests
   # of the R package, used by its tests).
   packages+=(r-cran-wk r-cran-sf r-cran-bit64)

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs cartoauth into a temporary prefix with `make install`, then builds programs that see
-# only that prefix (copied out of the source tree, found through pkg-config or CMake) and runs
-# them against carto-emulator:
+# Builds with `make`, installs into a temporary prefix with `make install` (which must not run
+# cargo: it runs with cargo off PATH), then builds programs that see only that prefix (copied
+# out of the source tree, found through pkg-config or CMake) and runs them against
+# carto-emulator:
 #   1. consumer.c with `pkg-config --cflags --libs cartoauth` (shared library);
 #   2. cmake/ (C++17, find_package(cartoauth CONFIG REQUIRED) + cartoauth::cartoauth), and the
 #      same against a moved copy of the prefix (relocatable) and with cartoauth::cartoauth_static;
 #   3. consumer.c linked statically (`pkg-config --static`);
-#   4. examples/gdal (GDAL's CARTO driver fed with cartoauth's credentials).
+#   4. examples/gdal (GDAL's CARTO driver fed with cartoauth's credentials);
+#   5. the cartoauth tool: the installed binary against carto-emulator, its man pages as man
+#      finds them, and its completions as bash-completion, zsh and fish load them (--profile
+#      completes the saved profiles).
 # Also checks the layout (SONAME, links, exported symbols), a staged DESTDIR install with a
-# multiarch LIBDIR, and that `make uninstall` leaves no file behind. Prints `N passed, N failed`.
+# multiarch LIBDIR, that install refuses (and builds nothing) when make has not run, and that
+# `make uninstall` leaves no file behind. Prints `N passed, N failed`.
 #
 #   tests/install/run.sh
 set -uo pipefail
@@ -42,12 +47,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building libcartoauth and carto-emulator (release)"
-make -s build || { fail "make build"; finish; }
+echo "== make: libcartoauth and the cartoauth tool; carto-emulator (release)"
+make -s || { fail "make"; finish; }
 cargo build --release -q -p carto-emulator || { fail "cargo build -p carto-emulator"; finish; }
 
-echo "== make install PREFIX=$prefix"
-check "make install" make -s install PREFIX="$prefix"
+# `make install` runs where cargo is not on PATH (sudo's PATH; rustup puts cargo in ~/.cargo/bin):
+# PATH is /usr/bin:/bin plus a cargo that only records that it was run.
+nocargo=$work/nocargo
+mkdir -p "$nocargo"
+printf '#!/bin/sh\necho "$*" >> "%s/calls"\nexit 1\n' "$nocargo" >"$nocargo/cargo"
+chmod +x "$nocargo/cargo"
+without_cargo() { env PATH="$nocargo:/usr/bin:/bin" "$@"; }
+no_cargo_run() { [ ! -e "$nocargo/calls" ] || { echo "cargo was run: $(cat "$nocargo/calls")"; false; }; }
+
+echo "== make install PREFIX=$prefix, with PATH=/usr/bin:/bin"
+check "make install (PATH=/usr/bin:/bin)" without_cargo make -s install PREFIX="$prefix"
+check "make install ran no cargo" no_cargo_run
 abi=$(sed -n 's/^#define CARTO_ABI_VERSION //p' include/cartoauth.h)
 version=$(sed -n 's/^#define CARTO_VERSION "\(.*\)"/\1/p' include/cartoauth.h)
 lib=$prefix/lib
@@ -61,6 +76,26 @@ layout() {
     [ -f "$lib/cmake/cartoauth/cartoauthConfigVersion.cmake" ]
 }
 check "installed layout: libcartoauth.so.$version, .so.$abi and .so links, .a, header, .pc, CMake package" layout
+share=$prefix/share
+tool_layout() {
+  [ -x "$prefix/bin/cartoauth" ] && cmp "$target/release/cartoauth" "$prefix/bin/cartoauth" &&
+    [ -f "$share/man/man1/cartoauth.1" ] && [ -f "$share/man/man1/cartoauth-login.1" ] &&
+    [ -f "$share/bash-completion/completions/cartoauth" ] && [ -f "$share/zsh/site-functions/_cartoauth" ] &&
+    [ -f "$share/fish/vendor_completions.d/cartoauth.fish" ]
+}
+check "installed tool: bin/cartoauth (what make built), man pages, bash/zsh/fish completions" tool_layout
+man_pages() { # a page per command --help lists, each rendered without a warning, found by man
+  local commands page
+  commands=$("$prefix/bin/cartoauth" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && /^  [^ ]/ && $1 != "help" {print $1}')
+  [ -n "$commands" ] || return 1
+  for page in cartoauth $(printf 'cartoauth-%s ' $commands); do
+    MANPATH=$share/man man -w "$page" | grep -qx "$share/man/man1/$page.1" || { echo "man -w $page"; return 1; }
+    [ -z "$(groff -man -Tutf8 -ww -z "$share/man/man1/$page.1" 2>&1)" ] || { echo "groff warns on $page"; return 1; }
+  done
+  MANPATH=$share/man MANWIDTH=100 man cartoauth-sql 2>/dev/null >"$work/sql.man"
+  grep -q '^EXIT STATUS' "$work/sql.man" && grep -q 'lacks a grant' "$work/sql.man" && grep -q -- '--format' "$work/sql.man"
+}
+check "man pages: cartoauth(1) and cartoauth-COMMAND(1) for every command, with EXIT STATUS" man_pages
 check "readelf -d: SONAME libcartoauth.so.$abi" \
   bash -c "readelf -d '$lib/libcartoauth.so.$version' | grep -F 'Library soname: [libcartoauth.so.$abi]'"
 check "installed .so has no debug info" \
@@ -164,13 +199,73 @@ check "carto_layers lists the layers and prints points_public (master key)" \
 check "carto_layers lists points_private with the master key" run_ok "points_private" ./gdal/carto_layers
 check "carto_layers with the public key sees no private table" \
   bash -c "out=\$(CARTO_API_KEY=default_public ./gdal/carto_layers points_public 2>&1) && echo \"\$out\" && grep -q Madrid <<<\"\$out\" && ! grep -q points_private <<<\"\$out\""
+
+echo "== 5. the installed cartoauth tool: against carto-emulator, and its completions"
+tool=$prefix/bin/cartoauth
+check "cartoauth status --json: the key is valid" \
+  bash -c "'$tool' status --json | tee /dev/stderr | grep -q '\"status\":\"valid\"'"
+check "cartoauth login --profile ci (key on standard input)" \
+  bash -c "echo '$master_key' | env -u CARTO_BASE_URL -u CARTO_API_KEY '$tool' login --profile ci --with-key --base-url '$base_url'"
+check "cartoauth sql with the saved profile" \
+  bash -c "env -u CARTO_BASE_URL -u CARTO_API_KEY '$tool' sql -p ci 'select count(*) as n from points_public' -f csv | grep -qx 3"
+# Each shell as a user has it, with nothing but the prefix's share/ added to where it looks.
+mkdir -p "$work/home"
+shell_env() {
+  env -i HOME="$work/home" PATH="$prefix/bin:/usr/bin:/bin" CARTO_CONFIG_DIR="$CARTO_CONFIG_DIR" \
+    XDG_DATA_DIRS="$share:/usr/share" TERM=dumb "$@"
+}
+bash_completes() {
+  [ -f /usr/share/bash-completion/bash_completion ] || { echo "bash-completion is not installed"; return 1; }
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  shell_env bash --norc -c 'source /usr/share/bash-completion/bash_completion
+    __load_completion cartoauth || exit 1
+    fn=$(complete -p cartoauth | sed -n "s/.* -F \([^ ]*\) .*/\1/p")
+    COMP_WORDS=(cartoauth status --profile ""); COMP_CWORD=3; COMP_LINE="cartoauth status --profile "
+    COMP_POINT=${#COMP_LINE}; COMP_TYPE=9
+    "$fn" cartoauth "" --profile; printf "%s\n" "${COMPREPLY[@]}"' | tee /dev/stderr | grep -qx ci
+}
+check "bash-completion loads completions/cartoauth from XDG_DATA_DIRS; --profile completes 'ci'" bash_completes
+fish_completes() {
+  command -v fish >/dev/null || { echo "fish is not installed"; return 1; }
+  shell_env fish -c 'complete -C "cartoauth status --profile "' | tee /dev/stderr | grep -qx ci &&
+    shell_env fish -c 'complete -C "cartoauth log"' | grep -q '^logout'
+}
+check "fish loads vendor_completions.d/cartoauth.fish; --profile completes 'ci'" fish_completes
+zsh_completes() { # an interactive zsh on a pseudo-terminal (zpty): one TAB
+  command -v zsh >/dev/null || { echo "zsh is not installed"; return 1; }
+  cat >"$work/complete.zsh" <<ZSH
+zmodload zsh/zpty
+zpty z env -i HOME=$work/home PATH=$prefix/bin:/usr/bin:/bin CARTO_CONFIG_DIR=$CARTO_CONFIG_DIR TERM=dumb zsh -f -i
+zpty -w z 'fpath=($share/zsh/site-functions \$fpath); autoload -Uz compinit; compinit -u -D; PS1="> "'
+sleep 1
+zpty -w -n z \$'cartoauth status --profile \t'
+sleep 2
+out=
+while zpty -r -t z chunk; do out+=\$chunk; done
+zpty -d z
+print -r -- "\$out"
+ZSH
+  timeout 30 zsh -f "$work/complete.zsh" | tr -d '\r' | tee /dev/stderr | grep -q 'cartoauth status --profile ci'
+}
+check "zsh autoloads _cartoauth from site-functions; the first TAB after --profile completes 'ci'" zsh_completes
 cd "$root"
+
+echo "== make install before make: refused, nothing built, nothing installed"
+refused() {
+  local out
+  ! out=$(without_cargo make -s install CARGO_TARGET_DIR="$work/never-built" PREFIX="$work/unbuilt" 2>&1) &&
+    echo "$out" && grep -q 'run make first' <<<"$out" && [ ! -e "$work/unbuilt" ] && no_cargo_run
+}
+check "make install without make: 'run make first', no cargo, no files" refused
 
 echo "== staged install: DESTDIR, PREFIX=/usr, multiarch LIBDIR"
 stage=$work/stage
 multiarch=/usr/lib/x86_64-linux-gnu
-check "make install DESTDIR=… PREFIX=/usr LIBDIR=$multiarch" \
-  make -s install DESTDIR="$stage" PREFIX=/usr LIBDIR="$multiarch"
+check "make install DESTDIR=… PREFIX=/usr LIBDIR=$multiarch (PATH=/usr/bin:/bin)" \
+  without_cargo make -s install DESTDIR="$stage" PREFIX=/usr LIBDIR="$multiarch"
+check "the staged install ran no cargo" no_cargo_run
+check "staged tool: /usr/bin/cartoauth, /usr/share/man/man1/cartoauth.1" \
+  bash -c "[ -x '$stage/usr/bin/cartoauth' ] && [ -f '$stage/usr/share/man/man1/cartoauth.1' ]"
 check "staged .pc names /usr and \${prefix}/lib/x86_64-linux-gnu" \
   bash -c "grep -qx 'prefix=/usr' '$stage$multiarch/pkgconfig/cartoauth.pc' && grep -qx 'libdir=\${prefix}/lib/x86_64-linux-gnu' '$stage$multiarch/pkgconfig/cartoauth.pc'"
 check "staged CMake package finds the header four levels up" \
@@ -181,16 +276,17 @@ check "make uninstall DESTDIR=… leaves no file" \
 echo "== make install-strip"
 stripped=$work/stripped
 strip_check() {
-  make -s install-strip PREFIX="$stripped" >/dev/null &&
+  without_cargo make -s install-strip PREFIX="$stripped" >/dev/null &&
     ! readelf -S "$stripped/lib/libcartoauth.so.$version" | grep -q '\.symtab' &&
+    ! readelf -S "$stripped/bin/cartoauth" | grep -q '\.symtab' && "$stripped/bin/cartoauth" --version &&
     diff <(nm -D --defined-only "$stripped/lib/libcartoauth.so.$version" | wc -l) \
       <(nm -D --defined-only "$lib/libcartoauth.so.$version" | wc -l) &&
     echo "     stripped libcartoauth.so.$version: $(stat -c %s "$stripped/lib/libcartoauth.so.$version") bytes" >&2 &&
     make -s uninstall PREFIX="$stripped" && [ -z "$(find "$stripped" ! -type d)" ]
 }
-check "make install-strip: no symbol table, the same dynamic exports; uninstall" strip_check
+check "make install-strip: no symbol tables (library, tool), the same dynamic exports; uninstall" strip_check
 
 echo "== make uninstall PREFIX=$prefix"
-check "make uninstall leaves no file in the prefix" \
+check "make uninstall leaves no file in the prefix (library, tool, man pages, completions)" \
   bash -c "make -s uninstall PREFIX='$prefix' && [ -z \"\$(find '$prefix' ! -type d)\" ]"
 finish
