@@ -93,7 +93,7 @@ fn an_http_url_typed_on_the_terminal_is_refused_before_the_key_is_asked() {
     let (status, screen) = term.finish();
     assert_eq!(status.code(), Some(2), "{screen}");
     assert!(
-        !screen.contains("API key"),
+        !screen.contains("API key (typing is hidden)"),
         "the key was asked for, then refused:\n{screen}"
     );
     assert!(!sb.config_dir().exists());

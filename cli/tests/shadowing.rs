@@ -151,12 +151,16 @@ fn logging_in_again_asks_before_replacing_the_stored_key() {
     // On a terminal it asks, before the key: "n" keeps the file and asks for no key.
     let mut term = Terminal::spawn(sb.command(&["login", "--base-url", &url]));
     term.wait_for("Replace it? [y/N] ");
-    assert!(!term.screen().contains("API key"), "{}", term.screen());
+    assert!(
+        !term.screen().contains("API key (typing is hidden)"),
+        "{}",
+        term.screen()
+    );
     term.type_line("n");
     let (status, screen) = term.finish();
     assert!(status.success(), "{screen}");
     assert!(screen.contains("Nothing was saved"), "{screen}");
-    assert!(!screen.contains("API key"), "{screen}");
+    assert!(!screen.contains("API key (typing is hidden)"), "{screen}");
     assert!(std::fs::read_to_string(&file).unwrap().contains(MASTER_KEY));
 
     // "y", then the key.
@@ -185,6 +189,6 @@ fn on_a_terminal_a_shadowed_save_is_asked_about_before_the_key() {
     term.type_line("");
     let (status, screen) = term.finish();
     assert!(status.success(), "{screen}");
-    assert!(!screen.contains("API key"), "{screen}");
+    assert!(!screen.contains("API key (typing is hidden)"), "{screen}");
     assert!(!sb.config_dir().join("creds.json").exists());
 }

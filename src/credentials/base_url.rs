@@ -90,8 +90,12 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
         "http" => {
             return Err(Error::new(
                 ErrorKind::InsecureBaseUrl,
-                format!("base_url {shown} is not https; use an https URL or set allow_non_secure"),
-            ))
+                // What a user can set, wherever the URL came from: the option of the call that
+                // built the credentials, or the variable that resolution and file loading read.
+                format!(
+                    "base_url {shown} is not https, so the API key would travel in clear text; use an https URL, or for a test server pass the allow_non_secure option (true) or set CARTO_ALLOW_NON_SECURE=1"
+                ),
+            ));
         }
         other => {
             return Err(Error::new(
@@ -253,7 +257,10 @@ mod tests {
     fn http_needs_allow_non_secure() {
         let err = parse("http://fake_user.carto.com", false).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InsecureBaseUrl);
-        assert!(err.message().contains("allow_non_secure"));
+        // It names what a user sets, not a field: the option and the environment variable.
+        let message = err.message();
+        assert!(message.contains("allow_non_secure option"), "{message}");
+        assert!(message.contains("CARTO_ALLOW_NON_SECURE=1"), "{message}");
         assert!(parse("http://fake_user.carto.com", true).is_ok());
     }
 

@@ -282,7 +282,7 @@ fn build(
         .build()
         .map_err(|e| {
             let hint = if e.kind() == ErrorKind::InsecureBaseUrl {
-                " (--allow-non-secure accepts it, for test servers only)"
+                " (for cartoauth: --allow-non-secure)"
             } else {
                 ""
             };
