@@ -105,12 +105,12 @@
 #define CARTO_ABI_VERSION 1
 
 /**
- * carto_result_time's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
+ * carto_result_time_micros's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
  */
 #define CARTO_TIME_INFINITY INT64_MAX
 
 /**
- * carto_result_time's value for a timestamp of -infinity (INT64_MIN).
+ * carto_result_time_micros's value for a timestamp of -infinity (INT64_MIN).
  */
 #define CARTO_TIME_MINUS_INFINITY INT64_MIN
 
@@ -486,11 +486,12 @@ enum carto_column_kind
      */
     CARTO_COLUMN_FLOAT = 3,
     /**
-     * timestamp, timestamptz: carto_result_time (microseconds since 1970-01-01 UTC).
+     * timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01 UTC).
      */
     CARTO_COLUMN_TIMESTAMP = 4,
     /**
-     * date: carto_result_date (days since 1970-01-01), or carto_result_time (midnight UTC).
+     * date: carto_result_date_days (days since 1970-01-01), or carto_result_time_micros
+     * (microseconds at midnight UTC).
      */
     CARTO_COLUMN_DATE = 5,
     /**

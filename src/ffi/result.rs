@@ -33,17 +33,18 @@ pub enum carto_column_kind {
     CARTO_COLUMN_INT = 2,
     /// float4, float8, numeric: carto_result_double (NaN and ±infinity included).
     CARTO_COLUMN_FLOAT = 3,
-    /// timestamp, timestamptz: carto_result_time (microseconds since 1970-01-01 UTC).
+    /// timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01 UTC).
     CARTO_COLUMN_TIMESTAMP = 4,
-    /// date: carto_result_date (days since 1970-01-01), or carto_result_time (midnight UTC).
+    /// date: carto_result_date_days (days since 1970-01-01), or carto_result_time_micros
+    /// (microseconds at midnight UTC).
     CARTO_COLUMN_DATE = 5,
     /// geometry, geography: carto_result_wkb (WKB without SRID, plus the SRID).
     CARTO_COLUMN_GEOMETRY = 6,
 }
 
-/// carto_result_time's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
+/// carto_result_time_micros's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
 pub const CARTO_TIME_INFINITY: i64 = i64::MAX;
-/// carto_result_time's value for a timestamp of -infinity (INT64_MIN).
+/// carto_result_time_micros's value for a timestamp of -infinity (INT64_MIN).
 pub const CARTO_TIME_MINUS_INFINITY: i64 = i64::MIN;
 
 /// The result plus the C strings handed out as borrowed pointers.
