@@ -508,3 +508,167 @@ fn sql_batch_copy_and_auth_requests_that_may_have_run_are_never_sent_twice() {
         assert_eq!(server.seen().len() - before, 3);
     }
 }
+
+/// Options whose interrupt hook says "stop" from its `stop_at`-th question on, counting them.
+fn interrupted_at(
+    stop_at: usize,
+) -> (
+    ClientOptions,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&asked);
+    let options = ClientOptions {
+        // Without the hook, each call would wait this long.
+        idle_timeout: Duration::from_secs(120),
+        interrupt: Some(cartoauth::client::InterruptHook::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst) + 1 >= stop_at
+        })),
+        ..no_retry()
+    };
+    (options, asked)
+}
+
+#[test]
+fn every_call_of_a_client_asks_its_interrupt_hook_while_the_server_says_nothing() {
+    use cartoauth::client::{BatchJobSpec, Grants, KeyValidity};
+    use std::sync::atomic::Ordering;
+    let server = silent();
+    type Call = Box<dyn Fn(&Client) -> Option<cartoauth::Error>>;
+    let calls: Vec<(&str, Call)> = vec![
+        ("me", Box::new(|c| c.me().err())),
+        ("api_keys", Box::new(|c| c.api_keys().err())),
+        ("api_key", Box::new(|c| c.api_key("k").err())),
+        (
+            "create_api_key",
+            Box::new(|c| {
+                let grants = Grants {
+                    apis: vec!["sql".into()],
+                    ..Default::default()
+                };
+                c.create_api_key("k", &grants).err()
+            }),
+        ),
+        ("delete_api_key", Box::new(|c| c.delete_api_key("k").err())),
+        ("regenerate", Box::new(|c| c.regenerate_api_key("k").err())),
+        ("do_credentials", Box::new(|c| c.do_credentials().err())),
+        ("batch_status", Box::new(|c| c.batch_status("j").err())),
+        (
+            "batch_create",
+            Box::new(|c| c.batch_create(&BatchJobSpec::query("select 1")).err()),
+        ),
+        ("batch_cancel", Box::new(|c| c.batch_cancel("j").err())),
+        (
+            "batch_wait",
+            Box::new(|c| {
+                c.batch_wait("j", &cartoauth::client::WaitOptions::default(), None)
+                    .err()
+            }),
+        ),
+        ("sql_result", Box::new(|c| c.sql_result("select 1").err())),
+        ("sql", Box::new(|c| c.sql("select 1", None).err())),
+    ];
+    for (name, call) in calls {
+        let (options, asked) = interrupted_at(3);
+        let err = call(&client_for(&server, options)).unwrap_or_else(|| panic!("{name} succeeded"));
+        assert_eq!(err.kind(), ErrorKind::Cancelled, "{name}: {err}");
+        assert!(err.message().contains("interrupted"), "{name}: {err}");
+        assert_eq!(asked.load(Ordering::SeqCst), 3, "{name}");
+    }
+    let (options, asked) = interrupted_at(3);
+    let validity = client_for(&server, options).validate_key();
+    assert_eq!(validity, KeyValidity::Unknown);
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_batch_wait_ends_at_its_timeout_even_while_a_poll_hangs() {
+    let server = silent();
+    let options = ClientOptions {
+        // Without the wait's own deadline the poll would hang until this.
+        total_timeout: Some(Duration::from_secs(8)),
+        ..no_retry()
+    };
+    let wait = cartoauth::client::WaitOptions {
+        timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let err = client_for(&server, options)
+        .batch_wait("j", &wait, None)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WaitTimeout, "{err}");
+    assert!(err.message().contains("batch job j"), "{err}");
+}
+
+#[test]
+fn the_pause_between_batch_polls_asks_the_interrupt_hook() {
+    use std::sync::atomic::Ordering;
+    let server = Scripted::start(|_, stream| {
+        answer(
+            stream,
+            "200 OK",
+            "",
+            br#"{"job_id":"j","status":"running"}"#,
+        )
+    });
+    // The first poll answers at once; the next question comes during the 30 s pause.
+    let (options, asked) = interrupted_at(2);
+    let wait = cartoauth::client::WaitOptions {
+        initial_interval: Duration::from_secs(30),
+        max_interval: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let err = client_for(&server, options)
+        .batch_wait("j", &wait, None)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert!(err.message().contains("waiting for batch job j"), "{err}");
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    assert_eq!(server.seen().len(), 1);
+}
+
+/// A page of `count` keys, each with a `padding`-byte name, claiming `total` keys in all.
+fn key_page(count: usize, padding: usize, total: u64) -> Vec<u8> {
+    let keys: Vec<serde_json::Value> = (0..count)
+        .map(|i| serde_json::json!({"name": format!("k{i}{}", "x".repeat(padding)), "type": "regular"}))
+        .collect();
+    serde_json::json!({"result": keys, "total": total})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_key_listing_from_a_lying_server_stops_at_its_bounds() {
+    const FOREVER: u64 = 1_000_000_000_000;
+    // Full pages that never reach the claimed total: at most 10,000 keys.
+    let full = Scripted::start(|_, stream| answer(stream, "200 OK", "", &key_page(20, 0, FOREVER)));
+    let err = client_for(&full, no_retry()).api_keys().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(err.message().contains("10000 keys"), "{err}");
+    assert!(full.seen().len() <= 501, "{} requests", full.seen().len());
+    // A page shorter than asked for is the last, whatever the total says.
+    let short = Scripted::start(|_, stream| answer(stream, "200 OK", "", &key_page(1, 0, FOREVER)));
+    assert_eq!(client_for(&short, no_retry()).api_keys().unwrap().len(), 1);
+    assert_eq!(short.seen().len(), 1);
+    // 5 MB pages: at most 64 MiB of pages in all.
+    let page = std::sync::Arc::new(key_page(20, 250_000, FOREVER));
+    let served = std::sync::Arc::clone(&page);
+    let big = Scripted::start(move |_, stream| answer(stream, "200 OK", "", &served));
+    let err = client_for(&big, no_retry()).api_keys().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+    assert!(err.message().contains("67108864 bytes"), "{err}");
+    assert!(big.seen().len() <= 14, "{} requests", big.seen().len());
+    // Slow pages: the whole listing ends within the total time limit.
+    let slow = Scripted::start(|_, stream| {
+        std::thread::sleep(Duration::from_millis(300));
+        answer(stream, "200 OK", "", &key_page(20, 0, FOREVER))
+    });
+    let options = ClientOptions {
+        total_timeout: Some(Duration::from_secs(1)),
+        ..no_retry()
+    };
+    let err = client_for(&slow, options).api_keys().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(slow.seen().len() <= 5, "{} requests", slow.seen().len());
+}

@@ -10,12 +10,16 @@ use super::Client;
 use crate::credentials::secret::ApiKey;
 use crate::error::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
+use std::time::Instant;
 
 const KEYS_PATH: &str = "api/v3/api_keys";
 /// The page size asked for when listing; every page is fetched.
 const PAGE_SIZE: u32 = 20;
-/// A lying server (a `total` it never reaches) cannot keep a listing going forever.
-const MAX_PAGES: u32 = 10_000;
+/// A lying server (a `total` it never reaches, pages that never end) cannot keep a listing
+/// going or growing forever: at most this many keys, and this many bytes of pages, in all.
+/// The whole listing also ends within the client's total time limit.
+const MAX_KEYS: usize = 10_000;
+const MAX_LISTING_BYTES: u64 = 64 << 20;
 
 /// What a key is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -245,6 +249,21 @@ fn key_path(name: &str, suffix: &str) -> Result<String> {
     Ok(format!("{KEYS_PATH}/{escaped}{suffix}"))
 }
 
+/// A listing's failure: a page larger than what is left of the listing's bytes, or the
+/// listing's time spent, says so.
+fn listing_failed(error: Error, keys: &[ApiKeyInfo]) -> Error {
+    match error.kind() {
+        ErrorKind::BodyTooLarge => Error::new(
+            ErrorKind::Protocol,
+            format!(
+                "the Auth API's key list did not end within {MAX_LISTING_BYTES} bytes ({} keys so far)",
+                keys.len()
+            ),
+        ),
+        _ => error.context(format!("listing API keys ({} so far)", keys.len())),
+    }
+}
+
 impl Client {
     /// Every key this client's key may see (all pages): with the master key every key of the
     /// account (master, default, then regular keys), with another key only itself.
@@ -253,35 +272,52 @@ impl Client {
     }
 
     pub(crate) fn api_keys_paged(&self, per_page: u32) -> Result<Vec<ApiKeyInfo>> {
+        let deadline = self
+            .options()
+            .total_timeout
+            .and_then(|limit| Instant::now().checked_add(limit));
         let mut keys = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let mut bytes = 0u64;
+        // Every page but the last adds keys, so MAX_KEYS bounds the pages too.
+        let mut page = 0u32;
+        loop {
+            page += 1;
             let request = Request::get(KEYS_PATH)
                 .idempotent(true)
+                .until(deadline)
+                .body_limit(MAX_LISTING_BYTES - bytes)
                 .query("page", &page.to_string())
                 .query("per_page", &per_page.to_string());
-            let doc = self.send(request)?.error_for_status()?.json()?;
+            let response = self.send(request).map_err(|e| listing_failed(e, &keys))?;
+            bytes += response.body().len() as u64;
+            let doc = response.error_for_status()?.json()?;
             let items = doc.get("result").and_then(Value::as_array).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Protocol,
                     "the Auth API answered a key list without a \"result\" array",
                 )
             })?;
+            if keys.len() + items.len() > MAX_KEYS {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "the Auth API's key list did not end within {MAX_KEYS} keys (page {page})"
+                    ),
+                ));
+            }
             for item in items {
                 keys.push(ApiKeyInfo::from_json(item)?);
             }
-            // carto-python's paginator: keep going while fewer than `total` were seen.
+            // carto-python's paginator: keep going while fewer than `total` were seen. A page
+            // shorter than asked for is the last one, whatever `total` says.
             let total = ["total", "total_entries", "total_user_entries"]
                 .iter()
                 .find_map(|k| doc.get(*k).and_then(Value::as_u64));
             let more = total.is_some_and(|t| (keys.len() as u64) < t);
-            if items.is_empty() || !more {
+            if items.is_empty() || items.len() < per_page as usize || !more {
                 return Ok(keys);
             }
         }
-        Err(Error::new(
-            ErrorKind::Protocol,
-            format!("the Auth API's key list did not end after {MAX_PAGES} pages"),
-        ))
     }
 
     /// One key by name. A key other than the master key may read only itself; any other

@@ -306,9 +306,15 @@ impl Client {
     /// Reads a job's status (`GET api/v2/sql/job/{id}`). An unknown id is an
     /// [`ErrorKind::HttpClientError`] (CARTO answers 400 "Job with id ... not found").
     pub fn batch_status(&self, job_id: &str) -> Result<BatchJob> {
-        let response = self
-            .send(Request::get(&job_path(job_id)?).idempotent(true))?
-            .error_for_status()?;
+        self.batch_status_until(job_id, None)
+    }
+
+    /// [`Client::batch_status`], given up at `deadline`.
+    fn batch_status_until(&self, job_id: &str, deadline: Option<Instant>) -> Result<BatchJob> {
+        let request = Request::get(&job_path(job_id)?)
+            .idempotent(true)
+            .until(deadline);
+        let response = self.send(request)?.error_for_status()?;
         self.job_of(&response.json()?)
     }
 
@@ -347,9 +353,27 @@ impl Client {
             ));
         }
         let started = Instant::now();
+        // Each poll ends with the wait: a server that never answers one cannot hold the wait
+        // past its timeout.
+        let deadline = started.checked_add(options.timeout);
         let mut interval = options.initial_interval;
         loop {
-            let job = self.batch_status(job_id)?;
+            let job = match self.batch_status_until(job_id, deadline) {
+                Err(e)
+                    if e.kind() == ErrorKind::Timeout
+                        && deadline.is_some_and(|d| Instant::now() >= d) =>
+                {
+                    return Err(Error::new(
+                        ErrorKind::WaitTimeout,
+                        format!(
+                            "gave up waiting for batch job {job_id} after {:.1} s: the status poll got no answer in time ({}); the job goes on on the server until it ends or is cancelled",
+                            started.elapsed().as_secs_f64(),
+                            e.message()
+                        ),
+                    ))
+                }
+                other => other?,
+            };
             // The callback sees every poll, the last one too; its "stop" matters only while
             // the job has not finished (a finished job is reported as such).
             let keep_waiting = on_poll.as_mut().is_none_or(|on_poll| on_poll(&job));
@@ -388,7 +412,10 @@ impl Client {
                     ),
                 ));
             }
-            std::thread::sleep(interval.min(options.timeout - elapsed));
+            self.pause(
+                interval.min(options.timeout - elapsed),
+                &format!("waiting for batch job {}", job.id),
+            )?;
             interval = (interval + interval / 2).min(options.max_interval);
         }
     }

@@ -157,7 +157,10 @@ impl Client {
     /// A watch for work that is not one request (minting for a script), bounded by the
     /// client's total time limit.
     fn token_watch(&self) -> Watch {
-        Watch::new(Meter::new(None), self.inner.options.total_timeout)
+        Watch::new(
+            Meter::new(None, self.inner.options.interrupt.clone()),
+            self.inner.options.total_timeout,
+        )
     }
 
     /// A CARTO 3 token valid now (minted if the cache holds none usable), for a script or a

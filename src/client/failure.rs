@@ -60,10 +60,20 @@ pub(super) fn cancelled(target: &str) -> Error {
     )
 }
 
+/// The error of a call the client's interrupt hook stopped.
+pub(crate) fn interrupted(target: &str) -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        format!("{target} was interrupted (the client's interrupt hook asked to stop)"),
+    )
+}
+
 /// Why a callback stopped a transfer, carried through `io::Error` across ureq.
 #[derive(Debug)]
 pub(crate) enum Abort {
     Cancelled,
+    /// The client's interrupt hook asked to stop (a Ctrl-C in R or Julia, say).
+    Interrupted,
     /// The call's total time limit (all attempts and waits) is spent.
     TotalTime(std::time::Duration),
     ReadCallback(String),
@@ -74,6 +84,7 @@ impl std::fmt::Display for Abort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Abort::Cancelled => f.write_str("cancelled by the progress callback"),
+            Abort::Interrupted => f.write_str("interrupted"),
             Abort::TotalTime(limit) => write!(f, "{}", total_time_spent(*limit)),
             Abort::ReadCallback(why) | Abort::WriteCallback(why) => f.write_str(why),
         }
@@ -98,6 +109,7 @@ pub(crate) fn total_time_spent(limit: std::time::Duration) -> String {
 pub(crate) fn abort_error(abort: &Abort, target: &str) -> Error {
     match abort {
         Abort::Cancelled => cancelled(target),
+        Abort::Interrupted => interrupted(target),
         Abort::TotalTime(limit) => Error::new(
             ErrorKind::Timeout,
             format!("{target}: {}", total_time_spent(*limit)),

@@ -37,7 +37,7 @@ pub use carto3::{
 };
 pub use do_token::DoCredentials;
 pub(crate) use failure::Abort;
-pub use options::{ClientOptions, KeyTransport, RetryPolicy, Trust};
+pub use options::{ClientOptions, InterruptHook, KeyTransport, RetryPolicy, Trust};
 pub use request::{
     check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,
     ReaderFactory, Request, WriterFactory,
@@ -194,6 +194,18 @@ impl Client {
         self.inner.secrets.scrub(text)
     }
 
+    /// Sleeps `pause` between two calls of a longer operation (`doing`, for the message),
+    /// asking the interrupt hook every 250 ms.
+    pub(crate) fn pause(&self, pause: Duration, doing: &str) -> Result<()> {
+        let watch = wait::Watch::new(
+            progress::Meter::new(None, self.inner.options.interrupt.clone()),
+            None,
+        );
+        watch
+            .sleep(pause)
+            .map_err(|abort| failure::abort_error(&abort, doing))
+    }
+
     /// Remembers a secret the server handed over, to keep it out of later messages.
     pub(crate) fn learn_secret(&self, secret: &str) {
         self.inner.secrets.learn(secret);
@@ -205,9 +217,20 @@ impl Client {
         check_platform(&request, &self.inner.credentials)?;
         request.open_sources();
         let policy = self.inner.options.retry;
+        // A call made for a longer operation (a Batch wait, a key listing) ends with it.
+        let limit = match (self.inner.options.total_timeout, request.deadline) {
+            (limit, None) => limit,
+            (limit, Some(deadline)) => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                Some(limit.map_or(left, |limit| limit.min(left)))
+            }
+        };
         let watch = wait::Watch::new(
-            progress::Meter::new(request.progress.take()),
-            self.inner.options.total_timeout,
+            progress::Meter::new(
+                request.progress.take(),
+                self.inner.options.interrupt.clone(),
+            ),
+            limit,
         );
         let _installed = watch.install();
         let mut waited = Duration::ZERO;

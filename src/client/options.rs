@@ -2,6 +2,7 @@
 
 use crate::token::{RefreshWindows, TokenCache};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the API key travels with each request.
@@ -83,6 +84,12 @@ pub struct ClientOptions {
     /// When cached CARTO 3 tokens are refreshed (default: 15 min / 10 min before expiry,
     /// scaled down for short-lived tokens).
     pub refresh_windows: RefreshWindows,
+    /// Asked whether to stop, on the calling thread, by every network call of the client (at
+    /// least every 250 ms while it waits for a server, and as bytes move) and by its waits
+    /// (between retries, between Batch polls); `true` ends the call with
+    /// [`crate::ErrorKind::Cancelled`]. Default: none. R and Julia install one that checks for
+    /// a Ctrl-C.
+    pub interrupt: Option<InterruptHook>,
 }
 
 /// 300 s, the same as one attempt's default limit: retries and their waits fit inside the time
@@ -111,9 +118,41 @@ impl Default for ClientOptions {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             token_cache: TokenCache::default(),
             refresh_windows: RefreshWindows::default(),
+            interrupt: None,
         }
     }
 }
+
+/// A function every call of a client asks whether to stop ([`ClientOptions::interrupt`]).
+/// Options compare equal when they share the same hook.
+#[derive(Clone)]
+pub struct InterruptHook(Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl InterruptHook {
+    /// A hook that returns `true` to stop the call it is asked from.
+    pub fn new(hook: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        InterruptHook(Arc::new(hook))
+    }
+
+    /// Whether the hook asks to stop.
+    pub(crate) fn interrupted(&self) -> bool {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for InterruptHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InterruptHook")
+    }
+}
+
+impl PartialEq for InterruptHook {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for InterruptHook {}
 
 impl ClientOptions {
     /// The `User-Agent` header value.

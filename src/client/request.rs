@@ -176,6 +176,11 @@ pub struct Request {
     /// The caller's word on whether sending this twice is harmless (see
     /// [`Request::idempotent`]); `None` leaves it to the method and the API.
     pub(crate) idempotent: Option<bool>,
+    /// When the operation this request is part of must end (a Batch wait's timeout, a key
+    /// listing's total time); the call ends then at the latest.
+    pub(crate) deadline: Option<std::time::Instant>,
+    /// A limit of the body kept in memory below the client's own (a page of a listing).
+    pub(crate) max_body_size: Option<u64>,
     /// Reusable parts, turned into `body`, `sink` and `progress` at each send.
     pub(crate) body_source: Option<BodySource>,
     pub(crate) sink_source: Option<WriterFactory>,
@@ -217,6 +222,8 @@ impl Request {
             sink: None,
             progress: None,
             idempotent: None,
+            deadline: None,
+            max_body_size: None,
             body_source: None,
             sink_source: None,
             progress_source: None,
@@ -415,6 +422,8 @@ impl Request {
             sink: None,
             progress: None,
             idempotent: self.idempotent,
+            deadline: self.deadline,
+            max_body_size: self.max_body_size,
             body_source: self.body_source.clone(),
             sink_source: self.sink_source.clone(),
             progress_source: self.progress_source.clone(),
@@ -463,6 +472,19 @@ impl Request {
     /// Says whether sending this request twice is harmless (see [`Request::idempotent`]).
     pub fn set_idempotent(&mut self, idempotent: bool) {
         self.idempotent = Some(idempotent);
+    }
+
+    /// Ends the call at `deadline` at the latest: the operation it is part of ends then.
+    pub(crate) fn until(mut self, deadline: Option<std::time::Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Keeps at most `limit` bytes of the answer's body in memory (the client's own limit
+    /// still applies when it is lower).
+    pub(crate) fn body_limit(mut self, limit: u64) -> Self {
+        self.max_body_size = Some(limit);
+        self
     }
 
     /// Whether the request may be sent again after it may have reached the server.

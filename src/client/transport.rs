@@ -8,7 +8,7 @@
 //! go only to the origin the request was made for.
 
 use super::failure::{
-    body_too_large, cancelled, read_error, transport_failure, writer_error, Abort, Failure,
+    abort_error, body_too_large, read_error, transport_failure, writer_error, Failure,
 };
 use super::options::KeyTransport;
 use super::progress::Meter;
@@ -100,6 +100,7 @@ pub(crate) fn exchange(
     }
     let mut method = request.method.clone();
     let mut with_body = true;
+    let request_limit = request.max_body_size;
     let Request {
         headers,
         body,
@@ -215,7 +216,9 @@ pub(crate) fn exchange(
                     response,
                     target,
                     sink.as_mut(),
-                    endpoint.max_body_size,
+                    request_limit.map_or(endpoint.max_body_size, |limit| {
+                        limit.min(endpoint.max_body_size)
+                    }),
                     meter,
                 )
             }
@@ -451,8 +454,8 @@ fn receive(
             None => kept.extend_from_slice(&buffer[..n]),
         }
         meter.update(|p| p.downloaded += n as u64);
-        if !meter.report() {
-            return Err(failure(cancelled(&target), streamed > 0));
+        if let Err(abort) = meter.report() {
+            return Err(failure(abort_error(&abort, &target), streamed > 0));
         }
     }
     if let Some(sink) = sink.as_mut() {
@@ -480,8 +483,8 @@ impl Read for MeteredReader<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.meter.update(|p| p.uploaded += n as u64);
-        if n > 0 && !self.meter.report() {
-            return Err(io::Error::other(Abort::Cancelled));
+        if n > 0 {
+            self.meter.report().map_err(io::Error::other)?;
         }
         Ok(n)
     }

@@ -62,11 +62,7 @@ impl Watch {
         if let Some(abort) = self.expired() {
             return Err(abort);
         }
-        if self.meter.report() {
-            Ok(())
-        } else {
-            Err(Abort::Cancelled)
-        }
+        self.meter.report()
     }
 
     /// Makes this the watch of the current thread until the guard is dropped.
