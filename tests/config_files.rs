@@ -416,3 +416,31 @@ fn blank_paths_and_profiles_are_errors_not_the_default_files() {
     let err = config::load_with(&Location::Path(f.root.join(&huge)), &f.env, false).unwrap_err();
     assert!(err.message().len() < 1000, "{}", err.message().len());
 }
+
+#[cfg(unix)]
+#[test]
+fn logout_through_a_symlinked_file_deletes_the_file_that_holds_the_key() {
+    let f = fixture();
+    // Dotfiles kept elsewhere (stow): the default file is a link into them.
+    let dotfiles = f.root.with_file_name("dotfiles");
+    fs::create_dir(&dotfiles).unwrap();
+    let real = dotfiles.join("cartocreds.json");
+    fs::create_dir_all(&f.root).unwrap();
+    let link = f.root.join("cartocreds.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    config::save_with(&johnsmith(), &Location::Default, None, &f.env).unwrap();
+    assert!(fs::read_to_string(&real).unwrap().contains(KEY));
+
+    let deleted = config::delete_with(&Location::Default, &f.env).unwrap();
+    assert_eq!(deleted, std::slice::from_ref(&real));
+    assert!(!real.exists(), "the key is still in {}", real.display());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let err = config::load_with(&Location::Default, &f.env, false).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FileNotFound, "{err}");
+    // Signing in again writes through the link, where the dotfiles are.
+    config::save_with(&johnsmith(), &Location::Default, None, &f.env).unwrap();
+    assert!(fs::read_to_string(&real).unwrap().contains(KEY));
+}

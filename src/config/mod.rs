@@ -357,8 +357,12 @@ pub fn delete_with(location: &Location, env: &dyn Environment) -> Result<Vec<Pat
     let mut deleted = Vec::new();
     let mut missing = None;
     for path in candidates {
-        match store::locked(&path, |_| store::remove(&path)) {
-            Ok(()) => deleted.push(path),
+        // Through a symbolic link, what holds the key is the file it leads to: that goes, the
+        // link stays (a later save through it writes the file again).
+        match store::locked(&path, |target| {
+            store::remove(target).map(|()| target.to_path_buf())
+        }) {
+            Ok(target) => deleted.push(target),
             Err(e) if e.kind() == ErrorKind::FileNotFound => missing = Some(e),
             Err(e) => return Err(e),
         }

@@ -13,11 +13,15 @@
 //! created a temporary file ever removes it). Reading warns when group or others can access
 //! the file, or write its directory.
 //!
-//! Symbolic links: a link at the saved path (dotfiles managed by stow, say) is resolved once;
-//! the lock, the temporary file and the rename all happen next to the file it points to, which
-//! is replaced there while the link stays. A link in a directory that group or others can
-//! write is refused instead: one of them may have planted it to make us write credentials
-//! elsewhere. The lock file is never created or opened through a link (`O_NOFOLLOW`).
+//! Symbolic links: links on the way to the saved path (a linked config directory, a file of
+//! dotfiles managed by stow) are resolved once; the lock, the temporary file and the rename
+//! all happen next to the file they lead to, which is replaced there while the links stay, and
+//! deleting the file deletes that file (what holds the key), not the link to it. As OpenSSH
+//! trusts a path, a link is followed only where it sits in a directory owned by the effective
+//! user or root that group and others cannot write: anyone else may have planted it, to make
+//! us write credentials elsewhere (root saving into a user's directory through `sudo` without
+//! `-H` would replace whatever file the user's link names). The lock file is never created or
+//! opened through a link (`O_NOFOLLOW`).
 
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::{self, File, OpenOptions};
@@ -365,22 +369,113 @@ fn is_symlink(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
 }
 
-/// `path`, or the file its symbolic link points to (see the module documentation).
+/// The most links followed on the way to one file (Linux's own limit is 40).
+const MAX_LINKS: usize = 40;
+
+/// `path` with every symbolic link on the way resolved, each one only where it may be trusted
+/// (see the module documentation). The last components need not exist yet; a link to a file
+/// that does not exist resolves to where that file would be.
+#[cfg(unix)]
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    use std::collections::VecDeque;
+    use std::path::Component;
+    let mut pending: VecDeque<PathBuf> = path
+        .components()
+        .map(|c| PathBuf::from(c.as_os_str()))
+        .collect();
+    let mut resolved = PathBuf::new();
+    let mut links = 0;
+    while let Some(part) = pending.pop_front() {
+        match part.components().next() {
+            Some(Component::RootDir | Component::Prefix(_)) => resolved = part,
+            Some(Component::CurDir) | None => {}
+            // After the links before it are resolved, ".." is the real parent.
+            Some(Component::ParentDir) => {
+                if resolved.as_os_str().is_empty() || resolved.ends_with("..") {
+                    resolved.push("..");
+                } else if resolved.parent().is_some() {
+                    // (the root is its own parent)
+                    resolved.pop();
+                }
+            }
+            Some(Component::Normal(_)) => {
+                let candidate = resolved.join(&part);
+                let is_link = match fs::symlink_metadata(&candidate) {
+                    Ok(meta) => meta.file_type().is_symlink(),
+                    // Nothing there yet: the rest is created, not followed.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        resolved = candidate;
+                        resolved.extend(pending.drain(..));
+                        return Ok(resolved);
+                    }
+                    Err(e) => return Err(Error::io("read", &candidate, &e)),
+                };
+                if !is_link {
+                    resolved = candidate;
+                    continue;
+                }
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "{}: more than {MAX_LINKS} symbolic links on the way",
+                            crate::text::excerpt::path(path)
+                        ),
+                    ));
+                }
+                check_link_may_be_followed(&candidate, &parent_dir(&candidate))?;
+                let target = fs::read_link(&candidate)
+                    .map_err(|e| Error::io("resolve the symbolic link", &candidate, &e))?;
+                for (i, component) in target.components().enumerate() {
+                    pending.insert(i, PathBuf::from(component.as_os_str()));
+                }
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// Refuses a link in a directory owned by someone other than the effective user and root, or
+/// that group or others can write.
+#[cfg(unix)]
+fn check_link_may_be_followed(link: &Path, dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::metadata(dir).map_err(|e| Error::io("read", dir, &e))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let mode = meta.mode() & 0o7777;
+    let shown_dir = crate::text::excerpt::path(dir);
+    let (why, fix) = if meta.uid() != euid && meta.uid() != 0 {
+        (
+            format!(
+                "which belongs to another user (uid {}, this process runs as uid {euid})",
+                meta.uid()
+            ),
+            "give the real path, or run as that user".to_owned(),
+        )
+    } else if mode & 0o022 != 0 {
+        (
+            format!("which other users can write (mode {mode:04o})"),
+            format!("remove the link or run: chmod go-w {shown_dir}"),
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::Io,
+        format!(
+            "{} is a symbolic link in {shown_dir}, {why}: refusing to write credentials where it points; {fix}",
+            crate::text::excerpt::path(link),
+        ),
+    ))
+}
+
+/// `path`, or the file its symbolic link points to.
+#[cfg(not(unix))]
 fn resolve_link(path: &Path) -> Result<PathBuf> {
     if !is_symlink(path) {
         return Ok(path.to_path_buf());
-    }
-    let dir = parent_dir(path);
-    if let Some(mode) = writable_by_others(&dir) {
-        return Err(Error::new(
-            ErrorKind::Io,
-            format!(
-                "{} is a symbolic link in {}, which other users can write (mode {mode:04o}): refusing to write credentials where it points; remove the link or run: chmod go-w {}",
-                path.display(),
-                dir.display(),
-                dir.display()
-            ),
-        ));
     }
     fs::canonicalize(path).map_err(|e| Error::io("resolve the symbolic link", path, &e))
 }
@@ -542,6 +637,85 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"x\":1}");
+    }
+
+    /// Gives `path` to another user (as root) and returns whether that was possible.
+    #[cfg(unix)]
+    fn give_away(path: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return false;
+        }
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; 65534 is the conventional "nobody".
+        unsafe { libc::chown(c_path.as_ptr(), 65534, 65534) == 0 }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_only_in_directories_of_this_user_or_root() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        // A user's config directory (mode 0755) holding a link to a file of root's choosing.
+        let theirs = dir.path().join("theirs");
+        fs::create_dir(&theirs).unwrap();
+        fs::set_permissions(&theirs, fs::Permissions::from_mode(0o755)).unwrap();
+        symlink(&victim, theirs.join("creds.json")).unwrap();
+        // ... and a linked config directory in it.
+        let real_dir = dir.path().join("real_dir");
+        fs::create_dir(&real_dir).unwrap();
+        symlink(&real_dir, theirs.join("linked")).unwrap();
+        // In this process's own directory both are followed.
+        locked(&theirs.join("linked/c.json"), |t| write_atomic(t, b"{}")).unwrap();
+        assert!(real_dir.join("c.json").exists());
+        if !give_away(&theirs) {
+            eprintln!("not root: the other-owner half of this test needs root");
+            return;
+        }
+        for path in [theirs.join("creds.json"), theirs.join("linked/c.json")] {
+            let err = locked(&path, |t| write_atomic(t, b"{\"k\":1}")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+            assert!(err.message().contains("belongs to another user"), "{err}");
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(real_dir.join("c.json")).unwrap(), "{}");
+        // A link in a directory others can write is refused too.
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        symlink(&victim, shared.join("creds.json")).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = locked(&shared.join("creds.json"), |t| write_atomic(t, b"{}")).unwrap_err();
+        assert!(err.message().contains("other users can write"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_chains_loops_and_dangling_links_resolve_or_fail_cleanly() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("a")).unwrap();
+        symlink("a", d.join("b")).unwrap();
+        symlink("../a/real.json", d.join("b/rel.json")).unwrap();
+        symlink(d.join("b/rel.json"), d.join("abs.json")).unwrap();
+        // A chain of links, relative and absolute, to a file not there yet.
+        assert_eq!(
+            resolve_link(&d.join("abs.json")).unwrap(),
+            d.join("a/real.json")
+        );
+        locked(&d.join("abs.json"), |t| write_atomic(t, b"1")).unwrap();
+        assert_eq!(fs::read_to_string(d.join("a/real.json")).unwrap(), "1");
+        symlink("loop2", d.join("loop1")).unwrap();
+        symlink("loop1", d.join("loop2")).unwrap();
+        let err = resolve_link(&d.join("loop1")).unwrap_err();
+        assert!(
+            err.message().contains("more than 40 symbolic links"),
+            "{err}"
+        );
+        assert_eq!(resolve_link(&d.join("b/../b/x")).unwrap(), d.join("a/x"));
     }
 
     #[test]
