@@ -154,23 +154,8 @@ async fn route_request(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
             auth_api::handle(app, ctx, body).await
         }
         // CARTO 3's routes exist only with --carto3; without it they are CARTO 2's 404.
-        Route::Authorize
-        | Route::OAuthToken
-        | Route::Jwks
-        | Route::Accounts
-        | Route::TenantConfig
-        | Route::V3(_)
-            if app.carto3.is_some() =>
-        {
-            carto3::handle(app, ctx, body).await
-        }
-        Route::Authorize
-        | Route::OAuthToken
-        | Route::Jwks
-        | Route::Accounts
-        | Route::TenantConfig
-        | Route::V3(_)
-        | Route::NotFound => (
+        Route::Carto3(r) if app.carto3.is_some() => carto3::handle(app, ctx, body, &r).await,
+        Route::Carto3(_) | Route::NotFound => (
             StatusCode::NOT_FOUND,
             format!("Cannot {} {}", ctx.method, ctx.uri.path()),
         )

@@ -26,16 +26,23 @@ pub enum Route {
     RegenerateKey(String),
     /// `/api/v4/do/token`
     DoToken,
-    /// CARTO 3's issuer: `/authorize`, `/oauth/token`, `/.well-known/jwks.json`.
+    /// CARTO 3 (served with `--carto3` only).
+    Carto3(Carto3Route),
+    NotFound,
+}
+
+/// CARTO 3's routes, all at the root of their hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carto3Route {
+    /// The issuer: `/authorize`, `/oauth/token`, `/.well-known/jwks.json`.
     Authorize,
     OAuthToken,
     Jwks,
-    /// CARTO 3 discovery: `/accounts` (accounts.app.carto.com) and the tenant's `/config.yaml`.
+    /// Discovery: `/accounts` (accounts.app.carto.com) and the tenant's `/config.yaml`.
     Accounts,
     TenantConfig,
-    /// CARTO 3's API under `/v3/`.
+    /// The API under `/v3/`.
     V3(V3Route),
-    NotFound,
 }
 
 /// The v3 API's endpoints (relative to the API base URL).
@@ -132,12 +139,12 @@ pub fn parse(path: &str) -> (Option<String>, Route) {
         }
         ["api", "v4", "do", "token"] => Route::DoToken,
         // CARTO 3 lives at the root of its own hosts, never under /user/{u}.
-        ["authorize"] if user.is_none() => Route::Authorize,
-        ["oauth", "token"] if user.is_none() => Route::OAuthToken,
-        [".well-known", "jwks.json"] if user.is_none() => Route::Jwks,
-        ["accounts"] if user.is_none() => Route::Accounts,
-        ["config.yaml"] if user.is_none() => Route::TenantConfig,
-        ["v3", rest @ ..] if user.is_none() => Route::V3(v3_route(rest)),
+        ["authorize"] if user.is_none() => Route::Carto3(Carto3Route::Authorize),
+        ["oauth", "token"] if user.is_none() => Route::Carto3(Carto3Route::OAuthToken),
+        [".well-known", "jwks.json"] if user.is_none() => Route::Carto3(Carto3Route::Jwks),
+        ["accounts"] if user.is_none() => Route::Carto3(Carto3Route::Accounts),
+        ["config.yaml"] if user.is_none() => Route::Carto3(Carto3Route::TenantConfig),
+        ["v3", rest @ ..] if user.is_none() => Route::Carto3(Carto3Route::V3(v3_route(rest))),
         _ => Route::NotFound,
     };
     (user, route)
@@ -251,15 +258,19 @@ mod tests {
 
     #[test]
     fn carto3_routes_live_at_the_root_only() {
-        assert_eq!(parse("/authorize").1, Route::Authorize);
-        assert_eq!(parse("/oauth/token").1, Route::OAuthToken);
-        assert_eq!(parse("/.well-known/jwks.json").1, Route::Jwks);
-        assert_eq!(parse("/accounts").1, Route::Accounts);
-        assert_eq!(parse("/config.yaml").1, Route::TenantConfig);
+        let c3 = |p: &str| match parse(p).1 {
+            Route::Carto3(r) => r,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert_eq!(c3("/authorize"), Carto3Route::Authorize);
+        assert_eq!(c3("/oauth/token"), Carto3Route::OAuthToken);
+        assert_eq!(c3("/.well-known/jwks.json"), Carto3Route::Jwks);
+        assert_eq!(c3("/accounts"), Carto3Route::Accounts);
+        assert_eq!(c3("/config.yaml"), Carto3Route::TenantConfig);
         assert_eq!(parse("/user/demo/oauth/token").1, Route::NotFound);
         assert_eq!(parse("/user/demo/v3/sql/x/query").1, Route::NotFound);
         let v3 = |p: &str| match parse(p).1 {
-            Route::V3(r) => r,
+            Route::Carto3(Carto3Route::V3(r)) => r,
             other => panic!("{p}: {other:?}"),
         };
         assert_eq!(

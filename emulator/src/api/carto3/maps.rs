@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use crate::api::carto3::access::{allow_api, allow_source, connection};
 use crate::api::carto3::authenticate::authenticate;
 use crate::api::carto3::params;
+use crate::api::carto3::sql::checkout;
 use crate::api::format::geojson::{self, GeoJsonFormat};
 use crate::api::format::v3::schema_type;
 use crate::api::format::Column;
@@ -33,7 +34,6 @@ use crate::http::errors::{json_response, v3_error, ApiError};
 use crate::http::form;
 use crate::oauth::bearer::Caller;
 use crate::pg::accounts::quote_ident;
-use crate::pg::db::PooledConn;
 use crate::state::carto3::Carto3;
 use crate::state::maps::{map_id, MapDef};
 use crate::state::App;
@@ -66,32 +66,7 @@ fn table_sql(name: &str) -> Result<String, Response> {
     Ok(format!("SELECT * FROM {}", quoted.join(".")))
 }
 
-async fn checkout(app: &App, c3: &Carto3, role: &str) -> Result<PooledConn, Response> {
-    let pg = app.pool.get(role).await.map_err(|e| pg_error(&e))?;
-    pg.client
-        .batch_execute(&format!(
-            "SET statement_timeout = {}",
-            c3.limits.statement_timeout_ms()
-        ))
-        .await
-        .map_err(|e| pg_error(&e))?;
-    Ok(pg)
-}
-
 pub async fn instantiate(
-    app: &Arc<App>,
-    c3: &Carto3,
-    ctx: &Ctx,
-    body: Body,
-    conn: &str,
-    kind: &str,
-) -> Response {
-    match instantiate_inner(app, c3, ctx, body, conn, kind).await {
-        Ok(r) | Err(r) => r,
-    }
-}
-
-async fn instantiate_inner(
     app: &Arc<App>,
     c3: &Carto3,
     ctx: &Ctx,

@@ -23,14 +23,9 @@ use crate::api::sql_api::request_params;
 use crate::http::context::Ctx;
 use crate::http::errors::{v3_error, ApiError};
 use crate::oauth::bearer::Caller;
+use crate::pg::db::PooledConn;
 use crate::state::carto3::Carto3;
 use crate::state::App;
-
-pub async fn query(app: &Arc<App>, c3: &Carto3, ctx: &Ctx, body: Body, conn: &str) -> Response {
-    match run(app, c3, ctx, body, conn).await {
-        Ok(r) | Err(r) => r,
-    }
-}
 
 /// A statement with its parameters bound, who sent it and where it runs (shared with jobs).
 pub struct Statement {
@@ -76,7 +71,26 @@ pub async fn prepare(
     })
 }
 
-async fn run(
+/// A connection for `role` with the v3 statement timeout set. A cancelled statement is CARTO
+/// 2's 429 "SQL query timeout error" here too; what CARTO 3 answers past its one minute is not
+/// documented (unconfirmed).
+pub async fn checkout(app: &App, c3: &Carto3, role: &str) -> Result<PooledConn, Response> {
+    let pg = app
+        .pool
+        .get(role)
+        .await
+        .map_err(|e| ApiError::from_pg(&e).into_v3())?;
+    pg.client
+        .batch_execute(&format!(
+            "SET statement_timeout = {}",
+            c3.limits.statement_timeout_ms()
+        ))
+        .await
+        .map_err(|e| ApiError::from_pg(&e).into_v3())?;
+    Ok(pg)
+}
+
+pub async fn query(
     app: &Arc<App>,
     c3: &Carto3,
     ctx: &Ctx,
@@ -87,20 +101,7 @@ async fn run(
         return Err(v3_error(StatusCode::METHOD_NOT_ALLOWED, "Use GET or POST"));
     }
     let stmt = prepare(app, c3, ctx, body, conn, &["q"]).await?;
-    let pg = app
-        .pool
-        .get(&stmt.target.role)
-        .await
-        .map_err(|e| ApiError::from_pg(&e).into_v3())?;
-    // A cancelled statement is CARTO 2's 429 "SQL query timeout error" here too; what CARTO 3
-    // answers past its one minute is not documented (unconfirmed).
-    pg.client
-        .batch_execute(&format!(
-            "SET statement_timeout = {}",
-            c3.limits.statement_timeout_ms()
-        ))
-        .await
-        .map_err(|e| ApiError::from_pg(&e).into_v3())?;
+    let pg = checkout(app, c3, &stmt.target.role).await?;
     let plan = QueryPlan {
         sql: stmt.sql,
         formatter: Box::new(V3Format::default()),
