@@ -38,7 +38,7 @@ STRIP ?= strip
 CARGO_TARGET_DIR ?= target
 CARGOFLAGS ?=
 
-# The header (itself generated from Cargo.toml and src/ffi/library.rs) is the one source of
+# The header (itself generated from Cargo.toml and capi/src/abi_version.rs) is the one source of
 # the version numbers.
 HEADER := include/cartoauth.h
 header_define = $(shell sed -n 's/^\#define $(1) "*\([^"]*\)"*$$/\1/p' $(HEADER))
@@ -77,13 +77,13 @@ SHELL := bash
 all: lib cli
 build: all
 
-# `cargo rustc` builds the same artifacts as `cargo build` (cdylib, staticlib, rlib) and also
+# `cargo rustc` builds the same artifacts as `cargo build` (cdylib, staticlib) and also
 # prints the system libraries the static library needs; cargo replays that note when nothing
 # changed, so the list is always the current toolchain's, never a hand-kept one.
 lib:
 	@test -n "$(VERSION)" -a -n "$(ABI)" || { echo "cannot read the versions from $(HEADER)" >&2; exit 1; }
 	@mkdir -p $(BUILD_DIR)
-	$(CARGO) rustc --release --lib -p cartoauth $(CARGOFLAGS) -- --print native-static-libs 2>&1 | tee $(BUILD_DIR)/rustc-output.txt
+	$(CARGO) rustc --release --lib -p cartoauth-capi $(CARGOFLAGS) -- --print native-static-libs 2>&1 | tee $(BUILD_DIR)/rustc-output.txt
 	@sed -n 's/.*native-static-libs: *//p' $(BUILD_DIR)/rustc-output.txt | tail -n 1 > $(NATIVE_LIBS_FILE)
 	@test -s $(NATIVE_LIBS_FILE) || { echo "rustc printed no native-static-libs" >&2; exit 1; }
 

@@ -40,7 +40,7 @@ fi
 # BENCH_PROFILE=profiling: the same optimised code with line tables, for perf and callgrind.
 profile=${BENCH_PROFILE:-release}
 echo "== building libcartoauth ($profile) and the benchmark programs" >&2
-cargo build --profile "$profile" --lib -p cartoauth -q
+cargo build --profile "$profile" --lib -p cartoauth-capi -q
 make -s -C benches/c OUT="$bench_dir/bin" CARTOAUTH_LIB_DIR="$target/$profile" >&2
 
 export BENCH_BIN=$bench_dir/bin BENCH_VENV_PYTHON=$venv/bin/python BENCH_LIB_DIR=$target/$profile

@@ -12,7 +12,7 @@ query=${1:-"select cartodb_id, name, round(score::numeric, 2) as score, ST_AsTex
 
 scripts/install-deps.sh demo
 echo "== building libcartoauth, carto-emulator and the examples (release; a few minutes the first time)"
-cargo build --release --lib -p cartoauth
+cargo build --release --lib -p cartoauth-capi
 cargo build --release -p carto-emulator
 make -s -C examples
 

@@ -20,10 +20,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 section "build (library, carto-emulator, tests)"
 cargo build --workspace --all-targets
-cargo build --release --lib -p cartoauth
+cargo build --release --lib -p cartoauth-capi
 
-section "checked-in header equals the generated one"
-cargo test -p cartoauth --test header -- checked_in_header_equals_generated_header
+section "generated files are up to date (cargo xtask gen --check)"
+cargo xtask gen --check
 
 section "Python CARTO clients for the interoperability tests (CARTOframes 1.2.4, carto-python 1.11.3)"
 CARTO_PYTHON=$(tests/interop/setup-venv.sh)
@@ -37,7 +37,7 @@ section "Rust and C tests (C under AddressSanitizer + UBSan)"
 cargo test --workspace -- --nocapture
 
 section "C tests under valgrind"
-CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth --test c_api -- --nocapture
+CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth-capi --test c_api -- --nocapture
 
 section "examples end to end under valgrind (the main job)"
 CARTOAUTH_DEMO_VALGRIND=1 scripts/demo.sh

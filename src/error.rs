@@ -15,7 +15,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What kind of failure happened. Stable across releases: the C boundary maps each kind onto a
 /// numbered status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+// Exhaustive for the C ABI crate (feature `capi`), so that a new kind cannot compile until it
+// has a status code there.
+#[cfg_attr(not(feature = "capi"), non_exhaustive)]
 pub enum ErrorKind {
     /// An argument was out of range or malformed (the message says which).
     InvalidArgument,

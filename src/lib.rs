@@ -1,8 +1,10 @@
 //! cartoauth: CARTO credentials (CARTOframes semantics) and authenticated requests, as a Rust
-//! library and, through [`ffi`], a C ABI for C/C++, R and Julia.
+//! library. The C ABI for C/C++, R and Julia (libcartoauth) is a separate crate over this one
+//! (`capi/` in the repository).
 //!
-//! Flow goes one way: the C boundary ([`ffi`]) → the core (credentials, config, resolution,
-//! client) → files, environment and HTTP. The core knows nothing about C.
+//! Flow goes one way: the C boundary (capi) → this core (credentials, config, resolution,
+//! client) → files, environment and HTTP. The core knows nothing about C: it does not depend on
+//! the C crate, so the compiler keeps it that way.
 //!
 //! The modules, each using only those before it (scripts/import-cycles.py checks that no two
 //! modules use each other, at any depth):
@@ -16,8 +18,7 @@
 //! - [`result`]: typed SQL API result sets;
 //! - [`token`]: CARTO 3 tokens: expiry, refresh windows, minting, the cross-process cache;
 //! - [`client`]: authenticated requests and the platform APIs;
-//! - [`signin`]: CARTO 3 user sign-in (PKCE) in steps a GUI or a session can drive;
-//! - [`ffi`]: the C ABI over all of the above.
+//! - [`signin`]: CARTO 3 user sign-in (PKCE) in steps a GUI or a session can drive.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -28,7 +29,7 @@ pub mod config;
 mod credentials;
 pub mod env;
 mod error;
-pub mod ffi;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod resolve;
@@ -38,6 +39,10 @@ pub mod signin;
 mod test_support;
 mod text;
 pub mod token;
+
+#[cfg(feature = "capi")]
+#[doc(hidden)]
+pub mod capi_support;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
 pub use config::{FileFormat, FileUpdate, Location};

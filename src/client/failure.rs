@@ -68,15 +68,21 @@ pub(crate) fn interrupted(target: &str) -> Error {
     )
 }
 
-/// Why a callback stopped a transfer, carried through `io::Error` across ureq.
+/// Why a callback stopped a transfer, carried through `io::Error` across ureq. The C ABI's
+/// callback adapters raise the callback variants (through `capi_support`).
 #[derive(Debug)]
-pub(crate) enum Abort {
+pub enum Abort {
+    /// The progress callback asked to stop.
     Cancelled,
     /// The client's interrupt hook asked to stop (a Ctrl-C in R or Julia, say).
     Interrupted,
     /// The call's total time limit (all attempts and waits) is spent.
     TotalTime(std::time::Duration),
+    /// The request body's reader failed (why).
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))] // raised by the C ABI's adapters
     ReadCallback(String),
+    /// The response's writer failed (why).
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))]
     WriteCallback(String),
 }
 

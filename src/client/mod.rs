@@ -16,7 +16,7 @@ mod batch;
 mod carto3;
 mod dns;
 mod do_token;
-mod failure;
+pub(crate) mod failure;
 mod options;
 mod progress;
 mod request;

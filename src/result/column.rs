@@ -85,6 +85,7 @@ impl Packed {
     }
 
     /// Value `i` with its NUL (text only).
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))] // for the C ABI (capi_support)
     pub(crate) fn get_with_nul(&self, i: usize) -> &[u8] {
         &self.data[self.offsets[i]..self.offsets[i + 1]]
     }
@@ -324,6 +325,7 @@ impl Column {
 
     /// The text of every cell, for columns that do not store text (NULL cells give "").
     /// Text columns are their own text; see [`Column::stored_text`].
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))] // for the C ABI (capi_support)
     pub(crate) fn render_text(&self) -> Packed {
         let mut packed = Packed::new(true, self.nulls.len());
         for row in 0..self.nulls.len() {
@@ -333,6 +335,7 @@ impl Column {
     }
 
     /// The packed text of a text column.
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))] // for the C ABI (capi_support)
     pub(crate) fn stored_text(&self) -> Option<&Packed> {
         match &self.values {
             Values::Text(p) => Some(p),

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 lib=${1:-$PWD/target/release/libcartoauth.so}
-[ -f "$lib" ] || cargo build --release --lib -p cartoauth
+[ -f "$lib" ] || cargo build --release --lib -p cartoauth-capi
 python=$(tests/interop/setup-venv.sh)
 CARTOAUTH_LIB="$lib" "$python" tests/interop/cartoframes_interop.py
 CARTOAUTH_LIB="$lib" "$python" tests/interop/platform_interop.py
