@@ -10,7 +10,7 @@
 #   1. CARTOAUTH_LIB_DIR holding libcartoauth.a (and CARTOAUTH_INCLUDE_DIR, default
 #      <repo>/include);
 #   2. ${CARGO_TARGET_DIR:-<repo>/target}/r-static/release, built here with
-#      `cargo rustc --release --lib --crate-type staticlib` (incremental; its own target
+#      `cargo rustc --release --lib -p cartoauth-capi --crate-type staticlib` (incremental; its own target
 #      folder so it never invalidates the cdylib builds; CARTOAUTH_BUILD=no forbids that).
 # The tarball is built without the vendored Rust sources (CARTOAUTH_R_VENDOR=no) to stay
 # fast; bindings/r/tools/check-tarball.sh checks the self-contained tarball.
@@ -52,9 +52,9 @@ else
         die "no libcartoauth.a in $CARTOAUTH_LIB_DIR and CARTOAUTH_BUILD=no"
     if [ "${CARTOAUTH_BUILD:-yes}" != no ]; then
         command -v cargo >/dev/null 2>&1 || die "no cargo to build libcartoauth.a"
-        say "building libcartoauth.a (cargo rustc --release --lib --crate-type staticlib)"
+        say "building libcartoauth.a (cargo rustc --release --lib -p cartoauth-capi --crate-type staticlib)"
         cargo_log=$(mktemp)
-        if ! (cd "$repo" && cargo rustc --release --lib --crate-type staticlib \
+        if ! (cd "$repo" && cargo rustc --release --lib -p cartoauth-capi --crate-type staticlib \
                 --target-dir "$target/r-static" -- --print native-static-libs) > "$cargo_log" 2>&1; then
             cat "$cargo_log" >&2
             die "cargo could not build libcartoauth.a"
