@@ -22,7 +22,7 @@ section "build (library, carto-emulator, tests)"
 cargo build --workspace --all-targets
 cargo build --release --lib -p cartoauth-capi
 
-section "generated files are up to date (cargo xtask gen --check)"
+section "generated files are up to date: header, symbol list, Julia and R low-level layers, roxygen (cargo xtask gen --check)"
 cargo xtask gen --check
 
 section "Python CARTO clients for the interoperability tests (CARTOframes 1.2.4, carto-python 1.11.3)"
@@ -51,7 +51,7 @@ tests/interop/run.sh
 section "R package: R CMD check and testthat against carto-emulator"
 bindings/r/check.sh
 
-section "Julia package: static checks (fatou lint, @ccall vs header)"
+section "Julia package: static checks (fatou lint, Julia 1.6 compatibility, C only through the generated layer)"
 bindings/julia/tools/static-checks.sh
 
 section "no import circles between modules, nested ones included, in every crate"

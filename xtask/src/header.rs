@@ -3,6 +3,8 @@
 use crate::Generated;
 use std::path::Path;
 
+pub const PATH: &str = "include/cartoauth.h";
+
 /// The status table, which cbindgen cannot read itself (it does not expand macros).
 const STATUS_TABLE: StatusTable = include!("../../capi/src/status_table.rs");
 
@@ -26,7 +28,7 @@ pub fn generate(root: &Path) -> Result<Generated, String> {
     bindings.write(&mut text);
     let text = String::from_utf8(text).map_err(|e| format!("cbindgen wrote non-UTF-8: {e}"))?;
     Ok(Generated {
-        path: "include/cartoauth.h",
+        path: PATH.to_owned(),
         text: parenthesise_negative_macros(&text),
     })
 }

@@ -6,10 +6,11 @@
 # 1. a Python venv with pinned fatou, tree-sitter and tree-sitter-julia (created or completed
 #    from PyPI when missing; nothing else is downloaded). Location: $JULIA_STATIC_VENV, else
 #    ${XDG_CACHE_HOME:-~/.cache}/cartoauth/venv-julia (never inside the repository);
-# 2. tools/check_ccalls.py: every @ccall against include/cartoauth.h, constants, symbol list,
-#    Julia 1.6 compatibility, plus `fatou --no-config lint bindings/julia` as one check;
+# 2. tools/lint_julia.py: Julia 1.6 compatibility, C called only through the generated layer
+#    (src/capi.jl, written by `cargo xtask gen` from include/cartoauth.h and checked by
+#    `cargo xtask gen --check`), plus `fatou --no-config lint bindings/julia` as one check;
 # 3. tools/parse_julia.py: every .jl file parses with tree-sitter-julia (one check per file);
-# 4. tools/test_check_ccalls.py: the checker's self-test (one check per test).
+# 4. lint_julia.py --self-test (one check per case).
 #
 # Prints each tool's findings, then exactly one final line `julia-static: N passed, N failed`
 # (the sum over the steps above; a step that cannot run counts as one failure). Exit status 0
@@ -55,18 +56,16 @@ if [[ -x "$venv/bin/fatou" && "$(cat "$stamp" 2>/dev/null)" == "$requirements" ]
     have_venv=1
 fi
 
-# 2. The @ccall checker, with fatou's lint as one of its checks.
+# 2. The lint, with fatou's as one of its checks.
 if ((have_venv)); then
-    out="$("$python" "$tools/check_ccalls.py" --header "$repo/include/cartoauth.h" \
-        --package "$package" --fatou "$venv/bin/fatou" 2>&1)"
+    out="$("$python" "$tools/lint_julia.py" --package "$package" --fatou "$venv/bin/fatou" 2>&1)"
 else
-    out="$("$python" "$tools/check_ccalls.py" --header "$repo/include/cartoauth.h" \
-        --package "$package" 2>&1)"
+    out="$("$python" "$tools/lint_julia.py" --package "$package" 2>&1)"
     echo "FAIL lint: fatou is not available (see setup)"
     add 0 1
 fi
-printf '%s\n' "$out" | sed 's/^julia-static:/check_ccalls:/'
-tally "$out" check_ccalls
+printf '%s\n' "$out"
+tally "$out" lint_julia
 
 # 3. A second parser.
 if ((have_venv)); then
@@ -78,26 +77,10 @@ else
     add 0 1
 fi
 
-# 4. The checker's self-test.
-out="$(cd "$tools" && "$python" -m unittest test_check_ccalls 2>&1)"
-ran="$(printf '%s\n' "$out" | sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p')"
-if [[ -z "$ran" ]]; then
-    printf '%s\n' "$out"
-    echo "FAIL self-test: the unit tests did not run"
-    add 0 1
-elif printf '%s\n' "$out" | grep -q '^OK'; then
-    echo "self-test: $ran passed, 0 failed"
-    add "$ran" 0
-else
-    printf '%s\n' "$out" | grep -E '^(FAIL|ERROR):|Error' || true
-    summary="$(printf '%s\n' "$out" | grep '^FAILED (')"
-    bad=0
-    [[ "$summary" =~ failures=([0-9]+) ]] && bad=$((bad + BASH_REMATCH[1]))
-    [[ "$summary" =~ errors=([0-9]+) ]] && bad=$((bad + BASH_REMATCH[1]))
-    ((bad > 0)) || bad=1
-    echo "self-test: $((ran - bad)) passed, $bad failed"
-    add "$((ran - bad))" "$bad"
-fi
+# 4. The lint's self-test.
+out="$("$python" "$tools/lint_julia.py" --self-test 2>&1)"
+printf '%s\n' "$out"
+tally "$out" self-test
 
 echo "julia-static: $passed passed, $failed failed"
 ((failed == 0))

@@ -111,72 +111,8 @@ void cr_request_release(SEXP x);
 /* Hands a new response handle to R (the external pointer now owns it). */
 SEXP cr_wrap_response(carto_response *r);
 
-/* ---- .Call entry points (registered in init.c) ---- */
+/* ---- .Call entry points: generated from their definitions, registered in init.c ---- */
 
-/* credentials.c */
-SEXP C_credentials_new(SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_free(SEXP);
-SEXP C_credentials_live(SEXP);
-SEXP C_credentials_field(SEXP, SEXP);
-SEXP C_credentials_equal(SEXP, SEXP);
-/* files.c */
-SEXP C_credentials_load(SEXP, SEXP);
-SEXP C_credentials_save(SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_file_update(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP C_credentials_file_delete(SEXP, SEXP);
-SEXP C_credentials_file_path(SEXP, SEXP);
-SEXP C_config_dir(void);
-SEXP C_profiles_list(void);
-/* defaults.c */
-SEXP C_default_set(SEXP);
-SEXP C_default_set_from(SEXP, SEXP, SEXP);
-SEXP C_default_get(void);
-SEXP C_default_unset(void);
-SEXP C_resolve(SEXP);
-/* library.c */
-SEXP C_abi_version(void);
-SEXP C_header_abi_version(void);
-SEXP C_library_version(void);
-SEXP C_library_path(void);
-SEXP C_handle_count(void);
-SEXP C_status_str(SEXP);
-SEXP C_status_codes(void);
-/* client.c */
-SEXP C_client_new(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP C_client_free(SEXP);
-SEXP C_client_live(SEXP);
-SEXP C_client_credentials(SEXP);
-SEXP C_client_me(SEXP);
-SEXP C_client_validate_key(SEXP);
-/* request.c */
-SEXP C_request_new(SEXP, SEXP);
-SEXP C_request_new_sql(SEXP, SEXP);
-SEXP C_request_new_copy_to(SEXP);
-SEXP C_request_new_copy_from(SEXP);
-SEXP C_request_add(SEXP, SEXP, SEXP, SEXP);
-SEXP C_request_set_body(SEXP, SEXP, SEXP);
-SEXP C_request_set_json_body(SEXP, SEXP);
-SEXP C_request_set_gzip(SEXP, SEXP);
-SEXP C_request_free(SEXP);
-SEXP C_request_live(SEXP);
-/* response.c */
-SEXP C_response_meta(SEXP);
-SEXP C_response_body(SEXP, SEXP);
-SEXP C_response_free(SEXP);
-/* transfer.c */
-SEXP C_client_send(SEXP, SEXP, SEXP, SEXP, SEXP);
-/* platform.c */
-SEXP C_batch_create(SEXP, SEXP, SEXP, SEXP);
-SEXP C_batch_status(SEXP, SEXP);
-SEXP C_batch_cancel(SEXP, SEXP);
-SEXP C_api_keys_list(SEXP);
-SEXP C_api_key_get(SEXP, SEXP);
-SEXP C_api_key_create(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP C_api_key_regenerate(SEXP, SEXP);
-SEXP C_api_key_delete(SEXP, SEXP);
-SEXP C_do_credentials(SEXP);
-
-/* result.c */
-SEXP C_result_from_json(SEXP, SEXP);
+#include "routines.h"
 
 #endif
