@@ -5,7 +5,7 @@
 //! the token cache; the file saved holds the account (and, for M2M, the client's secret, as
 //! carto-auth's own file does), so every later command and binding finds both.
 
-use super::login::{describe_all, may_replace, may_save_shadowed, note_newly_shadowed};
+use super::saving::{describe_all, may_replace, may_save_shadowed, note_newly_shadowed};
 use crate::account;
 use crate::args::{Login, SignInFlow};
 use crate::exit::{self, Failure, Outcome};

@@ -8,6 +8,7 @@ pub mod login3;
 pub mod logout;
 pub mod man_pages;
 pub mod profiles;
+mod saving;
 pub mod sql;
 pub mod status;
 pub mod status3;
