@@ -28,6 +28,10 @@ if [ "$profile" = all ]; then
              devscripts pandoc qpdf)
   # R DBI backend: time columns as hms, bytea as blob (both also come with r-cran-dbitest)
   packages+=(r-cran-hms r-cran-blob)
+  # The keychain tests: a private session bus (dbus-daemon, dbus-send), a real Secret Service
+  # (gnome-keyring), secret-tool to look at what it holds, and python3-dbus for the stub
+  # service that never replies.
+  packages+=(dbus gnome-keyring libsecret-tools python3-dbus)
 fi
 
 missing=()

@@ -36,6 +36,9 @@ export CARTO_PYTHON CARTO_AUTH_PYTHON CARTOAUTH_REQUIRE_INTEROP=1
 section "Rust and C tests (C under AddressSanitizer + UBSan)"
 cargo test --workspace -- --nocapture
 
+section "secrets in a real Secret Service (gnome-keyring on a private bus), no bus, a silent stub"
+cargo test -p cartoauth --features keychain --test keychain_secret_service -- --nocapture
+
 section "C tests under valgrind"
 CARTOAUTH_C_CHECKER=valgrind cargo test -p cartoauth-capi --test c_api -- --nocapture
 

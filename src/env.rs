@@ -36,6 +36,10 @@ pub const PLATFORM: &str = "CARTO_PLATFORM";
 pub const AUTH_URL: &str = "CARTO_AUTH_URL";
 /// `CARTO_TOKEN_CACHE_DIR`: where CARTO 3 tokens are cached between processes.
 pub const TOKEN_CACHE_DIR: &str = "CARTO_TOKEN_CACHE_DIR";
+/// `CARTO_CREDENTIAL_STORE`: where saved secrets go: `auto` (the OS keychain when one answers,
+/// else the file), `keychain` (never a file) or `file` (the secret in the file, as CARTOframes
+/// reads it).
+pub const CREDENTIAL_STORE: &str = "CARTO_CREDENTIAL_STORE";
 /// `CARTO_SIGNIN_FLOW`: `browser` or `paste`, overriding the detection of machines no
 /// browser can reach.
 pub const SIGNIN_FLOW: &str = "CARTO_SIGNIN_FLOW";

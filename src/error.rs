@@ -53,6 +53,15 @@ pub enum ErrorKind {
     FileContent,
     /// Another process held the file's lock for too long.
     LockTimeout,
+    /// The OS keychain was required (a file refers to an item in it, or the keychain store
+    /// was chosen) and none answers: no session bus or Secret Service, a locked keychain, no
+    /// keychain support compiled in, or the keychain refused.
+    KeychainUnavailable,
+    /// The OS keychain did not answer within its timeout (3 s).
+    KeychainTimeout,
+    /// A credentials file refers to a keychain item that does not exist (deleted outside
+    /// cartoauth, or the file comes from another machine).
+    KeychainItemNotFound,
     /// The server answered 400 (or another 4xx without a kind of its own).
     HttpClientError,
     /// The server answered 401.
@@ -177,6 +186,12 @@ impl Error {
     /// The same error with its message rewritten by `f` (and redacted again).
     pub(crate) fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Self {
         self.message = crate::text::redact::message(&f(&self.message));
+        self
+    }
+
+    /// Appends what to do about it ("...; log in again").
+    pub(crate) fn with_hint(mut self, hint: &str) -> Self {
+        self.message = crate::text::redact::message(&format!("{}; {hint}", self.message));
         self
     }
 

@@ -11,9 +11,12 @@
 //! - `text`: secrets removed from messages, bounded excerpts of values;
 //! - `error`: the one error type;
 //! - [`env`]: the environment variables cartoauth reads;
+//! - `keychain`: secrets in the OS keychain (Secret Service, macOS Keychain, Windows Credential
+//!   Manager), with a timeout and an announced fallback to files;
 //! - `credentials`: username, API key and CARTO 3 kinds (masking secret types), base URL and
 //!   platform rules, provenance;
-//! - [`config`]: credential files: locations, formats, atomic private writes, profiles;
+//! - [`config`]: credential files: locations, formats, atomic private writes, profiles, and the
+//!   references to keychain items that stand in for their secrets;
 //! - `resolve`: the resolution chain and the process default;
 //! - [`result`]: typed SQL API result sets;
 //! - [`token`]: CARTO 3 tokens: expiry, refresh windows, minting, the cross-process cache;
@@ -32,6 +35,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod keychain;
 mod resolve;
 pub mod result;
 pub mod signin;
@@ -45,12 +49,13 @@ pub mod token;
 pub mod capi_support;
 
 pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
-pub use config::{FileFormat, FileUpdate, Location};
+pub use config::{FileFormat, FileUpdate, Location, SaveOptions};
 pub use credentials::kind::{self as kind, AuthServer, CredentialKind, Platform};
 pub use credentials::origin::{Origin, Source};
 pub use credentials::secret::{ApiKey, Secret, DEFAULT_PUBLIC_KEY};
 pub use credentials::{Credentials, CredentialsBuilder};
 pub use error::{Error, ErrorKind, Result};
+pub use keychain::{CredentialStore, Storage};
 pub use resolve::defaults::{
     default_credentials, set_default_credentials, set_default_from, unset_default_credentials,
 };

@@ -364,6 +364,11 @@ pub(crate) fn apply_update(layout: Layout, doc: &mut Map<String, Value>, update:
     }
 }
 
+/// The key that holds the API key in `layout`.
+pub(crate) fn secret_key(layout: Layout) -> Option<&'static str> {
+    Some(layout.keys().api_key)
+}
+
 /// Serialises a document the way it is stored: pretty JSON and a final newline.
 pub(crate) fn to_bytes(doc: &Map<String, Value>) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(doc).expect("a JSON map always serialises");

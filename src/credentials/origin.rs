@@ -4,6 +4,7 @@
 //! tool can say "johnsmith, from ~/.config/cartoframes/cartocreds.json" and show warnings such
 //! as a credentials file that other users can read.
 
+use crate::keychain::Storage;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,8 @@ pub struct Origin {
     profile: Option<String>,
     variables: Vec<String>,
     warnings: Vec<String>,
+    storage: Option<Storage>,
+    keychain_item: Option<String>,
 }
 
 impl Origin {
@@ -57,6 +60,8 @@ impl Origin {
             profile: None,
             variables: Vec::new(),
             warnings: Vec::new(),
+            storage: None,
+            keychain_item: None,
         }
     }
 
@@ -64,8 +69,22 @@ impl Origin {
         Origin {
             path: Some(path.to_path_buf()),
             warnings,
+            storage: Some(Storage::File),
             ..Origin::with_source(Source::File)
         }
+    }
+
+    /// Records that the secret lives in the keychain item `account` (the file refers to it).
+    pub(crate) fn in_keychain(mut self, account: &str) -> Self {
+        self.storage = Some(Storage::Keychain);
+        self.keychain_item = Some(account.to_owned());
+        self
+    }
+
+    /// Adds a warning (e.g. the announced fallback of a save to a file).
+    pub(crate) fn with_warning(mut self, warning: String) -> Self {
+        self.warnings.push(warning);
+        self
     }
 
     pub(crate) fn for_profile(name: &str, path: &Path, warnings: Vec<String>) -> Self {
@@ -74,6 +93,13 @@ impl Origin {
             ..Origin::file(path, warnings)
         }
         .with_source_kind(Source::Profile)
+    }
+
+    /// The same origin as profile `name`'s.
+    pub(crate) fn for_the_profile(mut self, name: &str) -> Self {
+        self.profile = Some(name.to_owned());
+        self.source = Source::Profile;
+        self
     }
 
     pub(crate) fn environment(variables: Vec<String>) -> Self {
@@ -118,6 +144,20 @@ impl Origin {
     /// Problems worth telling the user that did not stop loading (e.g. file permissions).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Where the secret of stored credentials lives: [`Storage::Keychain`] when the file
+    /// refers to an OS keychain item, [`Storage::File`] when the file holds it (or holds no
+    /// secret). `None` for credentials that were not stored (environment, the caller).
+    pub fn storage(&self) -> Option<Storage> {
+        self.storage
+    }
+
+    /// The keychain item's account name (under the service `cartoauth`), for keychain
+    /// storage: what `secret-tool lookup service cartoauth username NAME` or a keychain
+    /// browser finds.
+    pub fn keychain_item(&self) -> Option<&str> {
+        self.keychain_item.as_deref()
     }
 }
 

@@ -32,6 +32,19 @@ pub(crate) fn name(value: &str) -> String {
     )
 }
 
+/// A value shown as it is (not quoted), cut like [`quoted`] when long: a keychain's or a
+/// system's own words in a message.
+pub(crate) fn plain(value: &str) -> String {
+    if value.len() <= MAX_SHOWN_BYTES {
+        return value.to_owned();
+    }
+    format!(
+        "{}… ({} bytes in all)",
+        &value[..char_boundary_at_most(value, MAX_SHOWN_BYTES)],
+        value.len()
+    )
+}
+
 /// A path as messages show it, cut like [`quoted`] when long.
 pub(crate) fn path(path: &Path) -> String {
     let shown = path.display().to_string();

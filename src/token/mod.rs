@@ -23,9 +23,10 @@ use std::path::PathBuf;
 /// Where tokens are kept between processes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TokenCache {
-    /// A file per token in the default directory (`CARTO_TOKEN_CACHE_DIR`, else
+    /// Where `CARTO_CREDENTIAL_STORE` says: by default the OS keychain when one answers, else a
+    /// file per token in the default directory (`CARTO_TOKEN_CACHE_DIR`, else
     /// `$XDG_CACHE_HOME/cartoauth/tokens`, else `~/.cache/cartoauth/tokens`; the platform's
-    /// cache directory elsewhere).
+    /// cache directory elsewhere), which also holds the keychain's lock files.
     #[default]
     Default,
     /// A file per token in this directory.
@@ -68,7 +69,18 @@ pub(crate) fn store_for(
         TokenCache::Off => std::sync::Arc::new(store::NoStore),
         TokenCache::Directory(dir) => std::sync::Arc::new(store::FileTokenStore::new(dir.clone())),
         TokenCache::Default => {
-            std::sync::Arc::new(store::FileTokenStore::new(default_cache_dir(env)?))
+            let dir = default_cache_dir(env)?;
+            match crate::keychain::CredentialStore::from_env(env)? {
+                crate::keychain::CredentialStore::File => {
+                    std::sync::Arc::new(store::FileTokenStore::new(dir))
+                }
+                crate::keychain::CredentialStore::Keychain => std::sync::Arc::new(
+                    store::KeychainTokenStore::new(dir, crate::keychain::process()),
+                ),
+                crate::keychain::CredentialStore::Auto => {
+                    std::sync::Arc::new(store::AutoTokenStore::new(dir, crate::keychain::process()))
+                }
+            }
         }
     })
 }

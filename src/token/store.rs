@@ -5,14 +5,19 @@
 //! times (M2M minting is quota-limited). [`FileTokenStore`] keeps one file per cache key, with
 //! the credentials files' rules (atomic replace, 0600 in a 0700 directory, an advisory lock,
 //! see `config::store`), in carto-auth's token-cache layout so that carto-auth reads it too.
+//! [`KeychainTokenStore`] keeps the same JSON in an OS keychain item per cache key, locked by a
+//! lock file in the cache directory; [`AutoTokenStore`] uses it when a keychain answers and
+//! the files otherwise (`CARTO_CREDENTIAL_STORE`).
 
 use super::key::{CacheKey, StoredToken};
 use crate::config::store::{self as files, LockWait};
 use crate::credentials::secret::Secret;
 use crate::error::{ErrorKind, Result};
+use crate::keychain::{Failure, Keychain};
 use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// What an update decided.
@@ -165,11 +170,7 @@ impl TokenStore for FileTokenStore {
         decide: &mut dyn FnMut(Option<StoredToken>) -> Result<Update>,
     ) -> Result<bool> {
         let path = self.path_of(key);
-        let wait = match wait {
-            Wait::Try => LockWait::Try,
-            Wait::Up(limit) => LockWait::Up(limit),
-        };
-        let done = files::locked_waiting(&path, wait, |target| {
+        let done = files::locked_waiting(&path, lock_wait(wait), |target| {
             let stored = Self::read(target, key)?;
             match decide(stored)? {
                 Update::Keep => Ok(()),
@@ -186,6 +187,171 @@ impl TokenStore for FileTokenStore {
             Err(e) if e.kind() == ErrorKind::FileNotFound => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+fn lock_wait(wait: Wait) -> LockWait {
+    match wait {
+        Wait::Try => LockWait::Try,
+        Wait::Up(limit) => LockWait::Up(limit),
+    }
+}
+
+/// One OS keychain item per cache key, holding what a cache file holds.
+pub(crate) struct KeychainTokenStore {
+    /// Where the lock files are (the token cache directory): a keychain has no locks.
+    lock_dir: PathBuf,
+    keychain: Arc<Keychain>,
+}
+
+impl fmt::Debug for KeychainTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl KeychainTokenStore {
+    pub(crate) fn new(lock_dir: PathBuf, keychain: Arc<Keychain>) -> Self {
+        KeychainTokenStore { lock_dir, keychain }
+    }
+
+    /// The item's account: `token/<m2m|oauth>/<hash of the key>`.
+    pub(crate) fn account(key: &CacheKey) -> String {
+        format!("token/{}/{}", key.kind_label(), key.digest())
+    }
+
+    fn lock_path(&self, key: &CacheKey) -> PathBuf {
+        self.lock_dir.join(format!(
+            "token_{}_{}.keychain",
+            key.kind_label(),
+            key.digest()
+        ))
+    }
+
+    fn read(&self, key: &CacheKey) -> std::result::Result<Option<StoredToken>, Failure> {
+        match self.keychain.get(&Self::account(key)) {
+            Ok(text) => Ok(parse(&text, key)),
+            Err(Failure::NoEntry) => Ok(None),
+            Err(failure) => Err(failure),
+        }
+    }
+}
+
+impl TokenStore for KeychainTokenStore {
+    fn describe(&self) -> String {
+        format!("keychain ({})", self.keychain.describe())
+    }
+
+    fn load(&self, key: &CacheKey) -> Result<Option<StoredToken>> {
+        self.read(key)
+            .map_err(|f| self.keychain.error("reading the cached token", &f))
+    }
+
+    fn update(
+        &self,
+        key: &CacheKey,
+        wait: Wait,
+        decide: &mut dyn FnMut(Option<StoredToken>) -> Result<Update>,
+    ) -> Result<bool> {
+        let done =
+            files::locked_waiting(&self.lock_path(key), lock_wait(wait), |_| {
+                match decide(self.load(key)?)? {
+                    Update::Keep => Ok(()),
+                    Update::Store(token) => {
+                        let text = render(key, &token);
+                        let text =
+                            zeroize::Zeroizing::new(String::from_utf8_lossy(&text).into_owned());
+                        let label = format!("cartoauth: CARTO 3 token for {}", key.api_base_url);
+                        self.keychain
+                            .put(&Self::account(key), &label, text)
+                            .map_err(|f| self.keychain.error("caching the token", &f))
+                    }
+                }
+            })?;
+        Ok(done.is_some())
+    }
+
+    fn remove(&self, key: &CacheKey) -> Result<bool> {
+        files::locked(&self.lock_path(key), |_| {
+            self.keychain
+                .delete(&Self::account(key))
+                .map_err(|f| self.keychain.error("forgetting the cached token", &f))
+        })
+    }
+}
+
+/// The keychain when one answers, else the files: decided at the first operation (a
+/// keychain that is missing, refuses or does not answer within its timeout counts as none),
+/// then kept for the store's life. [`TokenStore::describe`] says which, and why.
+pub(crate) struct AutoTokenStore {
+    keychain: KeychainTokenStore,
+    file: FileTokenStore,
+    /// `None`: the keychain; `Some(reason)`: the files, because of the reason.
+    decision: OnceLock<Option<String>>,
+}
+
+impl fmt::Debug for AutoTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl AutoTokenStore {
+    pub(crate) fn new(dir: PathBuf, keychain: Arc<Keychain>) -> Self {
+        AutoTokenStore {
+            keychain: KeychainTokenStore::new(dir.clone(), keychain),
+            file: FileTokenStore::new(dir),
+            decision: OnceLock::new(),
+        }
+    }
+
+    /// The store to use, deciding with a read of `key`'s item.
+    fn chosen(&self, key: &CacheKey) -> &dyn TokenStore {
+        let decision = self.decision.get_or_init(|| match self.keychain.read(key) {
+            Ok(_) => None,
+            Err(failure) => Some(
+                self.keychain
+                    .keychain
+                    .error("no keychain answered", &failure)
+                    .message()
+                    .to_owned(),
+            ),
+        });
+        match decision {
+            None => &self.keychain,
+            Some(_) => &self.file,
+        }
+    }
+}
+
+impl TokenStore for AutoTokenStore {
+    fn describe(&self) -> String {
+        match self.decision.get() {
+            None => format!(
+                "{} when it answers, else {}",
+                self.keychain.describe(),
+                self.file.describe()
+            ),
+            Some(None) => self.keychain.describe(),
+            Some(Some(reason)) => format!("{} ({reason})", self.file.describe()),
+        }
+    }
+
+    fn load(&self, key: &CacheKey) -> Result<Option<StoredToken>> {
+        self.chosen(key).load(key)
+    }
+
+    fn update(
+        &self,
+        key: &CacheKey,
+        wait: Wait,
+        decide: &mut dyn FnMut(Option<StoredToken>) -> Result<Update>,
+    ) -> Result<bool> {
+        self.chosen(key).update(key, wait, decide)
+    }
+
+    fn remove(&self, key: &CacheKey) -> Result<bool> {
+        self.chosen(key).remove(key)
     }
 }
 
@@ -279,5 +445,89 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn tokens_in_the_keychain_round_trip_and_leave_no_file_behind() {
+        let (memory, _installed) = crate::keychain::install_memory(Duration::from_millis(300));
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeychainTokenStore::new(dir.path().join("tokens"), crate::keychain::process());
+        assert!(store.load(&key()).unwrap().is_none());
+        assert!(store
+            .update(&key(), Wait::Up(Duration::from_secs(1)), &mut |old| {
+                assert!(old.is_none());
+                Ok(Update::Store(token(2_000_000_000)))
+            })
+            .unwrap());
+        let back = store.load(&key()).unwrap().unwrap();
+        assert_eq!(back.token.expose(), "tok-2000000000");
+        let item = memory.secret(&KeychainTokenStore::account(&key())).unwrap();
+        assert!(item.contains("tok-2000000000"));
+        let files: Vec<_> = walk(dir.path());
+        assert!(
+            files.iter().all(|f| !std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .contains("tok-")),
+            "{files:?}"
+        );
+        assert!(store.remove(&key()).unwrap());
+        assert!(!store.remove(&key()).unwrap());
+        assert!(memory.accounts().is_empty());
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(walk(&path));
+            } else {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_automatic_store_uses_files_when_no_keychain_answers_and_says_why() {
+        let (memory, _installed) = crate::keychain::install_memory(Duration::from_millis(300));
+        memory.set_mode(crate::keychain::memory::Mode::Unavailable);
+        let dir = tempfile::tempdir().unwrap();
+        let store = AutoTokenStore::new(dir.path().to_path_buf(), crate::keychain::process());
+        assert!(store.describe().contains("when it answers"));
+        store
+            .update(&key(), Wait::Up(Duration::from_secs(1)), &mut |_| {
+                Ok(Update::Store(token(2_000_000_000)))
+            })
+            .unwrap();
+        assert!(store.file.path_of(&key()).exists());
+        assert!(
+            store.describe().starts_with("file "),
+            "{}",
+            store.describe()
+        );
+        assert!(
+            store.describe().contains("test's keychain is off"),
+            "{}",
+            store.describe()
+        );
+        // Decided once: a keychain that comes back later does not split the cache.
+        memory.set_mode(crate::keychain::memory::Mode::Working);
+        assert!(store.load(&key()).unwrap().is_some());
+        assert!(memory.accounts().is_empty());
+
+        let (memory, _installed) = crate::keychain::install_memory(Duration::from_millis(300));
+        let store = AutoTokenStore::new(dir.path().join("2"), crate::keychain::process());
+        store
+            .update(&key(), Wait::Up(Duration::from_secs(1)), &mut |_| {
+                Ok(Update::Store(token(2_000_000_000)))
+            })
+            .unwrap();
+        assert_eq!(memory.accounts().len(), 1);
+        assert!(
+            store.describe().starts_with("keychain"),
+            "{}",
+            store.describe()
+        );
     }
 }
