@@ -60,10 +60,17 @@ bindings/julia/tools/static-checks.sh
 section "no import circles between modules, nested ones included, in every crate"
 python3 scripts/test_import_cycles.py
 python3 scripts/import-cycles.py src cli/src emulator/src
-section "fuzzing smoke: every target for 3 s (fuzz/run.sh; crashes fail the build)"
+section "fuzzing smoke: the stable driver, every target for 3 s; libFuzzer too where nightly has cargo-fuzz"
 # A fixed seed, so that a run of CI is repeatable and a red one can be reproduced; long runs
-# with fresh seeds are a developer's job (fuzz/run.sh 600), and what they find becomes a test.
+# are a developer's job (fuzz/libfuzzer.sh 600), and what they find becomes a test.
+echo "fuzzing with the stable-Rust driver (fuzz/run.sh)"
 CARTOAUTH_FUZZ_SEED=${CARTOAUTH_FUZZ_SEED:-20261201} fuzz/run.sh 3
+if cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "fuzzing coverage-guided with libFuzzer + AddressSanitizer (fuzz/libfuzzer.sh)"
+    fuzz/libfuzzer.sh 10
+else
+    echo "libFuzzer NOT run: no nightly toolchain with cargo-fuzz on this machine (only the stable driver ran)"
+fi
 
 section "R package: the self-contained source tarball (vendored Rust, clean install, --as-cran)"
 bindings/r/tools/check-tarball.sh

@@ -9,69 +9,8 @@ pub fn chars(max: usize) -> impl Strategy<Value = String> + Clone {
     prop::collection::vec(any::<char>(), 0..=max).prop_map(String::from_iter)
 }
 
-/// Snippets that matter to the parsers: JSON syntax, the layouts' keys, URL pieces, encodings
-/// and secrets.
-pub const TOKENS: &[&str] = &[
-    "\"",
-    "{",
-    "}",
-    "[",
-    "]",
-    ":",
-    ",",
-    "null",
-    "true",
-    "false",
-    "0",
-    "-1",
-    "1e999",
-    "{username}",
-    "%",
-    "%00",
-    "%2F",
-    "%5F",
-    "%zz",
-    "@",
-    "/",
-    "\\",
-    "\\u0000",
-    "\\ud800",
-    "\\\"",
-    "APIKEY",
-    "USERNAME",
-    "USERURL",
-    "ALLOW_NON_SECURE",
-    "username",
-    "api_key",
-    "base_url",
-    "allow_non_secure",
-    "key",
-    "http://",
-    "https://",
-    "https:",
-    "ftp://",
-    "/user/",
-    "/u/",
-    ".carto.com",
-    "www.",
-    "?",
-    "#",
-    " ",
-    "\t",
-    "\n",
-    "é",
-    "\u{0}",
-    "\u{feff}",
-    "xn--",
-    "[::1]",
-    ":8080",
-    ":99999",
-    "..",
-    "api_key=",
-    "apikey=",
-    "a:b@",
-    "%3D",
-];
+pub use crate::grammar::TOKENS;
+use crate::grammar::*;
 
 #[derive(Debug, Clone)]
 enum Edit {
@@ -212,22 +151,17 @@ pub fn config_document() -> impl Strategy<Value = String> {
 pub fn url_with_password(password: &'static str) -> impl Strategy<Value = (String, bool)> {
     (
         prop_oneof![
-            (
-                select(&["https", "http", "HTTPS", "ftp", "file", "h"][..]),
-                select(&["://", ":/", ":", ":\\\\", "://\\"][..]),
-            )
+            (select(SCHEMES), select(SCHEME_SEPARATORS))
                 .prop_map(|(scheme, sep)| format!("{scheme}{sep}")),
-            // Broken schemes still show what follows their "://".
-            select(&["https ://", "https_://", "(x)://", "ht tps://"][..]).prop_map(String::from),
+            select(BROKEN_SCHEMES).prop_map(String::from),
         ],
         prop::option::of((
             "[a-z]{0,6}",
-            // A password the user did not encode may hold '#', '?', '/', '@' or be digits.
-            select(&["", "x#", "x?", "p/", "p@", "123", "x#?/"][..]),
-            select(&["@", "@x@", "/@", "@@"][..]),
+            select(PASSWORD_PREFIXES),
+            select(AFTER_PASSWORD),
         )),
         host(),
-        select(&["", ":443", ":8080", ":0", ":99999", ":x"][..]),
+        select(PORTS),
         path(),
     )
         .prop_map(move |(scheme, userinfo, host, port, path)| {
@@ -268,7 +202,7 @@ fn host() -> impl Strategy<Value = String> {
 fn path() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            select(&["user", "u", "{username}", "api", "", ".."][..]).prop_map(str::to_owned),
+            select(PATH_SEGMENTS).prop_map(str::to_owned),
             "[a-zA-Z0-9._~%-]{0,10}",
             chars(6),
         ],
@@ -280,18 +214,7 @@ fn path() -> impl Strategy<Value = String> {
 /// Response headers: CARTO's rate-limit names (and others), with numeric and hostile values.
 pub fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     let name = prop_oneof![
-        select(
-            &[
-                "Retry-After",
-                "retry-after",
-                "Carto-Rate-Limit-Limit",
-                "Carto-Rate-Limit-Remaining",
-                "Carto-Rate-Limit-Reset",
-                "Content-Type",
-                "Content-Length",
-            ][..]
-        )
-        .prop_map(str::to_owned),
+        select(HEADER_NAMES).prop_map(str::to_owned),
         "[A-Za-z-]{1,20}",
     ];
     let value = prop_oneof![
@@ -318,28 +241,108 @@ pub fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
 pub fn text_with_secret_parameter(secret: &'static str) -> impl Strategy<Value = String> {
     (
         chars(24),
-        select(
-            &[
-                "api_key",
-                "API_KEY",
-                "api%5Fkey",
-                "api%5fkey",
-                "api%255Fkey",
-                "apikey",
-                "ApiKey",
-                "key",
-                "map_key",
-                "access_token",
-                "password",
-                "api-key",
-                "x-api-key",
-            ][..],
-        ),
-        select(&["=", "%3D", "%3d", "= ", " = ", "=\t"][..]),
-        select(&["", "\"", "'", "\\\""][..]),
+        select(SECRET_NAMES),
+        select(SECRET_SEPARATORS),
+        select(QUOTES),
         chars(24),
     )
         .prop_map(move |(prefix, name, sep, quote, suffix)| {
             format!("{prefix}{name}{sep}{quote}{secret}{quote}{suffix}")
+        })
+}
+
+/// SQL API answers: every kind of column, CARTO's special values, BC and far-future times,
+/// notices and a late error.
+pub const RESULT_SEEDS: &[&str] = &[
+    r#"{"rows":[{"i":1,"big":"-9223372036854775808","f":0.5,"n":"NaN","b":true,"t":"1969-12-31T23:59:59.999Z","d":"1900-01-01T00:00:00.000Z","g":"0101000020E6100000000000000000F03F0000000000000040","s":"a\"b","j":{"x":[1,2]}},{"i":null,"big":9223372036854775807,"f":"-Infinity","n":1e300,"b":false,"t":"Infinity","d":null,"g":null,"s":null,"j":null}],"time":0.012,"fields":{"i":{"type":"number","pgtype":"int4"},"big":{"type":"number","pgtype":"int8"},"f":{"type":"number","pgtype":"float8"},"n":{"type":"number","pgtype":"numeric"},"b":{"type":"boolean","pgtype":"bool"},"t":{"type":"date","pgtype":"timestamptz"},"d":{"type":"date","pgtype":"date"},"g":{"type":"geometry","wkbtype":"Point","dims":2,"srid":4326},"s":{"type":"string","pgtype":"text"},"j":{"type":"JSON","pgtype":"JSON"}},"total_rows":2,"notices":["hello"],"warnings":["careful"]}"#,
+    r#"{"rows":[{"d":"Infinity","t":"-Infinity","n":1},{"d":"0044-03-15 BC","t":"0044-03-15 12:00:00+00 BC","n":"1e400"},{"d":"-000043-03-15T00:00:00.000Z","t":"-000043-03-15T12:00:00.000Z","n":2},{"d":"275760-09-13","t":"+275760-09-13T00:00:00.000Z","n":3}],"fields":{"d":{"type":"date","pgtype":"date"},"t":{"type":"date","pgtype":"timestamptz"},"n":{"type":"number","pgtype":"numeric"}}}"#,
+    r#"{"rows":[{"s":"a\ud800b","p":"\ud83d\ude00"}],"error":null,"fields":{"s":{"type":"string","pgtype":"text"}}}"#,
+    r#"{"rows":[{"a":1}],"time":0.1,"fields":{"a":{"type":"number","pgtype":"int4"}},"total_rows":1,"error":["division by zero"]}"#,
+    r#"{"rows":[],"time":0,"fields":{"a":{"type":"number","pgtype":"int8"},"b":{"type":"date","pgtype":"date"}},"total_rows":0}"#,
+    r#"{"rows":[{"a":1.5,"b":"x","c":1,"e":"2020-02-30"}],"fields":{"a":{"type":"number","pgtype":"int4"},"b":{"type":"number","pgtype":"float8"},"c":{"type":"boolean","pgtype":"bool"},"e":{"type":"date","pgtype":"timestamp"}}}"#,
+];
+
+/// Batch SQL API job documents of every shape.
+pub const JOB_SEEDS: &[&str] = &[
+    r#"{"job_id":"de305d54-75b4-431b-adb2-eb6b9e546014","user":"cartofante","query":"UPDATE airports SET type = 'international'","status":"pending","created_at":"2015-12-15T07:36:25.949Z","updated_at":"2015-12-15T07:36:25.949Z"}"#,
+    r#"{"job_id":"j","status":"failed","query":"select x","failed_reason":"column \"x\" does not exist"}"#,
+    r#"{"job_id":"j","status":"cancelled","query":[{"query":"a","status":"done"},{"query":"b","status":"skipped","failed_reason":"r"}]}"#,
+    r#"{"job_id":"j","status":"running","query":{"query":[{"query":"a","onsuccess":"s","status":"running"}],"onerror":"e"}}"#,
+    r#"{"status":"done"}"#,
+];
+
+/// A SQL API answer built from columns of each type and values of every sort.
+pub fn result_document() -> impl Strategy<Value = String> {
+    let pgtype = select(
+        &[
+            "int4",
+            "int8",
+            "float8",
+            "numeric",
+            "bool",
+            "date",
+            "timestamp",
+            "timestamptz",
+            "text",
+            "json",
+            "geometry",
+        ][..],
+    );
+    let value = prop_oneof![
+        Just("null".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|f| serde_json::to_string(&f).unwrap_or_else(|_| "0".into())),
+        any::<bool>().prop_map(|b| b.to_string()),
+        select(
+            &[
+                "\"Infinity\"",
+                "\"-infinity\"",
+                "\"NaN\"",
+                "\"1e400\"",
+                "\"0044-03-15 BC\"",
+                "\"-000043-03-15T00:00:00.000Z\"",
+                "\"+275760-09-13T00:00:00.000Z\"",
+                "\"5874897-12-31\"",
+                "\"2020-01-01 01:00:00.5+01\"",
+                "\"1800-01-01 00:00:00+00:19:32\"",
+                "\"2020-02-30\"",
+                "\"\\ud800\"",
+                "\"0101000020E6100000000000000000F03F0000000000000040\"",
+                "{\"x\":[1]}",
+                "[]",
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        chars(12).prop_map(|s| json_string(&s)),
+    ];
+    (
+        prop::collection::vec(pgtype, 1..5),
+        prop::collection::vec(prop::collection::vec(value, 5), 0..4),
+    )
+        .prop_map(|(types, rows)| {
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|cells| {
+                    let cells: Vec<String> = types
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| format!("\"c{i}\":{}", cells[i % cells.len()]))
+                        .collect();
+                    format!("{{{}}}", cells.join(","))
+                })
+                .collect();
+            let fields: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let carto = if *t == "geometry" { "geometry" } else { "x" };
+                    format!("\"c{i}\":{{\"type\":\"{carto}\",\"pgtype\":\"{t}\"}}")
+                })
+                .collect();
+            format!(
+                "{{\"rows\":[{}],\"fields\":{{{}}}}}",
+                rows.join(","),
+                fields.join(",")
+            )
         })
 }

@@ -1,12 +1,15 @@
-//! Fuzzes cartoauth's parsers of untrusted input for a given time per target and reports the
-//! executions and crashes of each: `cartoauth-fuzz [SECONDS] [TARGET...]`.
+//! Fuzzes cartoauth's parsers of untrusted input on stable Rust for a given time per target and
+//! reports the executions and crashes of each: `cartoauth-fuzz [SECONDS] [TARGET...]`.
 //!
-//! cargo-fuzz needs a nightly toolchain, so this runs on stable: proptest strategies generate
-//! inputs (mutated seeds of real files, URLs, bodies and headers, and structured values built
-//! from their grammar), and each target checks invariants, not only "does not panic". A crash
-//! is a panic or a broken invariant; its input is written to `fuzz/crashes/`.
+//! Proptest strategies generate inputs (mutated seeds of real files, URLs, bodies, headers and
+//! answers, and structured values built from their grammar), and each target checks the
+//! invariants of `checks.rs`, not only "does not panic". A crash is a panic or a broken
+//! invariant; its input is written to `fuzz/crashes/`. This is the smoke CI runs where no
+//! nightly toolchain is; coverage-guided fuzzing of the same checks is `fuzz/libfuzzer.sh`.
+//!
+//! `cartoauth-fuzz write-corpus DIR` writes libFuzzer's seed corpus (`DIR/<target>/`) and
+//! dictionary (`DIR/tokens.dict`).
 
-mod inputs;
 mod targets;
 
 use proptest::strategy::{Strategy, ValueTree};
@@ -66,7 +69,30 @@ thread_local! {
     static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+/// Writes each libFuzzer target's seeds and the shared dictionary under `dir`.
+fn write_corpus(dir: &Path) -> std::io::Result<()> {
+    for (target, _) in cartoauth_fuzz::bytes::TARGETS {
+        let target_dir = dir.join(target);
+        std::fs::create_dir_all(&target_dir)?;
+        for (i, seed) in cartoauth_fuzz::bytes::seeds(target).iter().enumerate() {
+            std::fs::write(target_dir.join(format!("seed-{i}")), seed)?;
+        }
+    }
+    std::fs::write(dir.join("tokens.dict"), cartoauth_fuzz::bytes::dictionary())
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("write-corpus") {
+        let Some(dir) = std::env::args().nth(2) else {
+            eprintln!("usage: cartoauth-fuzz write-corpus DIR");
+            std::process::exit(2)
+        };
+        if let Err(e) = write_corpus(Path::new(&dir)) {
+            eprintln!("cannot write the corpus under {dir}: {e}");
+            std::process::exit(1)
+        }
+        return;
+    }
     let mut args = std::env::args().skip(1);
     let seconds: f64 = match args.next() {
         Some(s) => s.parse().unwrap_or_else(|_| {

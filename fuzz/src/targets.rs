@@ -1,10 +1,9 @@
-//! The targets and the invariants each input must keep. A panic inside the library, or an
-//! `assert!` here, is a crash.
+//! The stable driver's targets: proptest strategies of inputs, each checked by `checks.rs`.
 
-use crate::inputs;
 use crate::{drive, Report, Target};
-use cartoauth::fuzzing;
-use cartoauth::{Credentials, FileFormat};
+use cartoauth_fuzz::checks;
+use cartoauth_fuzz::grammar::{PASSWORD, SECRET};
+use cartoauth_fuzz::inputs;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use std::time::Instant;
@@ -30,12 +29,15 @@ pub const ALL: &[Target] = &[
         name: "redaction",
         run: redaction,
     },
+    Target {
+        name: "result_json",
+        run: result_json,
+    },
+    Target {
+        name: "batch_job",
+        run: batch_job,
+    },
 ];
-
-/// Messages echo bounded excerpts of what they were given.
-const MAX_MESSAGE_BYTES: usize = 2048;
-const PASSWORD: &str = "Pw9MARKERpw";
-const SECRET: &str = "Zq7MARKERzq";
 
 fn config_file(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
     let strategy = prop_oneof![
@@ -43,28 +45,8 @@ fn config_file(runner: &mut TestRunner, deadline: Instant, report: &mut Report) 
         inputs::config_document(),
     ];
     drive("config_file", runner, deadline, report, strategy, |text| {
-        for allow in [false, true] {
-            match fuzzing::credentials_from_file_text(text, allow) {
-                Ok(credentials) => saved_credentials_load_back(&credentials),
-                Err(e) => assert!(
-                    e.message().len() < MAX_MESSAGE_BYTES + text.len().min(MAX_MESSAGE_BYTES)
-                ),
-            }
-        }
+        checks::config_file(text)
     });
-}
-
-/// Whatever was accepted is saved in every layout and loads back the same.
-fn saved_credentials_load_back(credentials: &Credentials) {
-    for format in [FileFormat::CartoCreds, FileFormat::CartoFrames] {
-        let text = fuzzing::file_text(credentials, format);
-        let loaded = fuzzing::credentials_from_file_text(&text, false)
-            .unwrap_or_else(|e| panic!("saved as {format:?} but does not load: {e}\n{text}"));
-        assert_eq!(loaded.base_url(), credentials.base_url(), "{text}");
-        assert_eq!(loaded.username(), credentials.username(), "{text}");
-        assert_eq!(loaded.api_key().expose(), credentials.api_key().expose());
-        assert_eq!(loaded.allow_non_secure(), credentials.allow_non_secure());
-    }
 }
 
 fn base_url(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
@@ -78,33 +60,7 @@ fn base_url(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
         deadline,
         report,
         strategy,
-        |(url, has_password)| {
-            for allow in [false, true] {
-                match Credentials::new(None, Some("k"), Some(url), allow) {
-                    Ok(c) => {
-                        assert!(!c.base_url().contains(PASSWORD), "{url}");
-                        let again = Credentials::new(None, Some("k"), Some(c.base_url()), allow)
-                            .unwrap_or_else(|e| {
-                                panic!("{} does not parse again: {e}", c.base_url())
-                            });
-                        assert_eq!(again.base_url(), c.base_url());
-                        assert_eq!(again.username(), c.username());
-                        saved_credentials_load_back(&c);
-                    }
-                    Err(e) => {
-                        assert!(
-                            e.message().len() < MAX_MESSAGE_BYTES,
-                            "{}",
-                            e.message().len()
-                        );
-                        if *has_password {
-                            assert!(!e.message().contains(PASSWORD), "{}", e.message());
-                            assert!(!format!("{e:?}").contains(PASSWORD));
-                        }
-                    }
-                }
-            }
-        },
+        |(url, has_password)| checks::base_url(url, *has_password),
     );
 }
 
@@ -122,14 +78,7 @@ fn error_body(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
         deadline,
         report,
         strategy,
-        |(body, status)| {
-            let _ = fuzzing::carto_error_message(body);
-            let (_, checked) = fuzzing::answer(*status, Vec::new(), body.clone());
-            assert_eq!(checked.is_err(), *status >= 400, "status {status}");
-            if let Err(e) = checked {
-                assert_eq!(e.http_status(), Some(*status));
-            }
-        },
+        |(body, status)| checks::error_body(body, *status),
     );
 }
 
@@ -141,15 +90,7 @@ fn headers(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
         deadline,
         report,
         strategy,
-        |(headers, status)| {
-            let (limits, checked) = fuzzing::answer(*status, headers.clone(), Vec::new());
-            let expected_retry = headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| v.trim().parse::<i64>().ok());
-            assert_eq!(limits.retry_after, expected_retry, "{headers:?}");
-            assert_eq!(checked.is_err(), *status >= 400);
-        },
+        |(headers, status)| checks::headers(headers, *status),
     );
 }
 
@@ -165,8 +106,23 @@ fn redaction(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
             .prop_map(|(a, (url, _), b)| format!("{a} {url} {b}")),
     ];
     drive("redaction", runner, deadline, report, strategy, |text| {
-        let shown = fuzzing::redact_message(text);
-        assert!(!shown.contains(SECRET), "{text:?} -> {shown:?}");
-        assert!(!shown.contains(PASSWORD), "{text:?} -> {shown:?}");
+        checks::redaction(text)
+    });
+}
+
+fn result_json(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
+    let strategy = prop_oneof![
+        inputs::mutated(inputs::RESULT_SEEDS, 6),
+        inputs::result_document(),
+    ];
+    drive("result_json", runner, deadline, report, strategy, |body| {
+        checks::result_json(body.as_bytes())
+    });
+}
+
+fn batch_job(runner: &mut TestRunner, deadline: Instant, report: &mut Report) {
+    let strategy = inputs::mutated(inputs::JOB_SEEDS, 6);
+    drive("batch_job", runner, deadline, report, strategy, |body| {
+        checks::batch_job(body.as_bytes())
     });
 }

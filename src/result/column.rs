@@ -275,7 +275,7 @@ impl Column {
         match self.cell(row) {
             Cell::Null => Err(self.null(row)),
             Cell::Float(f) => Ok(f),
-            Cell::Int(i) if i.abs() <= EXACT_IN_DOUBLE => Ok(i as f64),
+            Cell::Int(i) if i.unsigned_abs() <= EXACT_IN_DOUBLE.unsigned_abs() => Ok(i as f64),
             Cell::Int(i) => Err(self
                 .refuse(row, "double")
                 .context(format!("{i} has no exact double"))),

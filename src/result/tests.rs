@@ -24,6 +24,8 @@ fn every_kind_is_typed_from_its_field() {
     assert_eq!(c(1).int64(0).unwrap(), i64::MIN);
     assert_eq!(c(1).int64(1).unwrap(), i64::MAX);
     assert_eq!(c(1).double(1).unwrap_err().kind(), ErrorKind::ResultType);
+    // i64::MIN has no absolute value in an i64 (found by the result_json fuzz target).
+    assert_eq!(c(1).double(0).unwrap_err().kind(), ErrorKind::ResultType);
     assert_eq!(c(2).double(0).unwrap(), 0.5);
     assert_eq!(c(2).double(1).unwrap(), f64::NEG_INFINITY);
     assert_eq!(c(2).int64(0).unwrap_err().kind(), ErrorKind::ResultType);
