@@ -55,7 +55,7 @@ pub use credentials::origin::{Origin, Source};
 pub use credentials::secret::{ApiKey, Secret, DEFAULT_PUBLIC_KEY};
 pub use credentials::{Credentials, CredentialsBuilder};
 pub use error::{Error, ErrorKind, Result};
-pub use keychain::{CredentialStore, Storage};
+pub use keychain::{keychain_name, CredentialStore, Storage};
 pub use resolve::defaults::{
     default_credentials, set_default_credentials, set_default_from, unset_default_credentials,
 };

@@ -78,3 +78,17 @@ pub fn client(credentials: Credentials) -> Outcome<Client> {
     };
     Ok(Client::new(credentials, options)?)
 }
+
+/// Where stored credentials' secret lives: "keychain (the Secret Service, item ...)" or
+/// "file"; `None` for credentials that were not stored (the environment).
+pub fn storage_text(credentials: &Credentials) -> Option<String> {
+    let origin = credentials.origin();
+    Some(match origin.storage()? {
+        cartoauth::Storage::Keychain => format!(
+            "keychain ({}, item {})",
+            cartoauth::keychain_name(),
+            origin.keychain_item().unwrap_or_default()
+        ),
+        cartoauth::Storage::File => "file (the secret, if any, in plain text, 0600)".to_owned(),
+    })
+}

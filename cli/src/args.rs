@@ -27,6 +27,7 @@ pub enum Command {
     Exec(Exec),
     Sql(Sql),
     Profiles(Profiles),
+    Move(Move),
     Token(Token),
     Completions(Completions),
     #[command(hide = true)]
@@ -96,6 +97,12 @@ pub struct Login {
     /// credentials are then not the ones used by default).
     #[arg(long)]
     pub allow_shadowed: bool,
+    /// Where the secret goes (the key, an M2M client secret, and the tokens of CARTO 3): auto
+    /// (the OS keychain when one answers, else the file, with a warning), keychain (never a
+    /// file: fails if no keychain answers), file (in the file in plain text, 0600: what Python
+    /// CARTOframes and carto-auth read). Default: CARTO_CREDENTIAL_STORE, else auto.
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<Store>,
     /// CARTO 3: sign in as a user in a browser (authorization code with PKCE). The browser is
     /// sent back to a listener on 127.0.0.1; where no browser can reach this machine (SSH, CI,
     /// hosted sessions) you paste the address it ends on instead. The token (valid about a
@@ -137,6 +144,51 @@ pub struct Login {
         requires = "carto3"
     )]
     pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Store {
+    /// The OS keychain when one answers, else the file (announced).
+    Auto,
+    /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) or nothing.
+    Keychain,
+    /// The file, the secret in plain text (0600).
+    File,
+}
+
+impl Store {
+    pub fn library(self) -> cartoauth::CredentialStore {
+        match self {
+            Store::Auto => cartoauth::CredentialStore::Auto,
+            Store::Keychain => cartoauth::CredentialStore::Keychain,
+            Store::File => cartoauth::CredentialStore::File,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Place {
+    /// Into the OS keychain; the file keeps a reference to the item.
+    Keychain,
+    /// Into the file, in plain text (0600); the keychain item is deleted.
+    File,
+}
+
+/// Move the secret of stored credentials between the OS keychain and the file.
+///
+/// --to file puts the key (or M2M client secret, or token) back into the file in plain text,
+/// 0600, as Python CARTOframes and carto-auth read it, and deletes the keychain item; --to
+/// keychain stores it in the OS keychain and leaves a reference to the item in the file. The
+/// file keeps its layout, its other fields and unknown keys. Without --profile: the file the
+/// library would read (CARTO_PROFILE, CARTO_CREDENTIALS_FILE, else the default file).
+#[derive(Debug, Args)]
+#[command(after_help = exit::help())]
+pub struct Move {
+    #[command(flatten)]
+    pub target: ProfileArg,
+    /// Where the secret goes: keychain or file.
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub to: Place,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,9 @@ pub const QUERY_FAILED: u8 = 6;
 /// the key may not read (HTTP 403 "permission denied for table"). Not [`KEY_REJECTED`]: the
 /// key is fine, and `status` says so; what is missing is a permission.
 pub const NOT_PERMITTED: u8 = 7;
+/// The OS keychain was needed and did not answer (within 3 s) or refused: no session bus or
+/// Secret Service, a locked keychain, or `--store keychain` where there is none.
+pub const KEYCHAIN: u8 = 8;
 /// `exec`: the command was found but could not be run.
 pub const CANNOT_EXECUTE: u8 = 126;
 /// `exec`: the command was not found.
@@ -37,6 +40,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("5", "CARTO could not be reached or could not tell (network, TLS, timeout, 5xx, 429)"),
     ("6", "sql: CARTO rejected the query"),
     ("7", "the key is valid but lacks a grant for this (HTTP 403, e.g. permission denied for a table)"),
+    ("8", "the OS keychain did not answer within 3 s, or refused (none, locked, or --store keychain without one)"),
     ("126", "exec: the command cannot be run"),
     ("127", "exec: the command was not found"),
 ];
@@ -104,7 +108,9 @@ pub fn code_of(kind: ErrorKind) -> u8 {
         | ErrorKind::FileSyntax
         | ErrorKind::FileContent
         | ErrorKind::TokenExpired
-        | ErrorKind::SignInRequired => NO_CREDENTIALS,
+        | ErrorKind::SignInRequired
+        | ErrorKind::KeychainItemNotFound => NO_CREDENTIALS,
+        ErrorKind::KeychainUnavailable | ErrorKind::KeychainTimeout => KEYCHAIN,
         ErrorKind::SignInFailed => KEY_REJECTED,
         ErrorKind::HttpUnauthorized => KEY_REJECTED,
         ErrorKind::HttpForbidden => NOT_PERMITTED,

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Exec(a) => commands::exec::run(a),
         Command::Sql(a) => commands::sql::run(a),
         Command::Profiles(a) => commands::profiles::run(a),
+        Command::Move(a) => commands::moving::run(a),
         Command::Token(a) => commands::token::run(a),
         Command::Completions(a) => commands::completions::run(a),
         Command::ManPages(a) => commands::man_pages::run(a),

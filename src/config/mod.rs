@@ -444,6 +444,13 @@ fn save_stored(
     Ok(credentials.clone().with_origin(origin))
 }
 
+/// The keychain item (its account, under the service `cartoauth`) whose secret the file at
+/// `path` refers to, without asking the keychain; `None` when the file holds its secret, has
+/// none, or cannot be read. Only a reference made for the file's own credentials counts.
+pub fn keychain_item(path: &Path) -> Option<String> {
+    checked_account(path)
+}
+
 /// The keychain item a stored file refers to, when its reference is sound (a file that
 /// cannot be read or checked has none that cartoauth would delete).
 fn checked_account(path: &Path) -> Option<String> {

@@ -4,15 +4,17 @@
 //! service that never replies waits for the bus's reply timeout, 25 s by default; a desktop
 //! unlock prompt waits for the user). Each call runs on a short-lived thread; the caller
 //! waits for it at most the deadline, then goes on without it. An abandoned thread ends when
-//! the platform call does. At most [`MAX_ABANDONED`] may be outstanding: after that the
-//! keychain is taken as not answering at once, so a hung service cannot pile up threads.
+//! the platform call does. While [`MAX_ABANDONED`] are outstanding the keychain is taken as
+//! not answering, at once: a command that needs it several times waits once, not once per
+//! call, and a hung service cannot pile up threads. Once the keychain answers the abandoned
+//! call (a desktop unlock prompt answered late, say), it is asked again.
 
 use super::backend::Failure;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-const MAX_ABANDONED: usize = 4;
+const MAX_ABANDONED: usize = 1;
 
 /// Runs `op` and returns its result, or [`Failure::TimedOut`] after `timeout`. `abandoned`
 /// counts the calls of one keychain that were abandoned and have not returned yet.

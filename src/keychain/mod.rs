@@ -7,7 +7,8 @@
 //!
 //! The rules, written once here:
 //! - every operation is cut off after [`TIMEOUT`] (gh's 3 s): a keychain that does not answer
-//!   (a desktop unlock prompt nobody sees, a service that hangs) is never a hang;
+//!   (a desktop unlock prompt nobody sees, a service that hangs) is never a hang, and while
+//!   a call it has not answered is outstanding, the next ones fail at once;
 //! - [`CredentialStore::Auto`] uses the keychain when one answers and the file otherwise; the
 //!   fallback is announced once per process ([`Keychain::announce_fallback`]) and recorded as
 //!   [`Storage::File`] in the credentials' origin;
@@ -255,6 +256,12 @@ impl Keychain {
             env::CREDENTIAL_STORE
         ))
     }
+}
+
+/// What this build's keychain is called in messages: "the Secret Service", "the macOS
+/// Keychain", "the Windows Credential Manager", or why there is none.
+pub fn keychain_name() -> String {
+    process().describe()
 }
 
 /// The process's keychain. Unit tests get their thread's own (see `memory`), or none: they

@@ -19,6 +19,7 @@ pub fn run(args: Login) -> Outcome {
     if args.carto3 || args.m2m.is_some() {
         return super::login3::run(args);
     }
+    super::saving::choose_store(args.store);
     let location = account::stored_location(args.target.profile.as_deref())?;
     let interactive = std::io::stdin().is_terminal();
     let (username, base_url) = account_of(&args, interactive)?;
@@ -72,14 +73,15 @@ pub fn run(args: Login) -> Outcome {
         note(&format!("The key is valid: {}.", verdict.detail));
     }
 
-    let path = config::save(&credentials, &location, format)
-        .map_err(|e| Failure::from(e).context("saving the credentials"))?;
+    let saved = super::saving::save(&credentials, &location, format)?;
+    let path = saved.origin().path().unwrap_or(&target).to_path_buf();
     note(&format!(
-        "Logged in as {} ({}), key {}; saved to {}",
+        "Logged in as {} ({}), key {}; saved to {}, {}",
         credentials.username().unwrap_or("<unknown user>"),
         credentials.base_url(),
         credentials.api_key().masked(),
-        path.display()
+        path.display(),
+        super::saving::where_secret_is(&saved, "the key")
     ));
     if !shadowing.is_empty() {
         note(&format!(

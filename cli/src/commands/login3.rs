@@ -21,6 +21,7 @@ use std::time::Duration;
 const MAX_PASTED_LINE: u64 = 8 * 1024;
 
 pub fn run(args: Login) -> Outcome {
+    super::saving::choose_store(args.store);
     let location = account::stored_location(args.target.profile.as_deref())?;
     let interactive = std::io::stdin().is_terminal();
     let allow_non_secure = args.allow_non_secure || account::allow_non_secure_from_env()?;
@@ -52,10 +53,20 @@ pub fn run(args: Login) -> Outcome {
             validity(token.expires_at)
         ));
     }
-    let path = config::save(&credentials, &location, None)
-        .map_err(|e| Failure::from(e).context("saving the credentials"))?;
+    let saved = super::saving::save(&credentials, &location, None)?;
+    let path = saved.origin().path().unwrap_or(&target).to_path_buf();
+    let secret = match credentials.kind() {
+        CredentialKind::M2m => "the client secret",
+        CredentialKind::AccessToken => "the token",
+        _ => "",
+    };
+    let stored = if secret.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", super::saving::where_secret_is(&saved, secret))
+    };
     note(&format!(
-        "Saved {} to {}",
+        "Saved {} to {}{stored}",
         credentials.summary(),
         path.display()
     ));

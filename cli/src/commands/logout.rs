@@ -23,9 +23,25 @@ pub fn run(args: Logout) -> Outcome {
             return Ok(exit::OK);
         }
     }
+    // The keychain items go with their files (config::delete removes them first).
+    let items: Vec<(std::path::PathBuf, String)> = candidates(&location)?
+        .into_iter()
+        .filter_map(|path| config::keychain_item(&path).map(|item| (path, item)))
+        .collect();
+    let forgot = forget_cached_token(&location);
     let deleted = config::delete(&location)?;
+    if forgot {
+        note("Forgot the cached CARTO 3 token of these credentials.");
+    }
     for path in deleted {
         note(&format!("Deleted {}", path.display()));
+    }
+    for (path, item) in items {
+        note(&format!(
+            "Deleted the keychain item {item} of {} ({})",
+            path.display(),
+            cartoauth::keychain_name()
+        ));
     }
     let env = ProcessEnvironment;
     if env.get(env::USERNAME).is_some() || env.get(env::BASE_URL).is_some() {
@@ -36,6 +52,30 @@ pub fn run(args: Logout) -> Outcome {
         ));
     }
     Ok(exit::OK)
+}
+
+/// Signs CARTO 3 credentials out of the token cache (a file or a keychain item) before their
+/// file goes: a token of credentials nobody has any more should not stay behind. Whether a
+/// token was forgotten; credentials that cannot be loaded have none that can be found.
+fn forget_cached_token(location: &Location) -> bool {
+    let Ok(credentials) = config::load_with(location, &ProcessEnvironment, true) else {
+        return false;
+    };
+    if credentials.platform() != cartoauth::Platform::Carto3 {
+        return false;
+    }
+    account::client(credentials)
+        .ok()
+        .and_then(|client| client.forget_token().ok())
+        .unwrap_or(false)
+}
+
+/// The files `config::delete` considers for a location.
+fn candidates(location: &Location) -> Outcome<Vec<std::path::PathBuf>> {
+    Ok(match location {
+        Location::Default => config::default_files_with(&ProcessEnvironment)?.to_vec(),
+        other => vec![config::path_of(other)?],
+    })
 }
 
 /// The files a location deletes, named so the user knows what they agree to.

@@ -7,6 +7,7 @@ pub mod login;
 pub mod login3;
 pub mod logout;
 pub mod man_pages;
+pub mod moving;
 pub mod profiles;
 mod saving;
 pub mod sql;

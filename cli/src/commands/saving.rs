@@ -6,8 +6,49 @@ use crate::exit::{Failure, Outcome};
 use crate::output::note;
 use crate::prompt;
 use cartoauth::env::ProcessEnvironment;
-use cartoauth::{config, Location, Shadowed};
+use cartoauth::{config, Credentials, FileFormat, Location, SaveOptions, Shadowed, Storage};
 use std::path::Path;
+
+/// Makes `--store` the store of this command: of the credentials saved and of the tokens the
+/// library caches while it runs (a login checks an M2M client by minting one).
+pub(super) fn choose_store(store: Option<crate::args::Store>) {
+    if let Some(store) = store {
+        // Before any other thread starts: the command is still single-threaded here.
+        std::env::set_var(cartoauth::env::CREDENTIAL_STORE, store.library().name());
+    }
+}
+
+/// Saves credentials where the store chosen says, tells any warning (the fallback to a file
+/// when no keychain answers, an old item that could not be removed), and returns them as
+/// stored.
+pub(super) fn save(
+    credentials: &Credentials,
+    location: &Location,
+    format: Option<FileFormat>,
+) -> Outcome<Credentials> {
+    let options = SaveOptions {
+        format,
+        store: None,
+    };
+    let saved = config::save_as(credentials, location, options)
+        .map_err(|e| Failure::from(e).context("saving the credentials"))?;
+    for warning in saved.origin().warnings() {
+        note(&format!("Warning: {warning}"));
+    }
+    Ok(saved)
+}
+
+/// Where saved credentials' secret is: "the key is in the Secret Service", ...
+pub(super) fn where_secret_is(saved: &Credentials, secret: &str) -> String {
+    match saved.origin().storage() {
+        Some(Storage::Keychain) => format!(
+            "{secret} in {} (item {})",
+            cartoauth::keychain_name(),
+            saved.origin().keychain_item().unwrap_or_default()
+        ),
+        _ => format!("{secret} in the file"),
+    }
+}
 
 /// Whether to overwrite credentials already stored at `target`: asked on a terminal,
 /// `--replace` otherwise.

@@ -135,6 +135,9 @@ impl Report<'_> {
             None => lines.push("Key:      not checked".to_owned()),
         }
         lines.push(format!("From:     {}", credentials.origin()));
+        if let Some(storage) = account::storage_text(credentials) {
+            lines.push(format!("Storage:  {storage}"));
+        }
         lines.push("Sources tried, in order:".to_owned());
         for source in &self.tried {
             lines.push(format!("  - {source}"));
@@ -167,6 +170,8 @@ impl Report<'_> {
                 "path": origin.path().map(|p| p.display().to_string()),
                 "profile": origin.profile(),
                 "variables": origin.variables(),
+                "storage": origin.storage().map(|s| s.name()),
+                "keychain_item": origin.keychain_item(),
             },
             "tried": self.tried,
             "shadowed": self.shadowed,

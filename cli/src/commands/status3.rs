@@ -86,6 +86,8 @@ pub fn run(report: Report<'_>, json_out: bool, no_check: bool) -> Outcome {
                 "path": origin.path().map(|p| p.display().to_string()),
                 "profile": origin.profile(),
                 "variables": origin.variables(),
+                "storage": origin.storage().map(|s| s.name()),
+                "keychain_item": origin.keychain_item(),
             },
             "tried": report.tried,
             "shadowed": report.shadowed,
@@ -111,6 +113,9 @@ pub fn run(report: Report<'_>, json_out: bool, no_check: bool) -> Outcome {
         word => format!("Check:    {word} ({check_detail})"),
     });
     lines.push(format!("From:     {}", credentials.origin()));
+    if let Some(storage) = account::storage_text(credentials) {
+        lines.push(format!("Storage:  {storage}"));
+    }
     lines.push("Sources tried, in order:".to_owned());
     for source in &report.tried {
         lines.push(format!("  - {source}"));

@@ -66,6 +66,9 @@ impl Sandbox {
             .env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.xdg())
             .env("CARTO_ALLOW_NON_SECURE", "1")
+            // Secrets in the files the tests look at, never in the keychain of the machine
+            // running them (tests/keychain.rs brings a keychain of its own).
+            .env("CARTO_CREDENTIAL_STORE", "file")
             .env("LC_ALL", "C.UTF-8");
         cmd
     }
