@@ -48,7 +48,7 @@ pub mod token;
 #[doc(hidden)]
 pub mod capi_support;
 
-pub use client::{Client, ClientOptions, KeyTransport, Request, Response};
+pub use client::{Client, ClientOptions, KeyTransport, Request, Response, ResultReader};
 pub use config::{FileFormat, FileUpdate, Location, SaveOptions};
 pub use credentials::kind::{self as kind, AuthServer, CredentialKind, Platform};
 pub use credentials::origin::{Origin, Source};

@@ -19,6 +19,7 @@ mod do_token;
 pub(crate) mod failure;
 mod options;
 mod progress;
+mod reader;
 mod request;
 mod response;
 mod retry;
@@ -38,6 +39,7 @@ pub use carto3::{
 pub use do_token::DoCredentials;
 pub(crate) use failure::Abort;
 pub use options::{ClientOptions, InterruptHook, KeyTransport, RetryPolicy, Trust};
+pub use reader::{ResultReader, MAX_V3_ROWS};
 pub use request::{
     check_header, check_json, check_method, Body, Progress, ProgressFactory, ProgressFn,
     ReaderFactory, Request, WriterFactory,
@@ -51,6 +53,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::engine::Bearer;
 use base64::Engine;
+use response::OpenedBody;
 use std::sync::Arc;
 use std::time::Duration;
 use transport::Endpoint;
@@ -174,8 +177,8 @@ impl Client {
     /// Messages never show the client's key or a token it received, even when the server
     /// echoes one (the answer's [`Response::check`] and [`Response::carto_error_message`]
     /// leave them out too).
-    pub fn send(&self, request: Request) -> Result<Response> {
-        match self.send_attempts(request) {
+    pub fn send(&self, mut request: Request) -> Result<Response> {
+        match self.send_attempts(&mut request) {
             Ok(mut response) => {
                 response.secrets = Some(Arc::clone(&self.inner.secrets));
                 Ok(response)
@@ -211,10 +214,26 @@ impl Client {
         self.inner.secrets.learn(secret);
     }
 
+    /// Sends a request as [`Client::send`] does and leaves a successful answer's body open,
+    /// to be read at the caller's pace (errors keep their body, for CARTO's message). Each
+    /// read of the body is a call of its own, with its own limits.
+    pub(crate) fn open(&self, mut request: Request) -> Result<(Response, Option<OpenedBody>)> {
+        request.open_body = true;
+        let response = self.send_attempts(&mut request);
+        match response {
+            Ok(mut response) => {
+                response.secrets = Some(Arc::clone(&self.inner.secrets));
+                let opened = request.opened.take();
+                Ok((response, opened))
+            }
+            Err(error) => Err(self.scrub(error)),
+        }
+    }
+
     /// [`Client::send`] before the answer and errors are tied to the client's secrets.
-    fn send_attempts(&self, mut request: Request) -> Result<Response> {
+    fn send_attempts(&self, request: &mut Request) -> Result<Response> {
         request.validate()?;
-        check_platform(&request, &self.inner.credentials)?;
+        check_platform(request, &self.inner.credentials)?;
         request.open_sources();
         let policy = self.inner.options.retry;
         // A call made for a longer operation (a Batch wait, a key listing) ends with it.
@@ -246,7 +265,7 @@ impl Client {
                 &self.inner.agent,
                 &self.inner.endpoint,
                 lease.as_deref(),
-                &mut request,
+                request,
                 &watch,
             )
             .map_err(|mut failure| {

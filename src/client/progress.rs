@@ -27,6 +27,11 @@ impl Meter {
         })))
     }
 
+    /// Takes the progress callback back (a reader lends it to each of its calls).
+    pub(crate) fn take_callback(&self) -> Option<ProgressFn> {
+        self.0.borrow_mut().callback.take()
+    }
+
     /// Starts counting a new attempt of the request.
     pub(crate) fn restart(&self, upload_total: Option<u64>) {
         self.0.borrow_mut().state = Progress {

@@ -172,6 +172,11 @@ pub struct Request {
     pub(crate) body: Body,
     pub(crate) gzip: bool,
     pub(crate) sink: Option<Box<dyn Write + Send>>,
+    /// A successful answer's body is left open for the caller to read (see
+    /// [`super::Client::open`]) instead of being read or streamed into `sink`.
+    pub(crate) open_body: bool,
+    /// Where the transport leaves that open body.
+    pub(crate) opened: Option<super::response::OpenedBody>,
     pub(crate) progress: Option<ProgressFn>,
     /// The caller's word on whether sending this twice is harmless (see
     /// [`Request::idempotent`]); `None` leaves it to the method and the API.
@@ -220,6 +225,8 @@ impl Request {
             body: Body::Empty,
             gzip: false,
             sink: None,
+            open_body: false,
+            opened: None,
             progress: None,
             idempotent: None,
             deadline: None,
@@ -420,6 +427,8 @@ impl Request {
             body: self.body.try_clone().ok_or_else(one_shot)?,
             gzip: self.gzip,
             sink: None,
+            open_body: self.open_body,
+            opened: None,
             progress: None,
             idempotent: self.idempotent,
             deadline: self.deadline,
@@ -445,6 +454,32 @@ impl Request {
         }
         if let Some(open) = self.progress_source.take() {
             self.progress = Some(open());
+        }
+    }
+
+    /// The value of an API parameter (`q`, `format`, ...), wherever it went: the form body or
+    /// the query string (the last one given).
+    pub(crate) fn param_value(&self, name: &str) -> Option<&str> {
+        let form = match &self.body {
+            Body::Form(fields) => fields.as_slice(),
+            _ => &[],
+        };
+        form.iter()
+            .chain(&self.query)
+            .rfind(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Replaces every value of the API parameter `name` with `value`.
+    pub(crate) fn replace_param(&mut self, name: &str, value: &str) {
+        let form = match &mut self.body {
+            Body::Form(fields) => Some(fields),
+            _ => None,
+        };
+        for (k, v) in form.into_iter().flatten().chain(self.query.iter_mut()) {
+            if k == name {
+                *v = value.to_owned();
+            }
         }
     }
 

@@ -17,6 +17,18 @@ pub struct RateLimit {
     pub retry_after: Option<i64>,
 }
 
+/// A successful answer whose body is still to be read, by the caller, at its own pace.
+pub(crate) struct OpenedBody {
+    /// The body, decompressed.
+    pub reader: ureq::BodyReader<'static>,
+    /// "METHOD scheme://host/path" for messages.
+    pub target: String,
+    /// `Content-Length`, when the server gave one.
+    pub download_total: Option<u64>,
+    /// Bytes read so far.
+    pub downloaded: u64,
+}
+
 /// A received HTTP response.
 #[derive(Clone)]
 pub struct Response {

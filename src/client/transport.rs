@@ -13,7 +13,7 @@ use super::failure::{
 use super::options::KeyTransport;
 use super::progress::Meter;
 use super::request::{Body, Request};
-use super::response::Response;
+use super::response::{OpenedBody, Response};
 use super::wait::Watch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::engine::{Bearer, Lease};
@@ -106,6 +106,8 @@ pub(crate) fn exchange(
         body,
         gzip,
         sink,
+        open_body,
+        opened,
         ..
     } = request;
     let form = match &*body {
@@ -144,6 +146,7 @@ pub(crate) fn exchange(
             outgoing,
             *gzip,
             with_key,
+            *open_body,
             watch,
         )?;
         let status = response.status().as_u16();
@@ -216,6 +219,7 @@ pub(crate) fn exchange(
                     response,
                     target,
                     sink.as_mut(),
+                    open_body.then_some(opened),
                     request_limit.map_or(endpoint.max_body_size, |limit| {
                         limit.min(endpoint.max_body_size)
                     }),
@@ -299,12 +303,16 @@ fn send_once(
     outgoing: Option<Outgoing<'_>>,
     gzip: bool,
     with_key: bool,
+    open_body: bool,
     watch: &Watch,
 ) -> std::result::Result<http::Response<ureq::Body>, Failure> {
     let meter = watch.meter();
     // ureq's own limit of the attempt, shortened to what is left of the call's total time:
     // it also bounds what the watch cannot slice (connecting, writing to a stalled server).
+    // A body left open is read over later calls, each with its own limits: ureq's would run
+    // on from this one.
     let attempt_limit = match (agent.config().timeouts().global, watch.remaining()) {
+        _ if open_body => None,
         (Some(attempt), Some(left)) => Some(attempt.min(left)),
         (attempt, left) => attempt.or(left),
     };
@@ -386,11 +394,12 @@ fn limited<S: ureq::AsSendBody>(
         .build()
 }
 
-/// Reads (or streams) the body of the final response.
+/// Reads (or streams, or leaves open in `opened`) the body of the final response.
 fn receive(
     response: http::Response<ureq::Body>,
     target: String,
     sink: Option<&mut Box<dyn Write + Send>>,
+    opened: Option<&mut Option<OpenedBody>>,
     max_body_size: u64,
     meter: &Meter,
 ) -> std::result::Result<Response, Failure> {
@@ -411,6 +420,23 @@ fn receive(
     let success = (200..300).contains(&status);
     let mut sink = sink.filter(|_| success);
     let mut reader = body.into_with_config().limit(u64::MAX).reader();
+    if let (true, Some(opened)) = (success, opened) {
+        *opened = Some(OpenedBody {
+            reader,
+            target: target.clone(),
+            download_total,
+            downloaded: 0,
+        });
+        return Ok(Response {
+            status,
+            headers,
+            body: Vec::new(),
+            streamed_bytes: 0,
+            attempts: 1,
+            target,
+            secrets: None,
+        });
+    }
     // Zeroing a 64 KiB buffer cost more than reading a small answer: when the length is known,
     // the buffer is no larger than the answer (a larger or unknown one gets CHUNK).
     let buffer_size = download_total.map_or(CHUNK, |length| {

@@ -43,6 +43,11 @@ impl Watch {
         &self.meter
     }
 
+    /// When the call must give up (`None`: no deadline).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline.map(|(at, _)| at)
+    }
+
     /// Time left before the deadline (`None`: no deadline).
     pub(crate) fn remaining(&self) -> Option<Duration> {
         self.deadline

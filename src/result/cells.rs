@@ -2,6 +2,7 @@
 //! infinities, which CARTO sends as strings), ISO 8601 times, and hex EWKB geometries.
 
 use super::calendar::{self, DAY_MICROS};
+use std::borrow::Cow;
 
 /// `+infinity` timestamps, as PostgreSQL stores them internally.
 pub const TIME_INFINITY: i64 = i64::MAX;
@@ -209,6 +210,67 @@ pub fn to_hex(bytes: &[u8]) -> String {
         s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
+}
+
+/// The string inside a JSON string literal, or `None` for other JSON values. A `\\u` escape of
+/// half a surrogate pair (`"\\ud800"`), which no text of PostgreSQL's holds but a server may
+/// send, becomes U+FFFD, as a lenient JSON reader makes it.
+pub(crate) fn json_string(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    unescape(inner).map(Cow::Owned)
+}
+
+/// The text of a JSON string's escaped content (`RawValue` checked its syntax).
+fn unescape(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    let hex4 = |chars: &mut std::str::Chars<'_>| -> Option<u32> {
+        let digits: String = chars.by_ref().take(4).collect();
+        (digits.len() == 4).then(|| u32::from_str_radix(&digits, 16).ok())?
+    };
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let unit = match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let first = hex4(&mut chars)?;
+                let code = if (0xD800..0xDC00).contains(&first) {
+                    // A high surrogate: a low one must follow as `\\uDC00`..`\\uDFFF`.
+                    let mut ahead = chars.clone();
+                    let low = (ahead.next() == Some('\\') && ahead.next() == Some('u'))
+                        .then(|| hex4(&mut ahead))
+                        .flatten()
+                        .filter(|low| (0xDC00..0xE000).contains(low));
+                    match low {
+                        Some(low) => {
+                            chars = ahead;
+                            0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        None => 0xFFFD,
+                    }
+                } else {
+                    first
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
+            }
+            _ => return None,
+        };
+        out.push(unit);
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -84,6 +84,27 @@ impl Packed {
         &self.data[self.offsets[i]..end]
     }
 
+    /// Keeps the first `count` values.
+    pub(crate) fn truncate(&mut self, count: usize) {
+        if count + 1 < self.offsets.len() {
+            self.offsets.truncate(count + 1);
+            self.data.truncate(self.offsets[count]);
+        }
+    }
+
+    /// Values `rows` as a new buffer (text stays NUL-terminated).
+    fn slice(&self, rows: std::ops::Range<usize>) -> Packed {
+        let base = self.offsets[rows.start];
+        let end = self.offsets[rows.end];
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        offsets.extend(self.offsets[rows.start..=rows.end].iter().map(|o| o - base));
+        Packed {
+            data: self.data[base..end].to_vec(),
+            offsets,
+            nul_terminated: self.nul_terminated,
+        }
+    }
+
     /// Value `i` with its NUL (text only).
     #[cfg_attr(not(feature = "capi"), allow(dead_code))] // for the C ABI (capi_support)
     pub(crate) fn get_with_nul(&self, i: usize) -> &[u8] {
@@ -320,6 +341,41 @@ impl Column {
             Cell::Null => Err(self.null(row)),
             Cell::Geometry(wkb, srid) => Ok((wkb, srid)),
             _ => Err(self.refuse(row, "WKB")),
+        }
+    }
+
+    /// Rows `rows` of the column as a column of their own (row numbers start again at 0).
+    pub(crate) fn slice(&self, rows: std::ops::Range<usize>) -> Column {
+        let values = match &self.values {
+            Values::Text(p) => Values::Text(p.slice(rows.clone())),
+            Values::Bool(v) => Values::Bool(v[rows.clone()].to_vec()),
+            Values::Int(v) => Values::Int(v[rows.clone()].to_vec()),
+            Values::Float(v) => Values::Float(v[rows.clone()].to_vec()),
+            Values::Timestamp(v) => Values::Timestamp(v[rows.clone()].to_vec()),
+            Values::Date(v) => Values::Date(v[rows.clone()].to_vec()),
+            Values::Geometry { wkb, srids } => Values::Geometry {
+                wkb: wkb.slice(rows.clone()),
+                srids: srids[rows.clone()].to_vec(),
+            },
+        };
+        let first = self.unfit.partition_point(|u| u.row < rows.start);
+        let unfit = self.unfit[first..]
+            .iter()
+            .take_while(|u| u.row < rows.end)
+            .map(|u| UnfitCell {
+                row: u.row - rows.start,
+                ..u.clone()
+            })
+            .collect();
+        Column {
+            name: self.name.clone(),
+            carto_type: self.carto_type.clone(),
+            pgtype: self.pgtype.clone(),
+            srid: self.srid,
+            kind: self.kind,
+            nulls: self.nulls[rows].to_vec(),
+            values,
+            unfit,
         }
     }
 

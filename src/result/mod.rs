@@ -11,11 +11,14 @@
 //! text reader gives it as sent. It is never rounded or guessed, and the rest of the table
 //! reads as usual.
 
+mod build;
 mod calendar;
 mod cells;
 mod column;
 mod parse;
+pub(crate) mod stream;
 
+pub(crate) use build::ColumnSpec;
 pub use cells::{DATE_INFINITY, DATE_MINUS_INFINITY, TIME_INFINITY, TIME_MINUS_INFINITY};
 pub use column::{Cell, Column, ColumnKind, Packed, Values};
 

@@ -5,8 +5,8 @@
 //! no `serde_json::Value` tree) in per-column vectors, and once `fields` has been read types
 //! each column in one go. The body can be dropped as soon as [`parse`] returns.
 
-use super::cells;
-use super::column::{Column, ColumnKind, Packed, UnfitCell, Values};
+use super::build::{ColumnBuilder, ColumnSpec};
+use super::column::{Column, ColumnKind};
 use super::{Notice, ResultSet};
 use crate::error::{Error, ErrorKind, Result};
 use crate::text::excerpt;
@@ -24,7 +24,7 @@ struct RawColumn<'de> {
 
 /// A `fields` entry.
 #[derive(serde::Deserialize, Default)]
-struct Field {
+pub(super) struct Field {
     #[serde(rename = "type", default)]
     carto_type: String,
     #[serde(default)]
@@ -35,7 +35,7 @@ struct Field {
 
 /// A SQL API v3 `schema` entry: `{"name", "type"}` with CARTO's type names.
 #[derive(serde::Deserialize)]
-struct SchemaField {
+pub(super) struct SchemaField {
     name: String,
     #[serde(rename = "type", default)]
     carto_type: String,
@@ -59,7 +59,7 @@ struct Document<'de> {
     notices: Vec<Notice>,
 }
 
-fn format_error(message: impl Into<String>) -> Error {
+pub(super) fn format_error(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::ResultFormat, message)
 }
 
@@ -100,7 +100,7 @@ fn parse(body: &[u8]) -> Result<ResultSet> {
 }
 
 /// A string that borrows from the body unless it had escapes.
-struct Name<'de>(Cow<'de, str>);
+pub(super) struct Name<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> de::Deserialize<'de> for Name<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -155,26 +155,13 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "total_rows" => doc.total_rows = map.next_value()?,
                 "error" => {
                     let value: serde_json::Value = map.next_value()?;
-                    // `"error": null` (or `[]`) says there was none.
-                    let messages = messages(&value);
-                    if !messages.is_empty() {
-                        doc.error = Some(crate::text::redact::message(&messages.join("; ")));
+                    if let Some(message) = failure_of(&value) {
+                        doc.error = Some(message);
                     }
                 }
                 group => {
-                    // Notices come grouped by severity: "notices", "warnings", "infos", ...
-                    // (a key longer than a severity name is something else).
                     let value: serde_json::Value = map.next_value()?;
-                    if let Some(items) = value.as_array().filter(|_| group.len() <= 64) {
-                        let severity = group.strip_suffix('s').unwrap_or(group);
-                        for message in items.iter().filter_map(|m| m.as_str()) {
-                            doc.notices.push(Notice {
-                                severity: severity.to_owned(),
-                                // Server text shown to people: bounded and redacted.
-                                message: crate::text::redact::message(message),
-                            });
-                        }
-                    }
+                    add_notices(group, &value, &mut doc.notices);
                 }
             }
         }
@@ -182,6 +169,28 @@ impl<'de> Visitor<'de> for DocumentVisitor {
             return Err(de::Error::missing_field("rows"));
         }
         Ok(doc)
+    }
+}
+
+/// The failure an answer's `error` holds: `"error": null` (or `[]`) says there was none.
+pub(super) fn failure_of(value: &serde_json::Value) -> Option<String> {
+    let messages = messages(value);
+    // Server text shown to people: bounded and redacted.
+    (!messages.is_empty()).then(|| crate::text::redact::message(&messages.join("; ")))
+}
+
+/// The notices of a key that is none of the answer's own: they come grouped by severity
+/// ("notices", "warnings", "infos", ...; a key longer than a severity name is something else).
+pub(super) fn add_notices(group: &str, value: &serde_json::Value, notices: &mut Vec<Notice>) {
+    if let Some(items) = value.as_array().filter(|_| group.len() <= 64) {
+        let severity = group.strip_suffix('s').unwrap_or(group);
+        for message in items.iter().filter_map(|m| m.as_str()) {
+            notices.push(Notice {
+                severity: severity.to_owned(),
+                // Server text shown to people: bounded and redacted.
+                message: crate::text::redact::message(message),
+            });
+        }
     }
 }
 
@@ -286,7 +295,7 @@ impl<'de> Visitor<'de> for RowSeed<'_, 'de> {
     }
 }
 
-struct FieldsSeed;
+pub(super) struct FieldsSeed;
 
 impl<'de> DeserializeSeed<'de> for FieldsSeed {
     type Value = Vec<(String, Field)>;
@@ -330,83 +339,72 @@ fn pgtype_of_v3(carto_type: &str) -> &'static str {
     }
 }
 
+/// The columns a SQL API v2 `fields` object describes, in its order.
+pub(super) fn specs_of_fields(fields: Vec<(String, Field)>) -> Vec<ColumnSpec> {
+    fields
+        .into_iter()
+        .map(|(name, field)| {
+            let pgtype = field.pgtype.unwrap_or_else(|| field.carto_type.clone());
+            let kind = ColumnKind::of(&pgtype, &field.carto_type);
+            let srid = (kind == ColumnKind::Geometry)
+                .then(|| field.srid.and_then(|s| i32::try_from(s).ok()))
+                .flatten();
+            ColumnSpec {
+                name,
+                carto_type: field.carto_type,
+                pgtype,
+                srid,
+                kind,
+            }
+        })
+        .collect()
+}
+
+/// The columns a SQL API v3 `schema` array describes, in its order.
+pub(super) fn specs_of_schema(schema: Vec<SchemaField>) -> Vec<ColumnSpec> {
+    schema
+        .into_iter()
+        .map(|f| {
+            let pgtype = pgtype_of_v3(&f.carto_type).to_owned();
+            let kind = ColumnKind::of(&pgtype, &f.carto_type);
+            ColumnSpec {
+                name: f.name,
+                carto_type: f.carto_type,
+                pgtype,
+                srid: None,
+                kind,
+            }
+        })
+        .collect()
+}
+
 /// Types every column from its field; columns the rows have but `fields` lacks are text.
 fn type_columns(mut doc: Document<'_>) -> Result<ResultSet> {
-    let v3 = doc.fields.is_none() && doc.schema.is_some();
-    if v3 {
-        let schema = doc.schema.take().unwrap_or_default();
-        doc.fields = Some(
-            schema
-                .into_iter()
-                .map(|f| {
-                    let pgtype = pgtype_of_v3(&f.carto_type).to_owned();
-                    let field = Field {
-                        carto_type: f.carto_type,
-                        pgtype: Some(pgtype),
-                        srid: None,
-                    };
-                    (f.name, field)
-                })
-                .collect(),
-        );
-    }
+    let specs = match (doc.fields.take(), doc.schema.take()) {
+        (Some(fields), _) => specs_of_fields(fields),
+        (None, Some(schema)) => specs_of_schema(schema),
+        (None, None) => Vec::new(),
+    };
     let rows = doc.rows;
     let index = doc.index;
     let mut raw: Vec<Option<RawColumn>> = doc.columns.into_iter().map(Some).collect();
     let mut columns = Vec::with_capacity(raw.len());
-    for (name, field) in doc.fields.unwrap_or_default() {
-        let taken = index.get(name.as_str()).and_then(|&i| raw[i].take());
+    for spec in specs {
+        let taken = index.get(spec.name.as_str()).and_then(|&i| raw[i].take());
         let cells = match taken {
             Some(c) => c.cells,
             None if rows == 0 => Vec::new(),
             None => {
                 return Err(format_error(format!(
                     "field {} has no values in the rows",
-                    excerpt::name(&name)
+                    excerpt::name(&spec.name)
                 )))
             }
         };
-        let pgtype = field
-            .pgtype
-            .clone()
-            .unwrap_or_else(|| field.carto_type.clone());
-        let kind = ColumnKind::of(&pgtype, &field.carto_type);
-        let srid = (kind == ColumnKind::Geometry)
-            .then(|| field.srid.and_then(|s| i32::try_from(s).ok()))
-            .flatten();
-        let typed = type_column(
-            name.clone(),
-            field.carto_type.clone(),
-            pgtype,
-            srid,
-            kind,
-            &cells,
-        );
-        let column = match typed {
-            // SQL API v3 geometries are WKB hex on PostgreSQL connections but GeoJSON or WKT
-            // on warehouses: those stay text.
-            Err(_) if v3 && kind == ColumnKind::Geometry => type_column(
-                name,
-                field.carto_type,
-                "text".into(),
-                None,
-                ColumnKind::Text,
-                &cells,
-            )?,
-            other => other?,
-        };
-        columns.push(column);
+        columns.push(type_column(spec, &cells));
     }
     for c in raw.into_iter().flatten() {
-        let name = c.name.into_owned();
-        columns.push(type_column(
-            name,
-            "string".into(),
-            "text".into(),
-            None,
-            ColumnKind::Text,
-            &c.cells,
-        )?);
+        columns.push(type_column(ColumnSpec::text(c.name.into_owned()), &c.cells));
     }
     Ok(ResultSet {
         columns,
@@ -418,189 +416,10 @@ fn type_columns(mut doc: Document<'_>) -> Result<ResultSet> {
     })
 }
 
-/// The string inside a JSON string literal, or `None` for other JSON values. A `\\u` escape of
-/// half a surrogate pair (`"\\ud800"`), which no text of PostgreSQL's holds but a server may
-/// send, becomes U+FFFD, as a lenient JSON reader makes it.
-fn json_string(raw: &str) -> Option<Cow<'_, str>> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    if !inner.contains('\\') {
-        return Some(Cow::Borrowed(inner));
+fn type_column(spec: ColumnSpec, cells: &[&RawValue]) -> Column {
+    let mut column = ColumnBuilder::new(spec, cells.len());
+    for cell in cells {
+        column.push(cell.get());
     }
-    unescape(inner).map(Cow::Owned)
-}
-
-/// The text of a JSON string's escaped content (`RawValue` checked its syntax).
-fn unescape(inner: &str) -> Option<String> {
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    let hex4 = |chars: &mut std::str::Chars<'_>| -> Option<u32> {
-        let digits: String = chars.by_ref().take(4).collect();
-        (digits.len() == 4).then(|| u32::from_str_radix(&digits, 16).ok())?
-    };
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let unit = match chars.next()? {
-            '"' => '"',
-            '\\' => '\\',
-            '/' => '/',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let first = hex4(&mut chars)?;
-                let code = if (0xD800..0xDC00).contains(&first) {
-                    // A high surrogate: a low one must follow as `\\uDC00`..`\\uDFFF`.
-                    let mut ahead = chars.clone();
-                    let low = (ahead.next() == Some('\\') && ahead.next() == Some('u'))
-                        .then(|| hex4(&mut ahead))
-                        .flatten()
-                        .filter(|low| (0xDC00..0xE000).contains(low));
-                    match low {
-                        Some(low) => {
-                            chars = ahead;
-                            0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00)
-                        }
-                        None => 0xFFFD,
-                    }
-                } else {
-                    first
-                };
-                char::from_u32(code).unwrap_or('\u{FFFD}')
-            }
-            _ => return None,
-        };
-        out.push(unit);
-    }
-    Some(out)
-}
-
-fn type_column(
-    name: String,
-    carto_type: String,
-    pgtype: String,
-    srid: Option<i32>,
-    kind: ColumnKind,
-    cells: &[&RawValue],
-) -> Result<Column> {
-    let n = cells.len();
-    let mut nulls = Vec::with_capacity(n);
-    let mut unfit = Vec::new();
-    // A cell that does not fit keeps what was sent (its string, or its JSON text) and why.
-    let mut refuse = |row: usize, raw: &str, why: cells::Unfit| {
-        let text = json_string(raw).map_or_else(|| raw.to_owned(), Cow::into_owned);
-        unfit.push(UnfitCell {
-            row,
-            text: text.into_boxed_str(),
-            why,
-        });
-    };
-    macro_rules! typed {
-        ($variant:ident, $zero:expr, $convert:expr) => {{
-            let mut values = Vec::with_capacity(n);
-            for (row, cell) in cells.iter().enumerate() {
-                let raw = cell.get();
-                if raw == "null" {
-                    nulls.push(true);
-                    values.push($zero);
-                    continue;
-                }
-                nulls.push(false);
-                #[allow(clippy::redundant_closure_call)]
-                match ($convert)(raw) {
-                    Ok(v) => values.push(v),
-                    Err(why) => {
-                        refuse(row, raw, why);
-                        values.push($zero);
-                    }
-                }
-            }
-            Values::$variant(values)
-        }};
-    }
-    let values = match kind {
-        ColumnKind::Bool => typed!(Bool, false, |raw: &str| match raw {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err("is neither true nor false"),
-        }),
-        ColumnKind::Int => typed!(
-            Int,
-            0,
-            // int8 may arrive as a string (node-postgres' default).
-            |raw: &str| match json_string(raw) {
-                Some(s) => cells::int64(&s),
-                None => cells::int64(raw),
-            }
-        ),
-        ColumnKind::Float => typed!(
-            Float,
-            0.0,
-            // NaN and the infinities arrive as strings, and numerics node-postgres keeps as text.
-            |raw: &str| match json_string(raw) {
-                Some(s) => cells::double(&s),
-                None => cells::double(raw),
-            }
-        ),
-        ColumnKind::Timestamp => typed!(Timestamp, 0, |raw: &str| json_string(raw)
-            .ok_or("is not an ISO 8601 time")
-            .and_then(|s| cells::timestamp_micros(&s))),
-        ColumnKind::Date => typed!(Date, 0, |raw: &str| json_string(raw)
-            .ok_or("is not an ISO 8601 date")
-            .and_then(|s| cells::date_days(&s))),
-        ColumnKind::Geometry => {
-            let mut wkb = Packed::new(false, n);
-            let mut srids = Vec::with_capacity(n);
-            for (row, cell) in cells.iter().enumerate() {
-                let raw = cell.get();
-                nulls.push(raw == "null");
-                let converted = match json_string(raw) {
-                    _ if raw == "null" => Ok(0),
-                    Some(hex) => cells::ewkb_hex_to_wkb(&hex, &mut wkb.data),
-                    None => Err("is not a hex EWKB string"),
-                };
-                match converted {
-                    Ok(srid) => srids.push(srid),
-                    Err(why) => {
-                        refuse(row, raw, why);
-                        srids.push(0);
-                    }
-                }
-                wkb.seal();
-            }
-            Values::Geometry { wkb, srids }
-        }
-        ColumnKind::Text => {
-            let mut text = Packed::new(true, n);
-            for cell in cells {
-                let raw = cell.get();
-                if raw == "null" {
-                    nulls.push(true);
-                    text.seal();
-                    continue;
-                }
-                nulls.push(false);
-                match json_string(raw) {
-                    Some(s) => text.push(s.as_bytes()),
-                    // Objects, arrays, numbers and booleans in a text column: their JSON.
-                    None => text.push(raw.as_bytes()),
-                }
-            }
-            Values::Text(text)
-        }
-    };
-    Ok(Column {
-        name,
-        carto_type,
-        pgtype,
-        srid,
-        kind,
-        nulls,
-        values,
-        unfit,
-    })
+    column.finish()
 }
