@@ -59,7 +59,7 @@
 #'            idle_timeout = 120, key_transport = c("basic", "query"),
 #'            trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
 #'            retries = 2L, retry_wait = 30, user_agent = NULL,
-#'            proxy_from_env = TRUE)
+#'            proxy_from_env = TRUE, max_body_size = 256 * 1024^2)
 #'
 #' \method{$}{carto_client}(x, name)
 #' \method{[[}{carto_client}(x, i, ...)
@@ -95,6 +95,10 @@
 #'   \samp{cartoauth/<version>}, e.g. \code{"myapp/1.0"}, or \code{NULL}.
 #' @param proxy_from_env Whether \env{HTTPS_PROXY}, \env{HTTP_PROXY}, \env{ALL_PROXY} and
 #'   \env{NO_PROXY} are used.
+#' @param max_body_size The largest answer, in bytes, a request keeps in memory (256 MiB by
+#'   default; \code{Inf} for no limit but the machine's memory). A larger answer of
+#'   \code{\link{carto_sql}} or a DBI query fails with \code{carto_error_body_too_large};
+#'   \code{\link{carto_copyto}} streams to a file and has no limit.
 #' @param x,object A client.
 #' @param name,i \code{"credentials"} (a new \code{carto_credentials} object) or
 #'   \code{"options"} (the options above, as a list).
@@ -134,11 +138,12 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
                          idle_timeout = 120, key_transport = c("basic", "query"),
                          trust = c("webpki", "system", "ca_bundle"), ca_bundle = NULL,
                          retries = 2L, retry_wait = 30, user_agent = NULL,
-                         proxy_from_env = TRUE) {
+                         proxy_from_env = TRUE, max_body_size = 256 * 1024^2) {
   if (!is.null(ca_bundle) && missing(trust))
     trust <- "ca_bundle"
   settings <- .client_settings(timeout, connect_timeout, idle_timeout, key_transport, trust,
-                               ca_bundle, retries, retry_wait, user_agent, proxy_from_env)
+                               ca_bundle, retries, retry_wait, user_agent, proxy_from_env,
+                               max_body_size)
   # Resolve here (explicit, default, environment, files) so that warnings are signalled
   # and the credentials' origin is known; the client keeps its own copy.
   creds <- resolve_credentials(credentials)
@@ -149,7 +154,8 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
 # Checks carto_client()'s options: list(options (as given, for printing), ms (the times in
 # milliseconds for the library)).
 .client_settings <- function(timeout, connect_timeout, idle_timeout, key_transport, trust,
-                             ca_bundle, retries, retry_wait, user_agent, proxy_from_env) {
+                             ca_bundle, retries, retry_wait, user_agent, proxy_from_env,
+                             max_body_size = 256 * 1024^2) {
   key_transport <- .choice(key_transport, c("basic", "query"), "key_transport")
   trust <- .choice(trust, c("webpki", "system", "ca_bundle"), "trust")
   if (!is.null(ca_bundle) &&
@@ -167,13 +173,16 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
     .abort_invalid_argument("'user_agent' must be a single string (e.g. \"myapp/1.0\") or NULL")
   if (!isTRUE(proxy_from_env) && !isFALSE(proxy_from_env))
     .abort_invalid_argument("'proxy_from_env' must be TRUE or FALSE")
+  if (!is.numeric(max_body_size) || length(max_body_size) != 1L || is.na(max_body_size) ||
+      max_body_size < 1 || (is.finite(max_body_size) && max_body_size != round(max_body_size)))
+    .abort_invalid_argument("'max_body_size' must be a whole number of bytes (at least 1), or Inf")
   list(
     options = list(
       timeout = timeout, connect_timeout = connect_timeout, idle_timeout = idle_timeout,
       key_transport = key_transport, trust = trust,
       ca_bundle = if (is.null(ca_bundle)) NULL else .expand_path(ca_bundle),
       retries = as.integer(retries), retry_wait = retry_wait, user_agent = user_agent,
-      proxy_from_env = proxy_from_env
+      proxy_from_env = proxy_from_env, max_body_size = max_body_size
     ),
     ms = list(
       timeout = .milliseconds(timeout, "timeout", none = TRUE),
@@ -189,7 +198,8 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
   ms <- settings$ms
   ptr <- .Call(C_client_new, .subset2(creds, "ptr"), ms$connect_timeout, ms$timeout,
                ms$idle_timeout, .key_transports[[o$key_transport]], .trust_kinds[[o$trust]],
-               o$ca_bundle, o$retries + 1L, ms$retry_wait, o$user_agent, o$proxy_from_env)
+               o$ca_bundle, o$retries + 1L, ms$retry_wait, o$user_agent, o$proxy_from_env,
+               min(o$max_body_size, 2^53))
   structure(list(ptr = ptr, options = o, origin = creds$origin), class = "carto_client")
 }
 
@@ -277,6 +287,8 @@ format.carto_client <- function(x, ...) {
     sprintf("  timeouts: connect %s, overall %s, idle %s", .format_seconds(o$connect_timeout),
             .format_seconds(o$timeout), .format_seconds(o$idle_timeout)),
     sprintf("  retries: %d (waiting at most %s)", o$retries, .format_seconds(o$retry_wait)),
+    paste0("  answers kept in memory up to: ",
+           if (is.finite(o$max_body_size %||% Inf)) .format_bytes(o$max_body_size) else "no limit"),
     paste0("  user agent: cartoauth/", carto_library_info()$version,
            if (!is.null(o$user_agent) && nzchar(o$user_agent)) paste0(" ", o$user_agent))
   )
@@ -376,9 +388,11 @@ carto_free.carto_client <- function(x, ...) {
   do.call(.client_settings, defaults)
 }
 
-# The client a request function uses: `client`, or the cached default one for
-# `credentials` (NULL: resolved).
+# The client a request function uses: `client` (a carto_client, or a DBI CartoConnection's),
+# or the cached default one for `credentials` (NULL: resolved).
 .client_for <- function(client, credentials) {
+  if (methods::is(client, "CartoConnection"))
+    client <- .con_client(client)
   if (!is.null(client)) {
     .client_ptr(client)
     if (!is.null(credentials))

@@ -12,6 +12,7 @@ setClass("CartoConnection", contains = "DBIConnection",
   state$valid <- TRUE
   state$owns_client <- owns_client
   state$open_result <- NULL # the state of the one open CartoResult (R/dbi-result.R)
+  state$session_tables <- character() # dbplyr's "temporary" tables, dropped at disconnect
   methods::new("CartoConnection", client = client, state = state)
 }
 
@@ -30,7 +31,7 @@ setClass("CartoConnection", contains = "DBIConnection",
   int64 <- bigint != "numeric" || requireNamespace("bit64", quietly = TRUE)
   out <- carto_sql(as.character(sql), client = .con_client(con), int64 = int64)
   if (is.data.frame(out))
-    return(.bytea_as_blob(.times_as_hms(.int8_as(out, bigint))))
+    return(.int8_as(out, bigint))
   # A statement without rows: carto_sql() returns the rows it affected.
   structure(data.frame(), total_rows = out)
 }
@@ -58,43 +59,6 @@ setClass("CartoConnection", contains = "DBIConnection",
   df
 }
 
-# carto_sql() keeps SQL `time` columns as the SQL API's strings ("12:34:56.5"); DBI
-# backends return them as hms (seconds since midnight), or difftime without hms.
-.times_as_hms <- function(df) {
-  fields <- attr(df, "fields")
-  for (name in names(fields)) {
-    if (!identical(fields[[name]]$pgtype, "time") || !is.character(df[[name]])) next
-    parts <- strsplit(df[[name]], ":", fixed = TRUE)
-    secs <- vapply(parts, function(p) {
-      if (length(p) != 3L || anyNA(p)) return(NA_real_)
-      sum(as.numeric(p) * c(3600, 60, 1))
-    }, 0)
-    df[[name]] <- if (requireNamespace("hms", quietly = TRUE)) hms::hms(secs)
-                  else structure(secs, units = "secs", class = "difftime")
-  }
-  df
-}
-
-# The SQL API sends bytea as the JSON of a Node.js Buffer, {"type":"Buffer","data":[0,1,...]},
-# which carto_sql() keeps as text; DBI backends return blob::blob (a list of raw vectors, NULL
-# for NULL, without blob).
-.bytea_as_blob <- function(df) {
-  fields <- attr(df, "fields")
-  for (name in names(fields)) {
-    if (!identical(fields[[name]]$pgtype, "bytea") || !is.character(df[[name]])) next
-    cells <- lapply(df[[name]], function(text) {
-      if (is.na(text)) return(NULL)
-      digits <- sub('^\\{"type":"Buffer","data":\\[([0-9,]*)\\]\\}$', "\\1", text)
-      if (identical(digits, text))
-        .abort_invalid_argument(sprintf("the bytea column %s is not in the SQL API's Buffer form",
-                                        sQuote(name, FALSE)))
-      as.raw(as.integer(strsplit(digits, ",", fixed = TRUE)[[1L]]))
-    })
-    df[[name]] <- if (requireNamespace("blob", quietly = TRUE)) blob::new_blob(cells) else cells
-  }
-  df
-}
-
 #' @rdname carto
 #' @export
 setMethod("dbDisconnect", "CartoConnection", function(conn, ...) {
@@ -108,11 +72,38 @@ setMethod("dbDisconnect", "CartoConnection", function(conn, ...) {
             "with a result", call. = FALSE)
     .close_result_state(open_result)
   }
+  .drop_session_tables(conn)
+  .close_connection(conn)
+  invisible(TRUE)
+})
+
+# dbplyr's temporary tables (R/dbplyr.R) are regular tables that live as long as the
+# connection: the SQL API has no sessions for real temporary tables.
+.add_session_table <- function(conn, table_sql) {
+  conn@state$session_tables <- union(conn@state$session_tables, as.character(table_sql))
+  invisible(NULL)
+}
+
+.drop_session_tables <- function(conn) {
+  tables <- conn@state$session_tables
+  conn@state$session_tables <- character()
+  if (!length(tables)) return(invisible(NULL))
+  dropped <- tryCatch({
+    .con_run(conn, paste0("DROP TABLE IF EXISTS ", paste(tables, collapse = ", ")))
+    TRUE
+  }, error = function(e) e)
+  if (!isTRUE(dropped))
+    warning(sprintf("could not drop the connection's temporary tables (%s): %s",
+                    paste(tables, collapse = ", "), conditionMessage(dropped)), call. = FALSE)
+  invisible(NULL)
+}
+
+.close_connection <- function(conn) {
   conn@state$valid <- FALSE
   if (isTRUE(conn@state$owns_client))
     carto_free(conn@client)
-  invisible(TRUE)
-})
+  invisible(NULL)
+}
 
 #' @rdname carto
 #' @export
@@ -272,12 +263,57 @@ setMethod("dbQuoteString", c("CartoConnection", "SQL"), function(conn, x, ...) {
   dbQuoteIdentifier(con, name)
 }
 
+# A DBI method's `...` holds only what it does not know: an error names it, rather than the
+# argument being dropped silently (sf = TRUE, progress = TRUE, a misspelt name).
+.no_other_arguments <- function(fun, ...) {
+  if (!...length()) return(invisible(NULL))
+  method <- sys.function(sys.parent())
+  .refuse_arguments(fun, names(list(...)) %||% rep("", ...length()),
+                    setdiff(names(formals(method)),
+                            c("...", "conn", "res", "statement", "name", "value", "fields")))
+}
+
+.refuse_arguments <- function(fun, given, takes) {
+  shown <- unique(ifelse(nzchar(given), sQuote(given, FALSE), "an unnamed argument"))
+  .abort_invalid_argument(sprintf("%s() has no argument %s%s", fun, paste(shown, collapse = ", "),
+                                  if (length(takes)) sprintf(" (it takes %s)", paste(takes, collapse = ", ")) else ""))
+}
+
 #' @rdname carto
 #' @export
 setMethod("dbListTables", "CartoConnection", function(conn, ...) {
-  df <- .con_run(conn, "SELECT * FROM CDB_UserTables() AS name")
+  .no_other_arguments("dbListTables", ...)
+  # CDB_UserTables() in the select list, as GDAL calls it: every key may run it, and it lists
+  # the tables of the account the key can read (the public ones for default_public).
+  df <- .con_run(conn, "SELECT CDB_UserTables() AS name")
   as.character(df$name)
 })
+
+#' @rdname carto
+#' @param check.names \code{TRUE} to make the column names syntactic and unique
+#'   (\code{make.names()}), as DBI does.
+#' @export
+setMethod("dbReadTable", c("CartoConnection", "character"), function(conn, name, ..., row.names = FALSE,
+                                                                     check.names = TRUE, sf = FALSE) {
+  .no_other_arguments("dbReadTable", ...)
+  .check_row_names(row.names)
+  if (!.is_flag(check.names))
+    .abort_invalid_argument("'check.names' must be TRUE or FALSE")
+  out <- dbGetQuery(conn, paste0("SELECT * FROM ", .table_sql(conn, name)), sf = sf)
+  sf_column <- attr(out, "sf_column")
+  out <- DBI::sqlColumnToRownames(out, row.names)
+  if (check.names) {
+    fixed <- make.names(names(out), unique = TRUE)
+    if (!is.null(sf_column)) attr(out, "sf_column") <- fixed[[match(sf_column, names(out))]]
+    names(out) <- fixed
+  }
+  out
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbReadTable", c("CartoConnection", "Id"),
+          methods::getMethod("dbReadTable", c("CartoConnection", "character")))
 
 #' @rdname carto
 #' @param name A table name: a string, a \code{DBI::Id} or \code{DBI::SQL}.
@@ -338,12 +374,17 @@ setMethod("dbRemoveTable", c("CartoConnection", "Id"),
 #'   use (as prefixes); or a schema, \code{DBI::Id(schema = "...")}: its tables.
 #' @export
 setMethod("dbListObjects", "CartoConnection", function(conn, prefix = NULL, ...) {
+  .no_other_arguments("dbListObjects", ...)
   if (is.null(prefix)) {
     tables <- lapply(dbListTables(conn), function(x) DBI::Id(table = x))
-    schemas <- as.character(.con_run(conn, paste(
+    # pg_namespace is a system table, which the SQL API lets only the master key read (a
+    # 403 before running anything); the other keys get the schemas of their search path.
+    schemas <- tryCatch(.con_run(conn, paste(
       "SELECT nspname AS name FROM pg_namespace WHERE has_schema_privilege(oid, 'USAGE')",
       "AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname"
-    ))$name)
+    ))$name, carto_error_forbidden = function(e)
+      .con_run(conn, "SELECT unnest(current_schemas(false)) AS name")$name)
+    schemas <- as.character(schemas)
     ids <- c(tables, lapply(schemas, function(s) DBI::Id(schema = s)))
     is_prefix <- rep(c(FALSE, TRUE), c(length(tables), length(schemas)))
   } else {

@@ -28,8 +28,19 @@
 #' \code{\link{carto_copyfrom}}); \code{overwrite = TRUE} replaces the table in one request
 #' once the new rows are uploaded, and \code{cartodbfy = TRUE} makes it a CARTO dataset
 #' (\code{CDB_CartodbfyTable()}: \code{cartodb_id}, \code{the_geom},
-#' \code{the_geom_webmercator}). \code{dbListTables()} lists the account's tables with
-#' \code{CDB_UserTables()}. Column types are those of \code{\link{carto_sql}}.
+#' \code{the_geom_webmercator}). \code{dbListTables()} lists the tables the key can read with
+#' \code{SELECT CDB_UserTables()}, which every kind of key may run. Column types are those of
+#' \code{\link{carto_sql}}.
+#'
+#' \code{dbConnect()} runs \code{SELECT 1} with the key, so a wrong key or an unreachable
+#' server is its error (and \code{dbCanConnect()} is \code{FALSE}). Every method refuses
+#' arguments it does not know; \code{dbGetQuery()}, \code{dbSendQuery()} and
+#' \code{dbReadTable()} take \code{sf = TRUE}, \code{dbWriteTable()} and
+#' \code{dbAppendTable()} take \code{progress}. A connection can be given as the
+#' \code{client} of \code{\link{carto_sql}}, \code{\link{carto_copyto}} and the other request
+#' functions. With \pkg{dbplyr}, \code{copy_to()} and \code{compute()} work with their
+#' defaults: no transaction is opened (\code{dbWriteTable()} is all-or-nothing by itself), and
+#' a "temporary" table is a regular one that \code{dbDisconnect()} drops.
 #'
 #' @param drv A \code{CartoDriver}, from \code{carto()}.
 #' @param credentials A \code{\link{carto_credentials}} object, or \code{NULL}.
@@ -72,7 +83,7 @@ setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username
     if (!is.null(credentials) || named || length(list(...)))
       .abort_invalid_argument(
         "give either 'client' or credentials and client options, not both")
-    return(.new_carto_connection(client, owns_client = FALSE, bigint = bigint))
+    return(.checked_connection(.new_carto_connection(client, owns_client = FALSE, bigint = bigint)))
   }
   if (!is.null(credentials) && named)
     .abort_invalid_argument(
@@ -97,8 +108,20 @@ setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username
   } else {
     .default_settings(creds)
   }
-  .new_carto_connection(.new_carto_client(creds, settings), owns_client = TRUE, bigint = bigint)
+  .checked_connection(.new_carto_connection(.new_carto_client(creds, settings),
+                                            owns_client = TRUE, bigint = bigint))
 })
+
+# The connection once the server has run a query with its key: a wrong key, an unknown
+# account or an unreachable server is an error of dbConnect() (so dbCanConnect() is FALSE),
+# not of the first query. The connection is closed when the check fails.
+.checked_connection <- function(con) {
+  ok <- FALSE
+  on.exit(if (!ok) .close_connection(con), add = TRUE)
+  .con_run(con, "SELECT 1")
+  ok <- TRUE
+  con
+}
 
 .check_bigint <- function(bigint) {
   choices <- c("numeric", "integer64", "integer", "character")

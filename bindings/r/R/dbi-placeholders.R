@@ -49,7 +49,7 @@
 
 # One pass of the lexer over the code points `cp`. standard_strings: whether '...' keeps
 # backslashes (standard_conforming_strings = on, the default) or treats them as escapes.
-.sql_scan <- function(cp, standard_strings) {
+.sql_scan <- function(cp, standard_strings, mask = FALSE) {
   n <- length(cp)
   at <- function(k) if (k <= n) cp[[k]] else -1L
   dollars <- which(cp == 36L) # where a closing $tag$ may start
@@ -130,12 +130,21 @@
     }
   }
 
+  # With mask = TRUE, the text with its comments blanked and its literals, quoted names and
+  # dollar quotes each turned into a word of x's (same length), for .sql_select_shape().
+  masked <- if (mask) cp else NULL
+  blank <- function(from, to, with) {
+    if (mask && to >= from) masked[from:min(to, n)] <<- with
+  }
+
   i <- 1L
   while (i <= n) {
     c <- cp[[i]]
     nxt <- at(i + 1L)
+    from <- i
     if (c == 45L && nxt == 45L) {                                   # -- comment
       while (i <= n && cp[[i]] != 10L && cp[[i]] != 13L) i <- i + 1L
+      blank(from, i - 1L, 32L)
     } else if (c == 47L && nxt == 42L) {                            # /* comment */, nested
       depth <- 1L
       i <- i + 2L
@@ -150,21 +159,29 @@
           i <- i + 1L
         }
       }
+      blank(from, i - 1L, 32L)
     } else if (c == 39L) {                                          # '...'
       i <- skip_string(i, if (standard_strings) "q" else "e")
+      blank(from, i - 1L, 120L)
     } else if (c == 34L) {                                          # "..."
       i <- skip_identifier(i)
+      blank(from, i - 1L, 120L)
     } else if (.sql_ident_start(c)) {
       if ((c == 69L || c == 101L) && nxt == 39L) {                  # E'...'
         i <- skip_string(i + 1L, "e")
+        blank(from, i - 1L, 120L)
       } else if ((c == 66L || c == 98L || c == 88L || c == 120L) && nxt == 39L) { # B'', X''
         i <- skip_string(i + 1L, "b")
+        blank(from, i - 1L, 120L)
       } else if ((c == 78L || c == 110L) && nxt == 39L) {           # N'...'
         i <- skip_string(i + 1L, if (standard_strings) "q" else "e")
+        blank(from, i - 1L, 120L)
       } else if ((c == 85L || c == 117L) && nxt == 38L && at(i + 2L) == 39L) { # U&'...'
         i <- skip_string(i + 2L, "u")
+        blank(from, i - 1L, 120L)
       } else if ((c == 85L || c == 117L) && nxt == 38L && at(i + 2L) == 34L) { # U&"..."
         i <- skip_identifier(i + 2L)
+        blank(from, i - 1L, 120L)
       } else {                                                      # a name: $ included
         i <- i + 1L
         while (i <= n && (.sql_ident_start(cp[[i]]) || .sql_digit(cp[[i]]) || cp[[i]] == 36L))
@@ -203,13 +220,14 @@
         next
       }
       i <- skip_dollar_quote(cp[i:j], j + 1L)
+      blank(from, i - 1L, 120L)
     } else {
       i <- i + 1L
     }
   }
   keep <- seq_len(found)
   list(start = start[keep], end = end[keep], number = number[keep],
-       plain_backslash = plain_backslash)
+       plain_backslash = plain_backslash, masked = masked)
 }
 
 # `sql` with each placeholder $k replaced by the literal of params[[k]].

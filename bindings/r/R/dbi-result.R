@@ -9,12 +9,17 @@ setClass("CartoResult", contains = "DBIResult",
          slots = c(connection = "CartoConnection", statement = "character",
                    state = "environment"))
 
-.new_carto_result <- function(conn, statement, is_query, params = NULL) {
+.new_carto_result <- function(conn, statement, is_query, params = NULL, sf = FALSE) {
   .single_string(statement, "statement")
+  if (!.is_flag(sf))
+    .abort_invalid_argument("'sf' must be TRUE or FALSE")
+  if (sf && !requireNamespace("sf", quietly = TRUE))
+    .abort_invalid_argument("sf = TRUE needs the sf package, which is not installed")
   .con_client(conn)
   state <- new.env(parent = emptyenv())
   state$valid <- TRUE
   state$is_query <- is_query
+  state$sf <- sf # the rows as an sf data frame (R/sql.R's .as_sf())
   state$placeholders <- .placeholders(statement)
   state$data <- NULL
   state$position <- 0L
@@ -65,6 +70,7 @@ setClass("CartoResult", contains = "DBIResult",
   attr(df, "fields") <- NULL
   attr(df, "total_rows") <- NULL
   attr(df, "time") <- NULL
+  if (state$sf && state$is_query) df <- .as_sf(df)
   state$data <- df
   state$position <- 0L
   if (!state$is_query)
@@ -122,15 +128,33 @@ setClass("CartoResult", contains = "DBIResult",
 #' @rdname carto
 #' @param statement An SQL string.
 #' @param params A list of values for the placeholders \code{$1}, \code{$2}, ...
+#' @param immediate Ignored: every statement is sent at once, in its own request.
+#' @param sf \code{TRUE} for the rows as an \pkg{sf} data frame whose geometry is the first
+#'   geometry column (as \code{carto_sql(sf = TRUE)}; needs \pkg{sf}).
 #' @export
-setMethod("dbSendQuery", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL) {
-  .new_carto_result(conn, statement, is_query = TRUE, params = params)
+setMethod("dbSendQuery", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL,
+                                                                     immediate = NULL, sf = FALSE) {
+  .no_other_arguments("dbSendQuery", ...)
+  .new_carto_result(conn, statement, is_query = TRUE, params = params, sf = sf)
 })
 
 #' @rdname carto
 #' @export
-setMethod("dbSendStatement", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL) {
+setMethod("dbSendStatement", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL,
+                                                                         immediate = NULL) {
+  .no_other_arguments("dbSendStatement", ...)
   .new_carto_result(conn, statement, is_query = FALSE, params = params)
+})
+
+#' @rdname carto
+#' @export
+setMethod("dbGetQuery", c("CartoConnection", "character"), function(conn, statement, ..., params = NULL,
+                                                                    n = -1L, immediate = NULL,
+                                                                    sf = FALSE) {
+  .no_other_arguments("dbGetQuery", ...)
+  res <- dbSendQuery(conn, statement, params = params, sf = sf)
+  on.exit(dbClearResult(res), add = TRUE)
+  dbFetch(res, n = n)
 })
 
 #' @rdname carto
@@ -144,6 +168,7 @@ setMethod("dbBind", "CartoResult", function(res, params, ...) {
 #' @param n The number of rows to fetch (\code{-1} or \code{Inf}: all that remain).
 #' @export
 setMethod("dbFetch", "CartoResult", function(res, n = -1, ...) {
+  .no_other_arguments("dbFetch", ...)
   state <- .result_state(res)
   if (!is.numeric(n) || length(n) != 1L || is.na(n) || (n < 0 && n != -1) ||
       (is.finite(n) && n != round(n)))

@@ -43,7 +43,8 @@
 }
 
 # Uploads the rows of `value` into the existing table `table` (SQL) with COPY FROM.
-.copy_rows <- function(conn, table, value) {
+# progress: as carto_copyfrom()'s.
+.copy_rows <- function(conn, table, value, progress = FALSE) {
   if (!nrow(value)) return(0L)
   file <- tempfile("cartoauth-dbi-", fileext = ".csv")
   on.exit(unlink(file), add = TRUE)
@@ -54,7 +55,7 @@
   close(con)
   columns <- paste(dbQuoteIdentifier(conn, names(value)), collapse = ", ")
   out <- carto_copyfrom(paste0("COPY ", table, " (", columns, ") FROM STDIN WITH (FORMAT csv)"),
-                        file, client = .con_client(conn), progress = FALSE)
+                        file, client = .con_client(conn), progress = progress)
   as.integer(out$total_rows %||% nrow(value))
 }
 
@@ -89,13 +90,18 @@
 #' @param row.names As in \code{DBI::sqlRownamesToColumn()}; \code{FALSE} by default.
 #' @param cartodbfy \code{TRUE} to make the new table a CARTO dataset with
 #'   \code{CDB_CartodbfyTable()}.
+#' @param progress \code{TRUE} to show the upload's progress, a function, or \code{FALSE}
+#'   (as in \code{\link{carto_copyfrom}}).
+#' @param factorsAsCharacter Must be \code{TRUE}: factors are written as their labels
+#'   (\code{sf::st_write()} passes it).
 #' @export
 setMethod("dbWriteTable", c("CartoConnection", "character", "data.frame"),
           function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
                    field.types = NULL, row.names = FALSE, temporary = FALSE,
-                   cartodbfy = FALSE) {
+                   cartodbfy = FALSE, progress = FALSE, factorsAsCharacter = TRUE) {
+  .no_other_arguments("dbWriteTable", ...)
   .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
-                     cartodbfy)
+                     cartodbfy, progress, factorsAsCharacter)
 })
 
 #' @rdname carto
@@ -103,16 +109,19 @@ setMethod("dbWriteTable", c("CartoConnection", "character", "data.frame"),
 setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
           function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
                    field.types = NULL, row.names = FALSE, temporary = FALSE,
-                   cartodbfy = FALSE) {
+                   cartodbfy = FALSE, progress = FALSE, factorsAsCharacter = TRUE) {
+  .no_other_arguments("dbWriteTable", ...)
   .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
-                     cartodbfy)
+                     cartodbfy, progress, factorsAsCharacter)
 })
 
 .carto_write_table <- function(conn, name, value, overwrite, append, field.types, row.names,
-                               temporary, cartodbfy) {
-  for (flag in c("overwrite", "append", "temporary", "cartodbfy"))
+                               temporary, cartodbfy, progress = FALSE, factorsAsCharacter = TRUE) {
+  for (flag in c("overwrite", "append", "temporary", "cartodbfy", "factorsAsCharacter"))
     if (!.is_flag(get(flag)))
       .abort_invalid_argument(sprintf("'%s' must be TRUE or FALSE", flag))
+  if (!factorsAsCharacter)
+    .abort_invalid_argument("factors are written as their labels: factorsAsCharacter must be TRUE")
   .no_temporary(temporary)
   if (overwrite && append)
     .abort_invalid_argument("give 'overwrite' or 'append', not both")
@@ -134,14 +143,19 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
       "the table %s exists; give overwrite = TRUE to replace it or append = TRUE to add rows",
       table))
   if (append && exists) {
-    .copy_rows(conn, table, value)
+    .copy_rows(conn, table, value, progress)
     return(invisible(TRUE))
   }
   types <- .sql_type(value)
   if (!is.null(field.types)) types[names(field.types)] <- field.types
   if (!exists) {
+    # A new table that cannot be filled is dropped: the write happens entirely or not at all.
     dbCreateTable(conn, name, types)
-    .copy_rows(conn, table, value)
+    filled <- FALSE
+    on.exit(if (!filled) try(dbRemoveTable(conn, name, fail_if_missing = FALSE), silent = TRUE),
+            add = TRUE)
+    .copy_rows(conn, table, value, progress)
+    filled <- TRUE
   } else {
     # Replaced in one request once the new rows are in: a failed upload keeps the old table.
     bare <- if (is(name, "Id")) name@name[["table"]] else as.character(name)
@@ -151,7 +165,7 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
     dbCreateTable(conn, scratch, types)
     ok <- FALSE
     on.exit(if (!ok) try(dbRemoveTable(conn, scratch, fail_if_missing = FALSE), silent = TRUE), add = TRUE)
-    .copy_rows(conn, .table_sql(conn, scratch), value)
+    .copy_rows(conn, .table_sql(conn, scratch), value, progress)
     .con_run(conn, paste0("DROP TABLE ", table, "; ALTER TABLE ", .table_sql(conn, scratch),
                           " RENAME TO ", dbQuoteIdentifier(conn, bare)))
     ok <- TRUE
@@ -167,6 +181,7 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
 #' @export
 setMethod("dbCreateTable", c("CartoConnection", "ANY"), function(conn, name, fields, ..., row.names = NULL,
                                                        temporary = FALSE) {
+  .no_other_arguments("dbCreateTable", ...)
   if (!is.null(row.names))
     .abort_invalid_argument("dbCreateTable() takes no row names (row.names must be NULL)")
   if (!.is_flag(temporary))
@@ -182,11 +197,17 @@ setMethod("dbCreateTable", c("CartoConnection", "ANY"), function(conn, name, fie
 #' @rdname carto
 #' @export
 setMethod("dbAppendTable", "CartoConnection", function(conn, name, value, ..., row.names = NULL) {
+  # progress: carto_copyfrom()'s (DBI's generic ends with row.names, so it comes in `...`).
+  extra <- list(...)
+  given <- names(extra) %||% rep("", length(extra))
+  if (any(given != "progress"))
+    .refuse_arguments("dbAppendTable", given[given != "progress"], c("row.names", "progress"))
+  progress <- if (length(extra)) extra$progress else FALSE
   if (!is.null(row.names))
     .abort_invalid_argument("dbAppendTable() takes no row names (row.names must be NULL)")
   if (!is.data.frame(value))
     .abort_invalid_argument("'value' must be a data frame")
   if (any(vapply(value, is.factor, TRUE)))
     warning("factor columns are appended as their labels (character)", call. = FALSE)
-  invisible(.copy_rows(conn, .table_sql(conn, name), value))
+  invisible(.copy_rows(conn, .table_sql(conn, name), value, progress))
 })

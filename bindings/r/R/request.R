@@ -227,9 +227,22 @@
       "cannot read '%s': %s%s", in_file, result$read_error,
       if (is.null(result$message)) "" else paste0(" (", result$message, ")")
     ))
+  if (identical(result$status, .carto_status[["CARTO_ERR_BODY_TOO_LARGE"]]))
+    .carto_abort(result$status, .body_too_large_message(client, method, path))
   if (result$status != 0L)
     .carto_abort(result$status, result$message)
   .read_response(ptr, as, method, path)
+}
+
+# The library's message names its C and Rust remedies; these are R's.
+.body_too_large_message <- function(client, method, path) {
+  limit <- .subset2(client, "options")$max_body_size %||% (256 * 1024^2)
+  sprintf(paste(
+    "%s %s: the answer is larger than %s, the most this client keeps in memory",
+    "(max_body_size). Allow more with carto_client(max_body_size = ...) or",
+    "DBI::dbConnect(carto(), max_body_size = ...) (Inf: no limit), read it in pages",
+    "(carto_sql(page =, rows_per_page =)), or write it to a file with carto_copyto()"),
+    method, .redact_url(path), .format_bytes(limit))
 }
 
 .read_response <- function(ptr, as, method, path) {
@@ -325,7 +338,8 @@
 #'   them. Not together with \code{client}.
 #' @param headers Request headers, a named list or named vector. \samp{Authorization} is
 #'   refused: the library sets it.
-#' @param client A \code{\link{carto_client}}, or \code{NULL} for the cached default client
+#' @param client A \code{\link{carto_client}}, a DBI connection from
+#'   \code{DBI::dbConnect(carto())} (its client is used), or \code{NULL} for the cached default client
 #'   of the credentials.
 #' @param content_type The content type of a raw or string \code{body}.
 #' @param encode How a list \code{body} is sent.

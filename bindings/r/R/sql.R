@@ -3,6 +3,7 @@
 # for HTTP error statuses (carto_request() is the one that returns them).
 
 # carto_column_kind of include/cartoauth.h.
+.kind_text <- 0L
 .kind_timestamp <- 4L
 .kind_date <- 5L
 .kind_geometry <- 6L
@@ -23,7 +24,9 @@
 
 # The data frame of a SQL API JSON answer, typed in C from CARTO's fields (src/result.c):
 # integer (int2, int4), double or bit64::integer64 (int8), double (float, numeric), logical,
-# POSIXct UTC (timestamp, timestamptz), Date, wk::wkb (geometry), character (the rest).
+# POSIXct UTC (timestamp, timestamptz), Date, wk::wkb (geometry); then in R from the text the
+# others arrive as (R/sql-columns.R): hms (time), blob (bytea), difftime (interval), list
+# columns (arrays); character (the rest).
 .sql_data_frame <- function(body, int64 = FALSE, sf = FALSE) {
   if (is.character(body))
     body <- charToRaw(enc2utf8(body))
@@ -37,6 +40,8 @@
       columns[[i]] <- structure(columns[[i]], class = "Date")
     else if (kind == .kind_geometry)
       columns[[i]] <- .wkb_column(columns[[i]], r$srids[[i]])
+    else if (kind == .kind_text)
+      columns[[i]] <- .text_column_as(columns[[i]], r$pgtypes[[i]]) # R/sql-columns.R
   }
   df <- structure(columns, names = names(r$columns), class = "data.frame",
                   row.names = .set_row_names(as.integer(r$rows)))
@@ -55,20 +60,21 @@
   if (length(r$notices))
     attr(df, "notices") <- r$notices
   if (isTRUE(sf))
-    df <- .as_sf(df, r$kinds)
+    df <- .as_sf(df)
   df
 }
 
-# An sf data frame with the first geometry column as its geometry.
-.as_sf <- function(df, kinds) {
+# An sf data frame whose geometries (the wk::wkb columns, with their CRS) are sfc columns,
+# the first of them the active one. sf needs wk, so the geometries are wk::wkb here.
+.as_sf <- function(df, sf_column = NULL) {
   if (!requireNamespace("sf", quietly = TRUE))
     .abort_invalid_argument("sf = TRUE needs the sf package, which is not installed")
-  geometry <- which(kinds == .kind_geometry)
+  geometry <- which(vapply(df, inherits, TRUE, "wk_wkb"))
   if (!length(geometry))
     .abort_invalid_argument("sf = TRUE needs a geometry column, and the result has none")
   for (i in geometry)
     df[[i]] <- sf::st_as_sfc(df[[i]])
-  sf::st_as_sf(df, sf_column_name = names(df)[[geometry[[1]]]])
+  sf::st_as_sf(df, sf_column_name = sf_column %||% names(df)[[geometry[[1]]]])
 }
 
 # The SQL API parameters carto_sql() passes through '...' (the others are its arguments; q,
@@ -94,7 +100,8 @@
 #' @param ... Other SQL API parameters, by name: \code{order_by}, \code{sort_order},
 #'   \code{callback} or \code{cache_policy}. Any other name is a
 #'   \code{carto_error_invalid_argument} (a misspelt parameter is not sent silently).
-#' @param client A \code{\link{carto_client}}, or \code{NULL} for the cached default client
+#' @param client A \code{\link{carto_client}}, a DBI connection from
+#'   \code{DBI::dbConnect(carto())} (its client is used), or \code{NULL} for the cached default client
 #'   of the credentials.
 #' @param skipfields Columns to leave out of the answer (a character vector).
 #' @param dp The number of decimal places of geometries (GeoJSON).
@@ -124,9 +131,14 @@
 #'   \item{\code{"json"}}{A data frame of the rows, each column typed in C by libcartoauth from
 #'     CARTO's \code{fields}: integer for int2/int4, double for int8 (or
 #'     \code{bit64::integer64} with \code{int64 = TRUE}) and float/numeric, logical for bool,
-#'     \code{POSIXct} (UTC) for timestamp and timestamptz, \code{Date} for date, character for
-#'     text, varchar, uuid and anything else; geometries as \code{wk::wkb} vectors with their
-#'     SRID (or an \pkg{sf} data frame with \code{sf = TRUE}); \code{NULL} as \code{NA}.
+#'     \code{POSIXct} (UTC) for timestamp and timestamptz, \code{Date} for date,
+#'     \code{hms::hms} for time, \code{blob::blob} for bytea, \code{difftime} (seconds; a
+#'     month is 30 days, a year 365.25, as in \code{extract(epoch)}) for interval, list
+#'     columns of typed vectors for arrays, character for text, varchar, uuid and anything
+#'     else; geometries as \code{wk::wkb} vectors with their SRID (or an \pkg{sf} data frame
+#'     with \code{sf = TRUE}); \code{NULL} as \code{NA}. Columns with one name collapse into
+#'     the last of them in the SQL API's answer, with a warning of class
+#'     \code{carto_warning_collapsed_columns} where that can be told (see the README).
 #'     Columns keep their type when the result is empty or all \code{NULL}. The attributes
 #'     \code{fields} (CARTO's column types), \code{total_rows} and \code{time} are kept. A
 #'     statement without rows (INSERT, UPDATE, DDL) returns the number of rows affected,
@@ -197,7 +209,10 @@ carto_sql <- function(query, format = "json", credentials = NULL, ..., client = 
     json = {
       df <- .sql_data_frame(res$body, int64 = int64, sf = sf)
       # Statements without rows (INSERT, UPDATE, DDL): the rows affected, invisibly.
-      if (ncol(df) == 0L) invisible(attr(df, "total_rows")) else df
+      if (ncol(df) == 0L) return(invisible(attr(df, "total_rows")))
+      if (is.null(skipfields)) # (skipfields drops columns on purpose)
+        .warn_collapsed_columns(df, query, cl) # R/sql-collapsed.R
+      df
     },
     geojson = .parse_json_body(res, simplify = FALSE),
     csv = if (is.raw(res$body)) rawToChar(res$body) else res$body,
@@ -216,7 +231,8 @@ carto_sql <- function(query, format = "json", credentials = NULL, ..., client = 
 #' carto_validate_key(credentials = NULL, client = NULL)
 #' @param credentials A \code{\link{carto_credentials}} object, or \code{NULL} to resolve
 #'   them. Not together with \code{client}.
-#' @param client A \code{\link{carto_client}}, or \code{NULL} for the cached default client
+#' @param client A \code{\link{carto_client}}, a DBI connection from
+#'   \code{DBI::dbConnect(carto())} (its client is used), or \code{NULL} for the cached default client
 #'   of the credentials.
 #' @section Errors:
 #' \code{carto_me()} raises the HTTP and transport errors described in
@@ -291,7 +307,8 @@ carto_validate_key <- function(credentials = NULL, client = NULL) {
 #' @param gzip Whether to compress the upload (\samp{Content-Encoding: gzip}).
 #' @param credentials A \code{\link{carto_credentials}} object, or \code{NULL} to resolve
 #'   them. Not together with \code{client}.
-#' @param client A \code{\link{carto_client}}, or \code{NULL} for the cached default client
+#' @param client A \code{\link{carto_client}}, a DBI connection from
+#'   \code{DBI::dbConnect(carto())} (its client is used), or \code{NULL} for the cached default client
 #'   of the credentials. For very large exports, a client with \code{timeout = Inf} lifts
 #'   the overall limit of 300 s (the idle timeout still applies).
 #' @param progress \code{TRUE} (the default in interactive sessions) shows the progress on

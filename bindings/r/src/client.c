@@ -24,7 +24,8 @@ carto_client *cr_client(SEXP x)
  * handle is released before any error is raised. */
 SEXP C_client_new(SEXP credentials, SEXP connect_timeout_ms, SEXP timeout_ms,
                   SEXP idle_timeout_ms, SEXP key_transport, SEXP trust, SEXP ca_bundle,
-                  SEXP max_attempts, SEXP max_wait_ms, SEXP user_agent, SEXP proxy_from_env)
+                  SEXP max_attempts, SEXP max_wait_ms, SEXP user_agent, SEXP proxy_from_env,
+                  SEXP max_body_size)
 {
     carto_credentials *creds = cr_credentials_or_null(credentials);
     uint64_t connect_ms = cr_uint64_arg(connect_timeout_ms, "connect_timeout");
@@ -37,6 +38,7 @@ SEXP C_client_new(SEXP credentials, SEXP connect_timeout_ms, SEXP timeout_ms,
     uint64_t wait_ms = cr_uint64_arg(max_wait_ms, "retry_wait");
     const char *suffix = cr_string_arg(user_agent, "user_agent", true);
     bool proxy = cr_flag_arg(proxy_from_env, "proxy_from_env");
+    uint64_t body_limit = cr_uint64_arg(max_body_size, "max_body_size");
     if (attempts > UINT32_MAX)
         cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'retries' is too large");
 
@@ -60,6 +62,8 @@ SEXP C_client_new(SEXP credentials, SEXP connect_timeout_ms, SEXP timeout_ms,
         status = carto_client_options_set_user_agent_suffix(options, suffix);
     if (status == CARTO_OK)
         status = carto_client_options_set_proxy_from_env(options, proxy);
+    if (status == CARTO_OK)
+        status = carto_client_options_set_max_body_size(options, body_limit);
     if (status == CARTO_OK)
         status = carto_client_new(creds, options, &client);
     carto_client_options_free(options); /* does not change the last error */

@@ -9,7 +9,7 @@
 #include "routines.h"
 
 static const R_CallMethodDef call_methods[] = {
-    {"C_client_new", (DL_FUNC)&C_client_new, 11},
+    {"C_client_new", (DL_FUNC)&C_client_new, 12},
     {"C_client_free", (DL_FUNC)&C_client_free, 1},
     {"C_client_live", (DL_FUNC)&C_client_live, 1},
     {"C_client_credentials", (DL_FUNC)&C_client_credentials, 1},

@@ -6,7 +6,7 @@
 #include <Rinternals.h>
 
 /* client.c */
-SEXP C_client_new(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_client_new(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_client_free(SEXP);
 SEXP C_client_live(SEXP);
 SEXP C_client_credentials(SEXP);

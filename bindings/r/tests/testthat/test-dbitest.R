@@ -14,8 +14,10 @@
 #            (create_temporary_table, temporary_table, remove_table_temporary*) for the same
 #            reason.
 #   JSON     each row is a JSON object keyed by column name, so a SELECT of several unnamed
-#            columns (all named "?column?" by PostgreSQL) returns one of them only
-#            (quote_literal_roundtrip and quote_string_roundtrip select unnamed literals).
+#            columns (all named "?column?" by PostgreSQL) returns one of them only, with a
+#            warning (carto_warning_collapsed_columns): quote_literal_roundtrip and
+#            quote_string_roundtrip select unnamed literals, column_info_consistent_unnamed
+#            selects "1.5, 2.5 AS a, 1.5, 3.5" and gets two of its four columns.
 #   NAMING   DBItest expects a package name starting with "R" (RSQLite, RPostgres); this
 #            package is cartoauth, the library's name.
 # Three tests are skipped in test_all() only to run in a second context: DBItest uses one
@@ -36,7 +38,7 @@ dbitest_session <- c(
 )
 dbitest_json <- c(
   # rows are JSON objects: unnamed columns ("?column?") collapse into one
-  "quote_literal_roundtrip", "quote_string_roundtrip"
+  "quote_literal_roundtrip", "quote_string_roundtrip", "column_info_consistent_unnamed"
 )
 dbitest_integer64 <- c(
   "data_64_bit_lossless", "append_roundtrip_64_bit_character", "roundtrip_64_bit_character"

@@ -133,3 +133,17 @@ test_that("the loaded library is the one the package was written for", {
   }
   expect_type(carto_handle_count(), "double")
 })
+
+test_that("the README's status table lists every status of the library", {
+  root <- Sys.getenv("CARTOAUTH_REPO_ROOT")
+  readme <- file.path(root, "bindings", "r", "README.md")
+  skip_if_not(nzchar(root) && file.exists(readme), "the repository's README is not at hand")
+  text <- readLines(readme, warn = FALSE)
+  table <- text[grepl("^\\| [0-9]+ \\| `carto_error_", text)]
+  cells <- unlist(regmatches(table, gregexpr("\\| [0-9]+ \\| `carto_error_[a-z0-9_]+`", table)))
+  documented <- sub("^\\| ([0-9]+) \\| `(.*)`$", "\\1 \\2", cells)
+  codes <- carto_status_codes()
+  codes <- codes[codes$status != 0L, ]
+  # out of date: Rscript bindings/r/tools/status-table.R prints the table to paste
+  expect_setequal(documented, paste(codes$status, codes$class))
+})
