@@ -24,6 +24,11 @@
 #'     quoted with \code{dbQuoteLiteral()} and replaces its placeholder \code{$1},
 #'     \code{$2}, ... outside literals, identifiers and comments.
 #' }
+#' Geometry columns (\pkg{sf} objects and \code{sfc}, \code{wk::wkb}, \code{wk::wkt}) are
+#' written as PostGIS geometry with their CRS as SRID (\code{geometry(Point,4326)}, ...), by
+#' \code{dbWriteTable()}, \code{dbAppendTable()} and \code{sf::st_write(x, con, "t")}, and
+#' \code{sf::st_read(con, "t")} finds them again without \code{geometry_column}.
+#'
 #' \code{dbWriteTable()} creates the table and uploads the rows with COPY FROM (see
 #' \code{\link{carto_copyfrom}}); \code{overwrite = TRUE} replaces the table in one request
 #' once the new rows are uploaded, and \code{cartodbfy = TRUE} makes it a CARTO dataset
@@ -161,9 +166,10 @@ setMethod("dbDataType", "CartoDriver", function(dbObj, obj, ...) {
 })
 
 # PostgreSQL's type for an R vector (a data frame: one per column).
-.sql_type <- function(obj) {
+.sql_type <- function(obj, what = "the value") {
   if (is.data.frame(obj))
-    return(vapply(obj, .sql_type, ""))
+    return(vapply(names(obj), function(nm) .sql_type(obj[[nm]], sprintf("column %s", sQuote(nm, FALSE))), ""))
+  if (.is_geometry(obj)) return(.geometry_sql_type(obj, what)) # R/dbi-geometry.R
   if (inherits(obj, "integer64")) return("BIGINT")
   if (inherits(obj, "blob") || (is.list(obj) && all(vapply(obj, function(x) is.null(x) || is.raw(x), TRUE))))
     return("BYTEA")

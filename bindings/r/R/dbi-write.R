@@ -2,10 +2,11 @@
 
 # One CSV field per element, as PostgreSQL's COPY ... (FORMAT csv) reads it: text is always
 # quoted, so that an unquoted empty field is NULL and "" is the empty string.
-.csv_field <- function(x) {
+.csv_field <- function(x, what = "a column") {
   if (is.factor(x)) x <- as.character(x)
   if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
   quoted <- function(s) paste0("\"", gsub("\"", "\"\"", enc2utf8(s), fixed = TRUE), "\"")
+  if (.is_geometry(x)) return(.geometry_csv(x, what)) # hex EWKB (R/dbi-geometry.R)
   out <- if (inherits(x, "integer64")) {
     as.character(x)
   } else if (inherits(x, "POSIXt")) {
@@ -35,6 +36,16 @@
   out
 }
 
+# An sf (or tibble) data frame as a plain one: its geometry columns stay sfc columns, written
+# like any other geometry column.
+.plain_data_frame <- function(x) {
+  if (identical(class(x), "data.frame")) return(x)
+  attr(x, "sf_column") <- NULL
+  attr(x, "agr") <- NULL
+  class(x) <- "data.frame"
+  x
+}
+
 # Seconds since midnight as SQL's time of day, "HH:MM:SS.ffffff".
 .time_text <- function(secs) {
   whole <- floor(secs)
@@ -48,7 +59,7 @@
   if (!nrow(value)) return(0L)
   file <- tempfile("cartoauth-dbi-", fileext = ".csv")
   on.exit(unlink(file), add = TRUE)
-  fields <- lapply(value, .csv_field)
+  fields <- lapply(names(value), function(nm) .csv_field(value[[nm]], sprintf("column %s", sQuote(nm, FALSE))))
   lines <- do.call(paste, c(unname(fields), sep = ","))
   con <- file(file, open = "wb")
   writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
@@ -107,13 +118,8 @@ setMethod("dbWriteTable", c("CartoConnection", "character", "data.frame"),
 #' @rdname carto
 #' @export
 setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
-          function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
-                   field.types = NULL, row.names = FALSE, temporary = FALSE,
-                   cartodbfy = FALSE, progress = FALSE, factorsAsCharacter = TRUE) {
-  .no_other_arguments("dbWriteTable", ...)
-  .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
-                     cartodbfy, progress, factorsAsCharacter)
-})
+          methods::getMethod("dbWriteTable", c("CartoConnection", "character", "data.frame")))
+
 
 .carto_write_table <- function(conn, name, value, overwrite, append, field.types, row.names,
                                temporary, cartodbfy, progress = FALSE, factorsAsCharacter = TRUE) {
@@ -136,7 +142,7 @@ setMethod("dbWriteTable", c("CartoConnection", "Id", "data.frame"),
   }
   .check_row_names(row.names)
   table <- .table_sql(conn, name)
-  value <- DBI::sqlRownamesToColumn(value, row.names)
+  value <- DBI::sqlRownamesToColumn(.plain_data_frame(value), row.names)
   exists <- dbExistsTable(conn, name)
   if (exists && !overwrite && !append)
     .abort_invalid_argument(sprintf(
@@ -209,5 +215,5 @@ setMethod("dbAppendTable", "CartoConnection", function(conn, name, value, ..., r
     .abort_invalid_argument("'value' must be a data frame")
   if (any(vapply(value, is.factor, TRUE)))
     warning("factor columns are appended as their labels (character)", call. = FALSE)
-  invisible(.copy_rows(conn, .table_sql(conn, name), value, progress))
+  invisible(.copy_rows(conn, .table_sql(conn, name), .plain_data_frame(value), progress))
 })

@@ -64,6 +64,7 @@ carto_handle_count <- function() {
 
 .onLoad <- function(libname, pkgname) {
   .register_dbplyr()
+  .register_sf()
   # Loaded without its compiled code only by tools/roxygenise.R, to document the R objects.
   if (!exists("C_abi_version", envir = asNamespace(pkgname), inherits = FALSE))
     return(invisible())
