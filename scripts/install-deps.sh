@@ -26,8 +26,9 @@ if [ "$profile" = all ]; then
              r-cran-knitr r-cran-markdown pkg-config xz-utils
              # R CMD check --as-cran: checkbashisms (configure, cleanup), pandoc (README.md), qpdf
              devscripts pandoc qpdf)
-  # R DBI backend: time columns as hms, bytea as blob (both also come with r-cran-dbitest)
-  packages+=(r-cran-hms r-cran-blob)
+  # R DBI backend: time columns as hms, bytea as blob (both also come with r-cran-dbitest);
+  # progress bars (rate, time left) with cli, an import of the R package
+  packages+=(r-cran-hms r-cran-blob r-cran-cli)
   # The keychain tests: a private session bus (dbus-daemon, dbus-send), a real Secret Service
   # (gnome-keyring), secret-tool to look at what it holds, and python3-dbus for the stub
   # service that never replies.

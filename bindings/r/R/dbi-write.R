@@ -65,8 +65,10 @@
   writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
   close(con)
   columns <- paste(dbQuoteIdentifier(conn, names(value)), collapse = ", ")
+  p <- .progress_arg(progress, "upload", sprintf("%d rows to %s", nrow(value), table))
+  on.exit(p$finish(), add = TRUE)
   out <- carto_copyfrom(paste0("COPY ", table, " (", columns, ") FROM STDIN WITH (FORMAT csv)"),
-                        file, client = .con_client(conn), progress = progress)
+                        file, client = .con_client(conn), progress = p$fn %||% FALSE)
   as.integer(out$total_rows %||% nrow(value))
 }
 
@@ -101,15 +103,16 @@
 #' @param row.names As in \code{DBI::sqlRownamesToColumn()}; \code{FALSE} by default.
 #' @param cartodbfy \code{TRUE} to make the new table a CARTO dataset with
 #'   \code{CDB_CartodbfyTable()}.
-#' @param progress \code{TRUE} to show the upload's progress, a function, or \code{FALSE}
-#'   (as in \code{\link{carto_copyfrom}}).
+#' @param progress \code{TRUE} (the default in interactive sessions) to show the upload's
+#'   progress (rows, bytes, rate, time left), a function, or \code{FALSE} (as in
+#'   \code{\link{carto_copyfrom}}); \code{dbAppendTable()} takes it too.
 #' @param factorsAsCharacter Must be \code{TRUE}: factors are written as their labels
 #'   (\code{sf::st_write()} passes it).
 #' @export
 setMethod("dbWriteTable", c("CartoConnection", "character", "data.frame"),
           function(conn, name, value, ..., overwrite = FALSE, append = FALSE,
                    field.types = NULL, row.names = FALSE, temporary = FALSE,
-                   cartodbfy = FALSE, progress = FALSE, factorsAsCharacter = TRUE) {
+                   cartodbfy = FALSE, progress = interactive(), factorsAsCharacter = TRUE) {
   .no_other_arguments("dbWriteTable", ...)
   .carto_write_table(conn, name, value, overwrite, append, field.types, row.names, temporary,
                      cartodbfy, progress, factorsAsCharacter)
@@ -208,7 +211,7 @@ setMethod("dbAppendTable", "CartoConnection", function(conn, name, value, ..., r
   given <- names(extra) %||% rep("", length(extra))
   if (any(given != "progress"))
     .refuse_arguments("dbAppendTable", given[given != "progress"], c("row.names", "progress"))
-  progress <- if (length(extra)) extra$progress else FALSE
+  progress <- if (length(extra)) extra$progress else interactive()
   if (!is.null(row.names))
     .abort_invalid_argument("dbAppendTable() takes no row names (row.names must be NULL)")
   if (!is.data.frame(value))

@@ -132,50 +132,59 @@
   if (i == 1L) sprintf("%.0f B", n) else sprintf("%.1f %s", n / 1000^(i - 1L), units[[i]])
 }
 
-# A progress display for one direction: a utils::txtProgressBar when the total is known,
-# else a byte count updated at most five times a second; on stderr.
-.progress_bar <- function(direction = c("download", "upload")) {
+# A progress display for one direction, with the cli package's progress bars (on stderr,
+# shown once a transfer has taken 2 s, cli's default): a bar with the percentage, the bytes,
+# the rate and the time left when the total is known (uploads), else the bytes, the rate and
+# the time so far (COPY TO answers are chunked). `what` names the transfer ("uploading
+# my.csv"). The bar belongs to the frame `envir`, and finish() closes it.
+.progress_bar <- function(direction = c("download", "upload"), what = NULL, envir = parent.frame()) {
   direction <- match.arg(direction)
-  verb <- if (direction == "download") "downloaded" else "uploaded"
-  bar <- NULL
-  last_shown <- -Inf
-  last_done <- 0
-  counting <- FALSE
+  verb <- if (direction == "download") "downloading" else "uploading"
+  label <- if (is.null(what)) verb else paste(verb, what)
+  # Literal text goes into cli's format as text, never as glue code.
+  label <- gsub("\\{", "{{", gsub("\\}", "}}", label))
+  id <- NULL
+  started <- drawn <- 0
   update <- function(uploaded, upload_total, downloaded, download_total) {
     done <- if (direction == "download") downloaded else uploaded
     total <- if (direction == "download") download_total else upload_total
-    last_done <<- done
-    if (!is.na(total) && total > 0) {
-      if (is.null(bar))
-        bar <<- utils::txtProgressBar(min = 0, max = total, style = 3, file = stderr())
-      utils::setTxtProgressBar(bar, min(done, total))
-    } else if (done > 0) {
-      now <- proc.time()[["elapsed"]]
-      if (now - last_shown >= 0.2) {
-        cat("\r", .format_bytes(done), " ", verb, sep = "", file = stderr())
-        last_shown <<- now
-        counting <<- TRUE
-      }
+    now <- proc.time()[["elapsed"]]
+    if (is.null(id)) {
+      started <<- now
+      known <- !is.na(total) && total > 0
+      id <<- cli::cli_progress_bar(
+        total = if (known) total else NA,
+        format = if (known) paste(label, "{cli::pb_percent} | {cli::pb_current_bytes} of",
+                                  "{cli::pb_total_bytes} | {cli::pb_rate_bytes} | ETA {cli::pb_eta}",
+                                  "{cli::pb_bar}")
+                 else paste(label, "{cli::pb_spin} {cli::pb_current_bytes} |",
+                            "{cli::pb_rate_bytes} | {cli::pb_elapsed}"),
+        format_done = paste(if (direction == "download") "downloaded" else "uploaded",
+                            if (is.null(what)) "" else paste0(gsub("\\{", "{{", gsub("\\}", "}}", what)), ":"),
+                            "{cli::pb_current_bytes} in {cli::pb_elapsed} ({cli::pb_rate_bytes})"),
+        clear = FALSE, auto_terminate = FALSE, .auto_close = FALSE, .envir = envir)
     }
+    # Drawn at least every 0.25 s once cli.progress_show_after has passed (cli's own timer
+    # also draws it; a finished upload whose answer is slow would otherwise not be).
+    due <- now - started >= getOption("cli.progress_show_after", 2) && now - drawn >= 0.25
+    if (due) drawn <<- now
+    cli::cli_progress_update(id = id, set = done, force = due, .envir = envir)
     TRUE
   }
   finish <- function() {
-    if (!is.null(bar)) {
-      close(bar)
-    } else if (counting) {
-      cat("\r", .format_bytes(last_done), " ", verb, "\n", sep = "", file = stderr())
-    }
+    if (!is.null(id)) cli::cli_progress_done(id = id, .envir = envir)
+    id <<- NULL
     invisible(NULL)
   }
   list(update = update, finish = finish)
 }
 
-# progress: FALSE/NULL (none), TRUE (a progress bar) or a function.
-.progress_arg <- function(progress, direction) {
+# progress: FALSE/NULL (none), TRUE (a progress bar, see .progress_bar()) or a function.
+.progress_arg <- function(progress, direction, what = NULL, envir = parent.frame()) {
   if (is.null(progress) || isFALSE(progress))
     return(list(fn = NULL, finish = function() invisible(NULL)))
   if (isTRUE(progress)) {
-    bar <- .progress_bar(direction)
+    bar <- .progress_bar(direction, what, envir)
     return(list(fn = bar$update, finish = bar$finish))
   }
   if (is.function(progress))

@@ -312,8 +312,11 @@ carto_validate_key <- function(credentials = NULL, client = NULL) {
 #'   of the credentials. For very large exports, a client with \code{timeout = Inf} lifts
 #'   the overall limit of 300 s (the idle timeout still applies).
 #' @param progress \code{TRUE} (the default in interactive sessions) shows the progress on
-#'   stderr: a \code{\link[utils]{txtProgressBar}} when the size is known (uploads), a byte
-#'   count otherwise (COPY TO answers are chunked). \code{FALSE} shows nothing. A function
+#'   stderr with a \pkg{cli} progress bar once the transfer has taken 2 seconds
+#'   (\code{options(cli.progress_show_after =)}): the percentage, bytes, rate and time left
+#'   when the size is known (uploads), the bytes, rate and time so far otherwise (COPY TO
+#'   answers are chunked), and a last line with the total and the mean rate.
+#'   \code{FALSE} shows nothing. A function
 #'   \code{function(uploaded, upload_total, downloaded, download_total)} is called as bytes
 #'   move (totals are \code{NA} when unknown); it may return \code{FALSE} to cancel the
 #'   transfer (\code{carto_error_cancelled}).
@@ -360,7 +363,7 @@ carto_copyto <- function(query, file, credentials = NULL, client = NULL,
   if (dir.exists(target))
     .carto_abort(.carto_status[["CARTO_ERR_IO"]],
                  sprintf("cannot write '%s': it is a directory", file))
-  p <- .progress_arg(progress, "download")
+  p <- .progress_arg(progress, "download", basename(target))
   cl <- .client_for(client, credentials)
   req <- .Call(C_request_new_copy_to, query)
   on.exit(.Call(C_request_free, req), add = TRUE)
@@ -391,7 +394,7 @@ carto_copyfrom <- function(query, file, gzip = FALSE, credentials = NULL, client
                  sprintf("cannot read '%s': no such file", file))
   if (!isTRUE(gzip) && !isFALSE(gzip))
     .abort_invalid_argument("'gzip' must be TRUE or FALSE")
-  p <- .progress_arg(progress, "upload")
+  p <- .progress_arg(progress, "upload", basename(path))
   cl <- .client_for(client, credentials)
   req <- .Call(C_request_new_copy_from, query)
   on.exit(.Call(C_request_free, req), add = TRUE)

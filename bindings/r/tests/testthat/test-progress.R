@@ -21,20 +21,41 @@ test_that("the progress function sees bytes moving; TRUE shows a bar on stderr",
   expect_identical(down[[length(down)]], 20000 * 101)
   expect_true(is.na(seen[[1]][[4]])) # COPY TO is chunked: no total
 
-  # a count for an unknown total, a txtProgressBar for a known one
-  shown <- capture.output(carto_copyto(big_copy, out, client = cl, progress = TRUE),
-                          type = "message")
-  expect_match(paste(shown, collapse = "\n"), "2.0 MB downloaded", fixed = TRUE)
-  carto_sql("CREATE TABLE r_progress (id int, label text)", client = cl)
+  # cli progress bars: bytes, rate and time for an unknown total; the percentage, rate and
+  # time left for a known one; a last line with the total and the rate. cli draws a bar at
+  # its ticks (every 0.2 s) once cli.progress_show_after has passed, so the server takes a
+  # second here (pg_sleep) while the callback keeps reporting.
+  old <- options(cli.progress_show_after = 0)
+  on.exit(options(old), add = TRUE)
+  slow_copy <- "COPY (SELECT repeat('x', 100) FROM generate_series(1, 20000), pg_sleep(1)) TO STDOUT"
+  shown <- paste(capture.output(carto_copyto(slow_copy, out, client = cl, progress = TRUE),
+                                type = "message"), collapse = "\n")
+  expect_match(shown, paste0("downloading ", basename(out), " .* \\| .*B/s \\| "))
+  expect_match(shown, paste0("downloaded ", basename(out), ": 2.0 MB in .*B/s)"))
+  # each row's default sleeps: the upload is quick, the server slow
+  carto_sql("CREATE TABLE r_progress (id int, label text, slow text DEFAULT pg_sleep(0.25)::text)",
+            client = cl)
   on.exit(carto_sql("DROP TABLE r_progress", client = cl), add = TRUE)
   src <- tempfile(fileext = ".csv")
-  writeLines(c("id,label", paste0(1:5000, ",row")), src)
-  shown <- capture.output(
-    carto_copyfrom("COPY r_progress FROM STDIN WITH (FORMAT csv, HEADER true)", src,
+  writeLines(c("id,label", paste0(1:4, ",row")), src)
+  shown <- paste(capture.output(
+    carto_copyfrom("COPY r_progress (id, label) FROM STDIN WITH (FORMAT csv, HEADER true)", src,
                    client = cl, progress = TRUE),
-    type = "message")
-  expect_match(paste(shown, collapse = "\n"), "100%", fixed = TRUE)
-  expect_match(paste(shown, collapse = "\n"), "=====", fixed = TRUE)
+    type = "message"), collapse = "\n")
+  expect_match(shown, paste0("uploading ", basename(src), " +100% \\| .* of .* \\| .*B/s \\| ETA"))
+  expect_match(shown, paste0("uploaded ", basename(src), ": "), fixed = TRUE)
+  # dbWriteTable() and dbAppendTable() show the rows and the table
+  con <- DBI::dbConnect(carto(), client = cl)
+  rows <- data.frame(id = 1:4, label = "some text")
+  shown <- paste(capture.output(
+    DBI::dbWriteTable(con, "r_progress", rows, append = TRUE, progress = TRUE),
+    type = "message"), collapse = "\n")
+  expect_match(shown, "uploaded 4 rows to \"r_progress\": ", fixed = TRUE)
+  shown <- paste(capture.output(
+    DBI::dbAppendTable(con, "r_progress", rows, progress = TRUE),
+    type = "message"), collapse = "\n")
+  expect_match(shown, "uploaded 4 rows to \"r_progress\": ", fixed = TRUE)
+  expect_silent(DBI::dbAppendTable(con, "r_progress", rows[1, ], progress = FALSE))
   expect_silent(carto_copyto(big_copy, out, client = cl, progress = FALSE))
 })
 
