@@ -23,7 +23,7 @@
 #      (CARTOAUTH_BUILD=no forbids that).
 # Without an emulator the script stops with the reason: the HTTP tests are never skipped.
 #
-# Steps: R CMD build; R CMD check --no-manual on the tarball, which must end with
+# Steps: inst/doc's knitted vignette matches its source; R CMD build; R CMD check --no-manual on the tarball, which must end with
 # "Status: OK" (no WARNING; no NOTE but the static-linking ones explained below); install the tarball into a temporary library and run
 # the testthat suite, printing one line "R: N passed, N failed" (skipped tests and tests
 # with warnings count as failed). Exits non-zero if any step fails.
@@ -109,6 +109,10 @@ CARTO_CONFIG_DIR=$work/carto-config
 export CARTO_CONFIG_DIR
 
 # ---- 2. R CMD build ----
+# The vignette is committed knitted (inst/doc; DESCRIPTION: BuildVignettes: false), so that
+# R CMD build never compiles the Rust library: it must match its source.
+Rscript --vanilla "$here/tools/render-vignette.R" --check > "$work/vignette.log" 2>&1 ||
+    { cat "$work/vignette.log"; die "inst/doc is out of date: run Rscript bindings/r/tools/render-vignette.R"; }
 cd "$work"
 say "R CMD build"
 CARTOAUTH_R_VENDOR=no R CMD build "$here" > build.log 2>&1 || { cat build.log; die "R CMD build failed"; }

@@ -3,8 +3,8 @@
 #
 #   bindings/r/tools/check-tarball.sh
 #
-# 1. R CMD build bindings/r (its cleanup vendors the Rust dependencies; the vignette's
-#    temporary install reuses CARTOAUTH_LIB_DIR when set, to save one Rust build);
+# 1. R CMD build bindings/r (its cleanup vendors the Rust dependencies; it compiles nothing:
+#    the vignette is committed knitted, DESCRIPTION says BuildVignettes: false);
 # 2. copies the tarball to a scratch folder, and there, with no CARTOAUTH_* / CARGO_TARGET_DIR
 #    variable, no crate target/ in sight and an empty R library:
 #    install.packages(<tarball>, repos = NULL), library(cartoauth), a query to carto-emulator
@@ -29,13 +29,16 @@ emulator=${CARTO_EMULATOR_BIN:-$(ls -t "$repo/target/debug/carto-emulator" "$rep
 
 cd "$work" || exit 1
 echo "check-tarball: R CMD build (vendoring the Rust dependencies)"
+started=$(date +%s)
 if ! R CMD build "$here" > build.log 2>&1; then
     cat build.log
     bad "R CMD build"
     finish
 fi
 tarball=$(ls cartoauth_*.tar.gz)
-ok "R CMD build: $tarball ($(du -k "$tarball" | cut -f1) KiB)"
+ok "R CMD build in $(( $(date +%s) - started )) s: $tarball ($(du -k "$tarball" | cut -f1) KiB)"
+grep -q "installing the package to build vignettes" build.log && bad "R CMD build installed (compiled) the package"
+
 tar -tzf "$tarball" > contents.txt
 for f in src/rust/Cargo.toml src/rust/Cargo.lock src/rust/src/lib.rs src/rust/include/cartoauth.h \
          src/rust/capi/Cargo.toml src/rust/capi/build.rs src/rust/capi/src/lib.rs \
@@ -60,12 +63,15 @@ echo "check-tarball: install.packages() in a clean library (builds the Rust libr
 started=$(date +%s)
 if clean Rscript -e "install.packages('$work/home/$tarball', repos = NULL, lib = '$work/lib')" > install.log 2>&1 &&
    [ -d lib/cartoauth ]; then
-    ok "install.packages() in $(( $(date +%s) - started )) s"
+    ok "install.packages() in $(( $(date +%s) - started )) s ($(grep -c 'configure: \[' install.log) crates compiled, each shown as it started)"
 else
     tail -n 60 install.log
     bad "install.packages()"
     finish
 fi
+# The long compile is never silent: configure shows each crate as cargo starts it.
+grep -q 'configure: \[[0-9]*/[0-9]*, [0-9]* s\] compiling ' install.log ||
+    bad "install.packages() did not show the Rust compile's progress"
 so=$(ls lib/cartoauth/libs/*.so 2>/dev/null | head -n 1)
 if [ -n "$so" ] && ! ldd "$so" | grep -q libcartoauth; then
     ok "ldd $(basename "$so"): no libcartoauth ($(du -k "$so" | cut -f1) KiB)"
