@@ -46,6 +46,20 @@
   x
 }
 
+# A column for src/csv.c: list(kind, values). Plain integers, doubles, logicals and text (factors
+# as their labels) are formatted in C; the other classes as R's .csv_field() text.
+.csv_kinds <- c(text = 0L, integer = 1L, double = 2L, logical = 3L, field = 4L)
+.csv_column <- function(x, what) {
+  if (is.factor(x)) x <- as.character(x)
+  if (inherits(x, "AsIs")) class(x) <- setdiff(class(x), "AsIs")
+  plain <- is.null(attr(x, "class"))
+  kind <- if (.is_geometry(x) || !plain) "field"
+          else switch(typeof(x), character = "text", integer = "integer", double = "double",
+                      logical = "logical", "field")
+  if (kind == "field") x <- .csv_field(x, what)
+  list(kind = .csv_kinds[[kind]], values = x)
+}
+
 # Seconds since midnight as SQL's time of day, "HH:MM:SS.ffffff".
 .time_text <- function(secs) {
   whole <- floor(secs)
@@ -59,11 +73,9 @@
   if (!nrow(value)) return(0L)
   file <- tempfile("cartoauth-dbi-", fileext = ".csv")
   on.exit(unlink(file), add = TRUE)
-  fields <- lapply(names(value), function(nm) .csv_field(value[[nm]], sprintf("column %s", sQuote(nm, FALSE))))
-  lines <- do.call(paste, c(unname(fields), sep = ","))
-  con <- file(file, open = "wb")
-  writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
-  close(con)
+  prepared <- lapply(names(value), function(nm) .csv_column(value[[nm]], sprintf("column %s", sQuote(nm, FALSE))))
+  .Call(C_csv_write, lapply(prepared, `[[`, "values"),
+        vapply(prepared, `[[`, 0L, "kind"), path.expand(file)) # src/csv.c
   columns <- paste(dbQuoteIdentifier(conn, names(value)), collapse = ", ")
   p <- .progress_arg(progress, "upload", sprintf("%d rows to %s", nrow(value), table))
   on.exit(p$finish(), add = TRUE)

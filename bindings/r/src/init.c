@@ -20,6 +20,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_credentials_live", (DL_FUNC)&C_credentials_live, 1},
     {"C_credentials_field", (DL_FUNC)&C_credentials_field, 2},
     {"C_credentials_equal", (DL_FUNC)&C_credentials_equal, 2},
+    {"C_csv_write", (DL_FUNC)&C_csv_write, 3},
     {"C_default_set", (DL_FUNC)&C_default_set, 1},
     {"C_default_set_from", (DL_FUNC)&C_default_set_from, 3},
     {"C_default_get", (DL_FUNC)&C_default_get, 0},

@@ -20,6 +20,9 @@ SEXP C_credentials_live(SEXP);
 SEXP C_credentials_field(SEXP, SEXP);
 SEXP C_credentials_equal(SEXP, SEXP);
 
+/* csv.c */
+SEXP C_csv_write(SEXP, SEXP, SEXP);
+
 /* defaults.c */
 SEXP C_default_set(SEXP);
 SEXP C_default_set_from(SEXP, SEXP, SEXP);

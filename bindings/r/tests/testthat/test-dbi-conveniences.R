@@ -157,3 +157,33 @@ test_that("the body limit can be raised from R, and its message says how", {
   on.exit(DBI::dbDisconnect(con), add = TRUE)
   expect_s3_class(catch_condition(DBI::dbGetQuery(con, sql)), "carto_error_body_too_large")
 })
+
+test_that("rows are written exactly by the CSV writer (src/csv.c)", {
+  local_sandbox()
+  con <- emu_con()
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  on.exit(DBI::dbRemoveTable(con, "csv_exact", fail_if_missing = FALSE), add = TRUE, after = FALSE)
+  latin1 <- iconv("caf\u00e9", "UTF-8", "latin1")
+  df <- data.frame(
+    t = c("a \"quoted\", text", "line\nbreak", "", NA, latin1),
+    i = c(.Machine$integer.max, -.Machine$integer.max, 0L, NA, 7L),
+    d = c(0.1, -1e-300, NaN, NA, Inf),
+    l = c(TRUE, FALSE, NA, TRUE, FALSE),
+    f = factor(c("x", "y", NA, "x", "y")),
+    day = as.Date(c("2020-02-29", NA, "1900-01-01", "2000-01-01", "2038-01-19")),
+    stringsAsFactors = FALSE
+  )
+  df$d[[5L]] <- -Inf
+  suppressWarnings(DBI::dbWriteTable(con, "csv_exact", df))
+  back <- DBI::dbGetQuery(con, "select * from csv_exact order by i nulls last")
+  expected <- df[order(df$i, na.last = TRUE), ]
+  rownames(expected) <- NULL
+  expect_identical(back$t, enc2utf8(expected$t))
+  expect_identical(back$i, expected$i)
+  expect_identical(back$d, expected$d)
+  expect_identical(back$l, expected$l)
+  expect_identical(back$f, as.character(expected$f))
+  expect_identical(back$day, expected$day)
+  e <- catch_condition(.Call(cartoauth:::C_csv_write, list(1L), 1L, file.path(tempfile(), "no", "dir.csv")))
+  expect_s3_class(e, "carto_error_io")
+})
