@@ -18,6 +18,8 @@ cargo run -q --profile fuzz -p cartoauth-fuzz -- write-corpus "$dir/seeds"
 for t in $targets; do
     cargo +nightly fuzz build --fuzz-dir "$dir" "$t"
 done
+# The binaries run as built above, so that sources edited during a long run change nothing.
+bin="$dir/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 
 total=0
 crashed=0
@@ -25,7 +27,7 @@ for t in $targets; do
     mkdir -p "$dir/corpus/$t" "$dir/artifacts/$t"
     log="$dir/artifacts/$t/last-run.log"
     # -rss_limit_mb: a 2 GiB process is a finding too (a listing that grows without bound).
-    if cargo +nightly fuzz run --fuzz-dir "$dir" "$t" "$dir/corpus/$t" "$dir/seeds/$t" -- \
+    if "$bin/$t" "$dir/corpus/$t" "$dir/seeds/$t" \
         -max_total_time="$seconds" -dict="$dir/seeds/tokens.dict" -max_len=65536 \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$dir/artifacts/$t/" >"$log" 2>&1; then

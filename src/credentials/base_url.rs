@@ -83,7 +83,9 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
             ),
         )
     })?;
-    let shown = excerpt::quoted(&redact::url(&url));
+    // Without userinfo, query and fragment, and redacted again: a password typed after a slash
+    // (`https://alice/x:PASSWORD@host`) is parsed as part of the path.
+    let shown = excerpt::quoted(&redact::message(&redact::url(&url)));
     match url.scheme() {
         "https" => {}
         "http" if allow_non_secure => {}
@@ -117,6 +119,15 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
             ),
         ));
     }
+    if url.path().contains('@') {
+        // No CARTO URL has one; a user name and password written after a slash end up there.
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!(
+                "base_url {shown} has an '@' in its path, as if it held a user name and password; pass the API key separately"
+            ),
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::new(
             ErrorKind::InvalidBaseUrl,
@@ -133,6 +144,16 @@ pub(crate) fn parse(raw: &str, allow_non_secure: bool) -> Result<BaseUrl> {
         check_host_length(domain, &shown)?;
     }
     let normalized = url.as_str().trim_end_matches('/').to_owned();
+    if normalized.len() > MAX_URL_BYTES {
+        // Percent-encoding can make a short URL long; a saved URL must load back.
+        return Err(Error::new(
+            ErrorKind::InvalidBaseUrl,
+            format!(
+                "base_url {shown} is longer than {MAX_URL_BYTES} bytes once percent-encoded ({} bytes)",
+                normalized.len()
+            ),
+        ));
+    }
     if normalized.contains(USERNAME_PLACEHOLDER) {
         // Credentials files expand it when they are loaded: the URL would not come back.
         return Err(Error::new(
@@ -276,6 +297,26 @@ mod tests {
             let err = parse(bad, true).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{bad}");
         }
+    }
+
+    #[test]
+    fn fuzzer_findings_are_refused() {
+        // Found by the base_url target: a password after slashes lands in the path.
+        for url in [
+            "http://TO.com///:Pw9MARKERpw@/user",
+            "https://alice/x:Pw9MARKERpw@host",
+        ] {
+            let err = parse(url, true).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidBaseUrl, "{url}");
+            assert!(!err.message().contains("Pw9MARKERpw"), "{err}");
+            let err = parse(url, false).unwrap_err();
+            assert!(!err.message().contains("Pw9MARKERpw"), "{err}");
+        }
+        // Found by the config_file target: 2,000 bytes that percent-encode to 6,000 were
+        // accepted, saved, and then refused when loaded.
+        let err = parse(&format!("https://h.example.com/{}", "é".repeat(1000)), true).unwrap_err();
+        assert!(err.message().contains("once percent-encoded"), "{err}");
+        assert!(parse(&format!("https://h.example.com/{}", "é".repeat(300)), true).is_ok());
     }
 
     #[test]
