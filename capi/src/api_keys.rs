@@ -1,7 +1,7 @@
 //! The Auth API: `carto_api_keys_list`, `carto_api_key_get/_create/_delete/_regenerate`, the
 //! `carto_grants` builder and the immutable `carto_api_key` / `carto_api_key_list`.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
 use super::handles::{self, Handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
@@ -140,7 +140,7 @@ fn hand_out_new(
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn carto_grants_new(out: *mut *mut carto_grants) -> carto_status {
-    call("carto_grants_new", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(handles::register(GrantsHandle(Mutex::new(
             Grants::default(),
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn carto_grants_add_api(
     grants: *mut carto_grants,
     api: *const c_char,
 ) -> carto_status {
-    call("carto_grants_add_api", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let api = unsafe { str_arg_required(api, "api") }?;
         let item = non_blank(api, "api")?;
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn carto_grants_add_service(
     grants: *mut carto_grants,
     service: *const c_char,
 ) -> carto_status {
-    call("carto_grants_add_service", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let service = unsafe { str_arg_required(service, "service") }?;
         let item = non_blank(service, "service")?;
@@ -228,7 +228,7 @@ pub unsafe extern "C" fn carto_grants_add_table(
     table: *const c_char,
     permissions: *const c_char,
 ) -> carto_status {
-    call("carto_grants_add_table", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let (schema, table, permissions) = unsafe {
             (
@@ -264,7 +264,7 @@ pub unsafe extern "C" fn carto_grants_add_schema(
     schema: *const c_char,
     permissions: *const c_char,
 ) -> carto_status {
-    call("carto_grants_add_schema", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let (schema, permissions) = unsafe {
             (
@@ -321,7 +321,7 @@ pub unsafe extern "C" fn carto_api_keys_list(
     client: *const carto_client,
     out: *mut *mut carto_api_key_list,
 ) -> carto_status {
-    call("carto_api_keys_list", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let keys = client::get(client)?.api_keys()?;
         out.write(handles::register(ListHandle(keys)));
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn carto_api_key_list_count(
     list: *const carto_api_key_list,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_api_key_list_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(handles::get::<ListHandle>(list, "list")?.0.len());
         Ok(())
@@ -377,7 +377,7 @@ pub unsafe extern "C" fn carto_api_key_list_get(
     index: usize,
     out: *mut *mut carto_api_key,
 ) -> carto_status {
-    call("carto_api_key_list_get", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let list = handles::get::<ListHandle>(list, "list")?;
         let info = list
@@ -406,7 +406,7 @@ pub unsafe extern "C" fn carto_api_key_get(
     name: *const c_char,
     out: *mut *mut carto_api_key,
 ) -> carto_status {
-    call("carto_api_key_get", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let name = unsafe { str_arg_required(name, "name") }?;
@@ -443,7 +443,7 @@ pub unsafe extern "C" fn carto_api_key_create(
     out_key: *mut *mut carto_api_key,
     out_token: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_api_key_create", || {
+    ffi_call!(|| {
         let out_token = raw::out(out_token, "out_token")?;
         let out_key = raw::optional_out(out_key);
         // SAFETY: forwarded caller contract.
@@ -479,7 +479,7 @@ pub unsafe extern "C" fn carto_api_key_regenerate(
     out_key: *mut *mut carto_api_key,
     out_token: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_api_key_regenerate", || {
+    ffi_call!(|| {
         let out_token = raw::out(out_token, "out_token")?;
         let out_key = raw::optional_out(out_key);
         // SAFETY: forwarded caller contract.
@@ -504,7 +504,7 @@ pub unsafe extern "C" fn carto_api_key_delete(
     client: *const carto_client,
     name: *const c_char,
 ) -> carto_status {
-    call("carto_api_key_delete", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let name = unsafe { str_arg_required(name, "name") }?;
         client::get(client)?.delete_api_key(name)?;
@@ -543,7 +543,7 @@ pub unsafe extern "C" fn carto_api_key_describe(
     out_created_at: *mut *const c_char,
     out_updated_at: *mut *const c_char,
 ) -> carto_status {
-    call("carto_api_key_describe", || {
+    ffi_call!(|| {
         let key = get_key(key)?;
         let optional = |t: &Option<CString>| t.as_ref().map_or(std::ptr::null(), |t| t.as_ptr());
         if let Some(out) = raw::optional_out(out_name) {
@@ -579,7 +579,7 @@ pub unsafe extern "C" fn carto_api_key_apis(
     out_apis: *mut *const c_char,
     out_services: *mut *const c_char,
 ) -> carto_status {
-    call("carto_api_key_apis", || {
+    ffi_call!(|| {
         let key = get_key(key)?;
         if let Some(out) = raw::optional_out(out_apis) {
             out.write(key.apis.as_ptr());
@@ -607,7 +607,7 @@ pub unsafe extern "C" fn carto_api_key_grant_counts(
     out_tables: *mut usize,
     out_schemas: *mut usize,
 ) -> carto_status {
-    call("carto_api_key_grant_counts", || {
+    ffi_call!(|| {
         let key = get_key(key)?;
         if let Some(out) = raw::optional_out(out_tables) {
             out.write(key.tables.len());
@@ -638,7 +638,7 @@ pub unsafe extern "C" fn carto_api_key_table(
     out_table: *mut *const c_char,
     out_permissions: *mut *const c_char,
 ) -> carto_status {
-    call("carto_api_key_table", || {
+    ffi_call!(|| {
         let key = get_key(key)?;
         let (schema, table, permissions) = key
             .tables
@@ -674,7 +674,7 @@ pub unsafe extern "C" fn carto_api_key_schema(
     out_schema: *mut *const c_char,
     out_permissions: *mut *const c_char,
 ) -> carto_status {
-    call("carto_api_key_schema", || {
+    ffi_call!(|| {
         let key = get_key(key)?;
         let (schema, permissions) = key
             .schemas

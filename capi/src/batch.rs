@@ -1,7 +1,7 @@
 //! Batch SQL jobs: `carto_batch_create/_status/_cancel/_wait` and the immutable
 //! `carto_batch_job` they hand out.
 
-use super::boundary::{call, call_value, call_void};
+use super::boundary::{call_value, call_void, ffi_call};
 use super::client::{self, carto_client};
 use super::handles::{self, Handle};
 use super::raw::{self, optional_str_arg, str_arg_required, Callback};
@@ -177,7 +177,7 @@ pub unsafe extern "C" fn carto_batch_create(
     onerror: *const c_char,
     out: *mut *mut carto_batch_job,
 ) -> carto_status {
-    call("carto_batch_create", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let spec = unsafe {
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn carto_batch_status(
     job_id: *const c_char,
     out: *mut *mut carto_batch_job,
 ) -> carto_status {
-    call("carto_batch_status", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let job_id = unsafe { str_arg_required(job_id, "job_id") }?;
@@ -237,7 +237,7 @@ pub unsafe extern "C" fn carto_batch_cancel(
     job_id: *const c_char,
     out: *mut *mut carto_batch_job,
 ) -> carto_status {
-    call("carto_batch_cancel", || {
+    ffi_call!(|| {
         let out = raw::optional_out(out);
         // SAFETY: forwarded caller contract.
         let job_id = unsafe { str_arg_required(job_id, "job_id") }?;
@@ -278,7 +278,7 @@ pub unsafe extern "C" fn carto_batch_wait(
     user_data: *mut c_void,
     out: *mut *mut carto_batch_job,
 ) -> carto_status {
-    call("carto_batch_wait", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let job_id = unsafe { str_arg_required(job_id, "job_id") }?;
@@ -328,7 +328,7 @@ pub unsafe extern "C" fn carto_batch_job_id(
     job: *const carto_batch_job,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_batch_job_id", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(job)?.id.as_ptr());
         Ok(())
@@ -349,7 +349,7 @@ pub unsafe extern "C" fn carto_batch_job_status(
     job: *const carto_batch_job,
     out: *mut carto_job_status,
 ) -> carto_status {
-    call("carto_batch_job_status", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(job)?.status);
         Ok(())
@@ -369,7 +369,7 @@ pub unsafe extern "C" fn carto_batch_job_failed_reason(
     job: *const carto_batch_job,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_batch_job_failed_reason", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(optional_ptr(&get(job)?.failed_reason));
         Ok(())
@@ -390,7 +390,7 @@ pub unsafe extern "C" fn carto_batch_job_query_count(
     job: *const carto_batch_job,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_batch_job_query_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(job)?.queries.len());
         Ok(())
@@ -418,7 +418,7 @@ pub unsafe extern "C" fn carto_batch_job_query(
     out_status: *mut carto_job_status,
     out_failed_reason: *mut *const c_char,
 ) -> carto_status {
-    call("carto_batch_job_query", || {
+    ffi_call!(|| {
         let handle = get(job)?;
         let (sql, status, reason) = handle.queries.get(index).ok_or_else(|| {
             FfiError::new(

@@ -1,7 +1,8 @@
 //! The panic boundary and the thread-local last error.
 //!
-//! Every exported function runs its body through [`call`] (or [`call_void`] for `_free`
-//! functions): a panic is caught and becomes `CARTO_ERR_PANIC`, nothing unwinds into C, and the
+//! Every exported function runs its body through [`ffi_call!`] (or [`call_void`] for `_free`
+//! functions, [`call_value`] for those that return a value): a panic is caught and becomes
+//! `CARTO_ERR_PANIC`, nothing unwinds into C, and the
 //! panic hook prints nothing while a cartoauth call is running (the library never writes to
 //! stdout or stderr; panics elsewhere in the process still reach the previous hook).
 //!
@@ -58,7 +59,30 @@ fn guarded<T>(body: impl FnOnce() -> T) -> std::thread::Result<T> {
     result
 }
 
+/// The name of the function this expands in (`carto_credentials_new`), for messages. The
+/// compiler derives it, so it can never disagree with the export it names.
+macro_rules! function_name {
+    () => {{
+        fn here() {}
+        // "cartoauth::credentials::carto_credentials_new::here"
+        let path = std::any::type_name_of_val(&here);
+        let path = path.strip_suffix("::here").unwrap_or(path);
+        path.rsplit("::").next().unwrap_or(path)
+    }};
+}
+pub(crate) use function_name;
+
+/// The body of an exported function that returns a `carto_status`: `ffi_call!(|| { ... })`
+/// runs the closure through [`call`], under the function's own name.
+macro_rules! ffi_call {
+    ($body:expr) => {
+        $crate::boundary::call($crate::boundary::function_name!(), $body)
+    };
+}
+pub(crate) use ffi_call;
+
 /// Runs the body of the exported function `name`, turning errors and panics into a status.
+/// Exports call it through [`ffi_call!`], which supplies the name.
 pub(crate) fn call(name: &str, body: impl FnOnce() -> Result<(), FfiError>) -> carto_status {
     match guarded(body) {
         Ok(Ok(())) => carto_status::CARTO_OK,
@@ -126,13 +150,18 @@ mod tests {
         });
     }
 
+    /// Stands for an export: ffi_call! names it in the panic message.
+    fn carto_test() -> carto_status {
+        ffi_call!(|| panic!("boom {}", 42))
+    }
+
     #[test]
     fn panics_become_a_status_with_their_message() {
-        let status = call("carto_test", || panic!("boom {}", 42));
+        let status = carto_test();
         assert_eq!(status, carto_status::CARTO_ERR_PANIC);
         with_last_error(|_, m| {
             let m = m.to_str().unwrap();
-            assert!(m.contains("carto_test") && m.contains("boom 42"), "{m}");
+            assert!(m.contains("in carto_test (boom 42"), "{m}");
         });
         assert_eq!(call_value(7, || panic!("x")), 7);
         call_void(|| panic!("ignored"));

@@ -4,7 +4,7 @@
 //! Rules live in the core; this file converts arguments and results.
 
 use super::batch::{carto_batch_wait_fn, carto_job_status};
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call, function_name};
 use super::client::{self, carto_client};
 use super::credentials::{self, carto_credentials, hand_out as hand_out_credentials};
 use super::handles::{self, Handle};
@@ -88,7 +88,7 @@ pub unsafe extern "C" fn carto_credentials_new_access_token(
     allow_non_secure: bool,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_new_access_token", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (url, token) = unsafe {
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn carto_credentials_new_m2m(
     allow_non_secure: bool,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_new_m2m", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (url, id, secret, auth) = unsafe {
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn carto_credentials_new_oauth_user(
     allow_non_secure: bool,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_new_oauth_user", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (url, id, org, auth) = unsafe {
@@ -207,7 +207,7 @@ pub unsafe extern "C" fn carto_credentials_kind(
     credentials: *const carto_credentials,
     out: *mut carto_credential_kind,
 ) -> carto_status {
-    call("carto_credentials_kind", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = credentials::get(credentials, "credentials")?;
         out.write(handle.credentials.kind().into());
@@ -228,7 +228,7 @@ pub unsafe extern "C" fn carto_credentials_platform(
     credentials: *const carto_credentials,
     out: *mut i32,
 ) -> carto_status {
-    call("carto_credentials_platform", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = credentials::get(credentials, "credentials")?;
         out.write(handle.credentials.platform() as i32);
@@ -249,7 +249,7 @@ pub unsafe extern "C" fn carto_credentials_client_id(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    credentials::borrowed("carto_credentials_client_id", credentials, out, |h| {
+    credentials::borrowed(function_name!(), credentials, out, |h| {
         credentials::ptr_or_null(&h.client_id)
     })
 }
@@ -277,7 +277,7 @@ pub unsafe extern "C" fn carto_client_access_token(
     token_out: *mut *mut c_char,
     expires_at_out: *mut i64,
 ) -> carto_status {
-    call("carto_client_access_token", || {
+    ffi_call!(|| {
         let token_out = raw::out(token_out, "token_out")?;
         let expires_out = raw::optional_out(expires_at_out);
         let token = client::get(client)?.access_token()?;
@@ -304,7 +304,7 @@ pub unsafe extern "C" fn carto_client_token_expiry(
     client: *const carto_client,
     out: *mut i64,
 ) -> carto_status {
-    call("carto_client_token_expiry", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let status = client::get(client)?.token_status()?;
         out.write(status.expires_at.unwrap_or(-1));
@@ -327,7 +327,7 @@ pub unsafe extern "C" fn carto_client_forget_token(
     client: *const carto_client,
     had_out: *mut bool,
 ) -> carto_status {
-    call("carto_client_forget_token", || {
+    ffi_call!(|| {
         let had = client::get(client)?.forget_token()?;
         if let Some(out) = raw::optional_out(had_out) {
             out.write(had);
@@ -382,7 +382,7 @@ pub unsafe extern "C" fn carto_client_sql_job_create(
     parameters_json: *const c_char,
     out: *mut *mut carto_sql_job,
 ) -> carto_status {
-    call("carto_client_sql_job_create", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (connection, query, parameters) = unsafe {
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn carto_client_sql_job_status(
     job_id: *const c_char,
     out: *mut *mut carto_sql_job,
 ) -> carto_status {
-    call("carto_client_sql_job_status", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (connection, id) = unsafe {
@@ -446,7 +446,7 @@ pub unsafe extern "C" fn carto_client_sql_job_cancel(
     job_id: *const c_char,
     out: *mut *mut carto_sql_job,
 ) -> carto_status {
-    call("carto_client_sql_job_cancel", || {
+    ffi_call!(|| {
         let out = raw::optional_out(out);
         // SAFETY: forwarded caller contract.
         let (connection, id) = unsafe {
@@ -490,7 +490,7 @@ pub unsafe extern "C" fn carto_client_sql_job_wait(
     user_data: *mut c_void,
     out: *mut *mut carto_sql_job,
 ) -> carto_status {
-    call("carto_client_sql_job_wait", || {
+    ffi_call!(|| {
         let out = raw::optional_out(out);
         // SAFETY: forwarded caller contract.
         let (connection, id) = unsafe {
@@ -552,7 +552,7 @@ pub unsafe extern "C" fn carto_sql_job_id(
     job: *const carto_sql_job,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_sql_job_id", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = handles::get::<SqlJobHandle>(job, "job")?;
         out.write(handle.id.as_ptr());
@@ -574,7 +574,7 @@ pub unsafe extern "C" fn carto_sql_job_status(
     out: *mut carto_job_status,
     error_out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_sql_job_status", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = handles::get::<SqlJobHandle>(job, "job")?;
         out.write(handle.job.status.into());
@@ -605,7 +605,7 @@ pub unsafe extern "C" fn carto_client_create_token(
     grants_json: *const c_char,
     token_out: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_client_create_token", || {
+    ffi_call!(|| {
         let token_out = raw::out(token_out, "token_out")?;
         // SAFETY: forwarded caller contract.
         let text = unsafe { str_arg_required(grants_json, "grants_json") }?;
@@ -633,7 +633,7 @@ pub unsafe extern "C" fn carto_client_dw_token(
     project_out: *mut *mut c_char,
     token_out: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_client_dw_token", || {
+    ffi_call!(|| {
         let project_out = raw::out(project_out, "project_out")?;
         let token_out = raw::out(token_out, "token_out")?;
         let dw = client::get(client)?.dw_token()?;
@@ -659,7 +659,7 @@ pub unsafe extern "C" fn carto_client_connections(
     client: *const carto_client,
     json_out: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_client_connections", || {
+    ffi_call!(|| {
         let json_out = raw::out(json_out, "json_out")?;
         let connections = client::get(client)?.connections()?;
         let items: Vec<serde_json::Value> = connections
@@ -696,7 +696,7 @@ pub unsafe extern "C" fn carto_client_map_instantiate(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_client_map_instantiate", || {
+    ffi_call!(|| {
         let json_out = raw::out(json_out, "json_out")?;
         // SAFETY: forwarded caller contract.
         let (connection, source, options) = unsafe {

@@ -1,6 +1,6 @@
 //! `carto_client_options` and `carto_client`: how to reach CARTO, and sending requests.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call, call_void, ffi_call, function_name};
 use super::credentials::{self, carto_credentials, CredentialsHandle};
 use super::handles::{self, Handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
@@ -88,7 +88,7 @@ fn invalid(message: String) -> FfiError {
 pub unsafe extern "C" fn carto_client_options_new(
     out: *mut *mut carto_client_options,
 ) -> carto_status {
-    call("carto_client_options_new", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(handles::register(OptionsHandle(Mutex::new(
             ClientOptions::default(),
@@ -148,7 +148,7 @@ pub unsafe extern "C" fn carto_client_options_set_token_cache(
 ) -> carto_status {
     // SAFETY: forwarded caller contract.
     let dir = unsafe { super::raw::optional_str_arg(dir, "dir") };
-    update_options("carto_client_options_set_token_cache", options, |o| {
+    update_options(function_name!(), options, |o| {
         let dir = dir?.filter(|d| !d.trim().is_empty());
         o.token_cache = match (mode, dir) {
             (CARTO_TOKEN_CACHE_DEFAULT, None) => cartoauth_core::token::TokenCache::Default,
@@ -193,7 +193,7 @@ pub extern "C" fn carto_client_options_set_refresh_windows(
     advisory_ms: u64,
     mandatory_ms: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_refresh_windows", options, |o| {
+    update_options(function_name!(), options, |o| {
         o.refresh_windows = cartoauth_core::token::RefreshWindows::new(
             Duration::from_millis(advisory_ms),
             Duration::from_millis(mandatory_ms),
@@ -212,7 +212,7 @@ pub extern "C" fn carto_client_options_set_connect_timeout(
     options: *mut carto_client_options,
     milliseconds: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_connect_timeout", options, |o| {
+    update_options(function_name!(), options, |o| {
         if milliseconds == 0 {
             return Err(invalid("the connect timeout must be more than 0 ms".into()));
         }
@@ -232,7 +232,7 @@ pub extern "C" fn carto_client_options_set_timeout(
     options: *mut carto_client_options,
     milliseconds: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_timeout", options, |o| {
+    update_options(function_name!(), options, |o| {
         o.timeout = (milliseconds > 0).then(|| Duration::from_millis(milliseconds));
         Ok(())
     })
@@ -249,7 +249,7 @@ pub extern "C" fn carto_client_options_set_idle_timeout(
     options: *mut carto_client_options,
     milliseconds: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_idle_timeout", options, |o| {
+    update_options(function_name!(), options, |o| {
         if milliseconds == 0 {
             return Err(invalid("the idle timeout must be more than 0 ms".into()));
         }
@@ -271,7 +271,7 @@ pub extern "C" fn carto_client_options_set_total_timeout(
     options: *mut carto_client_options,
     milliseconds: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_total_timeout", options, |o| {
+    update_options(function_name!(), options, |o| {
         o.total_timeout = (milliseconds > 0).then(|| Duration::from_millis(milliseconds));
         Ok(())
     })
@@ -290,7 +290,7 @@ pub extern "C" fn carto_client_options_set_max_body_size(
     options: *mut carto_client_options,
     bytes: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_max_body_size", options, |o| {
+    update_options(function_name!(), options, |o| {
         if bytes == 0 {
             return Err(invalid(
                 "the maximum body size must be more than 0 bytes".into(),
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn carto_client_options_set_trust(
     trust: i32,
     ca_bundle_path: *const c_char,
 ) -> carto_status {
-    update_options("carto_client_options_set_trust", options, |o| {
+    update_options(function_name!(), options, |o| {
         // SAFETY: forwarded caller contract.
         let path = unsafe { optional_str_arg(ca_bundle_path, "ca_bundle_path") }?;
         o.trust = match (trust, path) {
@@ -356,7 +356,7 @@ pub extern "C" fn carto_client_options_set_key_transport(
     options: *mut carto_client_options,
     transport: i32,
 ) -> carto_status {
-    update_options("carto_client_options_set_key_transport", options, |o| {
+    update_options(function_name!(), options, |o| {
         o.key_transport = match transport {
             CARTO_KEY_TRANSPORT_BASIC => KeyTransport::Basic,
             CARTO_KEY_TRANSPORT_QUERY => KeyTransport::Query,
@@ -385,7 +385,7 @@ pub extern "C" fn carto_client_options_set_retry(
     max_attempts: u32,
     max_wait_ms: u64,
 ) -> carto_status {
-    update_options("carto_client_options_set_retry", options, |o| {
+    update_options(function_name!(), options, |o| {
         if max_attempts == 0 {
             return Err(invalid("max_attempts must be at least 1".into()));
         }
@@ -410,7 +410,7 @@ pub unsafe extern "C" fn carto_client_options_set_user_agent_suffix(
     options: *mut carto_client_options,
     suffix: *const c_char,
 ) -> carto_status {
-    update_options("carto_client_options_set_user_agent_suffix", options, |o| {
+    update_options(function_name!(), options, |o| {
         // SAFETY: forwarded caller contract.
         let suffix = unsafe { optional_str_arg(suffix, "suffix") }?;
         if suffix.is_some_and(|s| s.chars().any(char::is_control)) {
@@ -434,7 +434,7 @@ pub extern "C" fn carto_client_options_set_proxy_from_env(
     options: *mut carto_client_options,
     enabled: bool,
 ) -> carto_status {
-    update_options("carto_client_options_set_proxy_from_env", options, |o| {
+    update_options(function_name!(), options, |o| {
         o.proxy_from_env = enabled;
         Ok(())
     })
@@ -460,7 +460,7 @@ pub unsafe extern "C" fn carto_client_new(
     options: *const carto_client_options,
     out: *mut *mut carto_client,
 ) -> carto_status {
-    call("carto_client_new", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let credentials =
             match handles::get_optional::<CredentialsHandle>(credentials, "credentials")? {
@@ -505,7 +505,7 @@ pub unsafe extern "C" fn carto_client_credentials(
     client: *const carto_client,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_client_credentials", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         credentials::hand_out(get(client)?.credentials().clone(), out);
         Ok(())
@@ -539,7 +539,7 @@ pub unsafe extern "C" fn carto_client_send(
     request: *const carto_request,
     out: *mut *mut carto_response,
 ) -> carto_status {
-    call("carto_client_send", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let client = get(client)?;
         let request = request::for_send(request)?;
@@ -568,7 +568,7 @@ pub unsafe extern "C" fn carto_client_sql(
     format: *const c_char,
     out: *mut *mut carto_response,
 ) -> carto_status {
-    call("carto_client_sql", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (query, format) = unsafe {
@@ -603,7 +603,7 @@ pub unsafe extern "C" fn carto_client_me(
     out_username: *mut *mut c_char,
     out_user_id: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_client_me", || {
+    ffi_call!(|| {
         let out_username = raw::out(out_username, "out_username")?;
         let out_user_id = raw::optional_out(out_user_id);
         let me = get(client)?.me()?;
@@ -633,7 +633,7 @@ pub unsafe extern "C" fn carto_client_validate_key(
     client: *const carto_client,
     out: *mut carto_key_validity,
 ) -> carto_status {
-    call("carto_client_validate_key", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(match get(client)?.validate_key() {
             KeyValidity::Valid => carto_key_validity::CARTO_KEY_VALID,
@@ -654,7 +654,7 @@ mod tests {
         // SAFETY: a writable out pointer.
         let status = unsafe { carto_client_options_new(&mut options) };
         assert_eq!(status, carto_status::CARTO_OK);
-        let status = update_options("carto_client_options_set_trust", options, |_| {
+        let status = update_options(function_name!(), options, |_| {
             panic!("reading an argument failed")
         });
         assert_eq!(status, carto_status::CARTO_ERR_PANIC);

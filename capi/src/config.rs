@@ -4,7 +4,7 @@
 //! the config directory; a path names a file; a profile names `<config dir>/profiles/<name>.json`;
 //! both given is CARTO_ERR_INVALID_ARGUMENT.
 
-use super::boundary::call;
+use super::boundary::ffi_call;
 use super::credentials::{self, carto_credentials};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
@@ -75,7 +75,7 @@ pub unsafe extern "C" fn carto_credentials_load(
     profile: *const c_char,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_load", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let location = unsafe { location(path, profile) }?;
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn carto_credentials_save(
     format: i32,
     out_path: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_credentials_save", || {
+    ffi_call!(|| {
         let out_path = raw::optional_out(out_path);
         let handle = credentials::get(credentials, "credentials")?;
         // SAFETY: forwarded caller contract.
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn carto_credentials_file_update(
     allow_non_secure: i32,
     out_path: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_credentials_file_update", || {
+    ffi_call!(|| {
         let out_path = raw::optional_out(out_path);
         // SAFETY: forwarded caller contract.
         let (location, username, api_key, base_url) = unsafe {
@@ -205,7 +205,7 @@ pub unsafe extern "C" fn carto_credentials_file_delete(
     path: *const c_char,
     profile: *const c_char,
 ) -> carto_status {
-    call("carto_credentials_file_delete", || {
+    ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let location = unsafe { location(path, profile) }?;
         config::delete(&location)?;
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn carto_credentials_file_path(
     profile: *const c_char,
     out: *mut *mut c_char,
 ) -> carto_status {
-    call("carto_credentials_file_path", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let location = unsafe { location(path, profile) }?;
@@ -256,7 +256,7 @@ pub unsafe extern "C" fn carto_credentials_file_path(
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn carto_config_dir(out: *mut *mut c_char) -> carto_status {
-    call("carto_config_dir", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(raw::owned_string(
             &config::config_dir()?.display().to_string(),
@@ -276,7 +276,7 @@ pub unsafe extern "C" fn carto_config_dir(out: *mut *mut c_char) -> carto_status
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn carto_profiles_list(out: *mut *mut c_char) -> carto_status {
-    call("carto_profiles_list", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(raw::owned_string(&config::profiles()?.join("\n")));
         Ok(())

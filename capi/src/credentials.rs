@@ -1,6 +1,6 @@
 //! `carto_credentials`: create, inspect and compare credentials.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call, call_void, ffi_call, function_name};
 use super::handles::{self, Handle};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
@@ -135,7 +135,7 @@ pub unsafe extern "C" fn carto_credentials_new(
     allow_non_secure: bool,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_new", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract on the string arguments.
         let (username, api_key, base_url) = unsafe {
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn carto_credentials_clone(
     credentials: *const carto_credentials,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_clone", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let shared = get(credentials, "credentials")?;
         out.write(handles::register_shared(shared));
@@ -222,7 +222,7 @@ pub unsafe extern "C" fn carto_credentials_username(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_username", credentials, out, |h| {
+    borrowed_string(function_name!(), credentials, out, |h| {
         ptr_or_null(&h.username)
     })
 }
@@ -242,7 +242,7 @@ pub unsafe extern "C" fn carto_credentials_api_key(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_api_key", credentials, out, |h| {
+    borrowed_string(function_name!(), credentials, out, |h| {
         h.api_key.as_ptr().cast()
     })
 }
@@ -260,9 +260,7 @@ pub unsafe extern "C" fn carto_credentials_base_url(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_base_url", credentials, out, |h| {
-        h.base_url.as_ptr()
-    })
+    borrowed_string(function_name!(), credentials, out, |h| h.base_url.as_ptr())
 }
 
 /// Whether an http:// base URL is accepted for these credentials.
@@ -279,7 +277,7 @@ pub unsafe extern "C" fn carto_credentials_allow_non_secure(
     credentials: *const carto_credentials,
     out: *mut bool,
 ) -> carto_status {
-    call("carto_credentials_allow_non_secure", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(
             get(credentials, "credentials")?
@@ -305,7 +303,7 @@ pub unsafe extern "C" fn carto_credentials_describe(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_describe", credentials, out, |h| {
+    borrowed_string(function_name!(), credentials, out, |h| {
         h.description.as_ptr()
     })
 }
@@ -326,7 +324,7 @@ pub unsafe extern "C" fn carto_credentials_equal(
     b: *const carto_credentials,
     out: *mut bool,
 ) -> carto_status {
-    call("carto_credentials_equal", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let (a, b) = (get(a, "a")?, get(b, "b")?);
         out.write(a.credentials == b.credentials);
@@ -348,7 +346,7 @@ pub unsafe extern "C" fn carto_credentials_source(
     credentials: *const carto_credentials,
     out: *mut carto_source,
 ) -> carto_status {
-    call("carto_credentials_source", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(
             get(credentials, "credentials")?
@@ -376,9 +374,7 @@ pub unsafe extern "C" fn carto_credentials_origin(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_origin", credentials, out, |h| {
-        h.origin.as_ptr()
-    })
+    borrowed_string(function_name!(), credentials, out, |h| h.origin.as_ptr())
 }
 
 /// The file the credentials were read from, or NULL in `*out` when they did not come from a
@@ -395,7 +391,7 @@ pub unsafe extern "C" fn carto_credentials_origin_path(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_origin_path", credentials, out, |h| {
+    borrowed_string(function_name!(), credentials, out, |h| {
         ptr_or_null(&h.origin_path)
     })
 }
@@ -413,7 +409,7 @@ pub unsafe extern "C" fn carto_credentials_origin_profile(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_origin_profile", credentials, out, |h| {
+    borrowed_string(function_name!(), credentials, out, |h| {
         ptr_or_null(&h.origin_profile)
     })
 }
@@ -433,7 +429,7 @@ pub unsafe extern "C" fn carto_credentials_warning_count(
     credentials: *const carto_credentials,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_credentials_warning_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(credentials, "credentials")?.warnings.len());
         Ok(())
@@ -455,7 +451,7 @@ pub unsafe extern "C" fn carto_credentials_warning(
     index: usize,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_credentials_warning", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(credentials, "credentials")?;
         let warning = handle.warnings.get(index).ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! The process-wide default credentials through the C ABI.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::credentials::{self, carto_credentials};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
@@ -17,7 +17,7 @@ use std::ffi::c_char;
 pub extern "C" fn carto_default_credentials_set(
     credentials: *const carto_credentials,
 ) -> carto_status {
-    call("carto_default_credentials_set", || {
+    ffi_call!(|| {
         let handle = credentials::get(credentials, "credentials")?;
         cartoauth_core::set_default_credentials(handle.credentials.clone());
         Ok(())
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn carto_default_credentials_set_from(
     allow_non_secure: bool,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_default_credentials_set_from", || {
+    ffi_call!(|| {
         let out = raw::optional_out(out);
         // SAFETY: forwarded caller contract.
         let (first, second) = unsafe {
@@ -81,7 +81,7 @@ pub unsafe extern "C" fn carto_default_credentials_set_from(
 pub unsafe extern "C" fn carto_default_credentials_get(
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_default_credentials_get", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let credentials = cartoauth_core::default_credentials().ok_or_else(|| {
             FfiError::new(

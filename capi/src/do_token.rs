@@ -1,7 +1,7 @@
 //! Data Observatory credentials: `carto_do_credentials_get` and the immutable
 //! `carto_do_credentials` it hands out.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
 use super::handles::{self, Handle};
 use super::raw;
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn carto_do_credentials_get(
     client: *const carto_client,
     out: *mut *mut carto_do_credentials,
 ) -> carto_status {
-    call("carto_do_credentials_get", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let c: DoCredentials = client::get(client)?.do_credentials()?;
         let text = |t: &Option<String>| t.as_deref().map(to_cstring);
@@ -103,7 +103,7 @@ pub unsafe extern "C" fn carto_do_credentials_access_token(
     credentials: *const carto_do_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_do_credentials_access_token", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(credentials)?.access_token.as_ptr().cast());
         Ok(())
@@ -136,7 +136,7 @@ pub unsafe extern "C" fn carto_do_credentials_places(
     out_bq_dataset: *mut *const c_char,
     out_gcs_bucket: *mut *const c_char,
 ) -> carto_status {
-    call("carto_do_credentials_places", || {
+    ffi_call!(|| {
         let c = get(credentials)?;
         for (out, value) in [
             (out_bq_public_project, &c.bq_public_project),
@@ -168,7 +168,7 @@ pub unsafe extern "C" fn carto_do_credentials_instant_licensing(
     credentials: *const carto_do_credentials,
     out: *mut bool,
 ) -> carto_status {
-    call("carto_do_credentials_instant_licensing", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(credentials)?.instant_licensing);
         Ok(())

@@ -1,7 +1,7 @@
 //! `carto_request`: a request to build once and send (possibly many times) with
 //! carto_client_send.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call, call_void, ffi_call, function_name};
 use super::handles::{self, Handle};
 use super::raw::{
     self, bytes_arg, carto_progress_fn, carto_read_fn, carto_write_fn, optional_str_arg,
@@ -79,7 +79,7 @@ pub unsafe extern "C" fn carto_request_new(
     path: *const c_char,
     out: *mut *mut carto_request,
 ) -> carto_status {
-    call("carto_request_new", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (method, path) = unsafe {
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn carto_request_new_sql(
     format: *const c_char,
     out: *mut *mut carto_request,
 ) -> carto_status {
-    call("carto_request_new_sql", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (query, format) = unsafe {
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn carto_request_new_copy_to(
     copy_query: *const c_char,
     out: *mut *mut carto_request,
 ) -> carto_status {
-    call("carto_request_new_copy_to", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let query = unsafe { str_arg_required(copy_query, "copy_query") }?;
@@ -167,7 +167,7 @@ pub unsafe extern "C" fn carto_request_new_copy_from(
     copy_query: *const c_char,
     out: *mut *mut carto_request,
 ) -> carto_status {
-    call("carto_request_new_copy_from", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let query = unsafe { str_arg_required(copy_query, "copy_query") }?;
@@ -215,7 +215,7 @@ pub unsafe extern "C" fn carto_request_add_query(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    update("carto_request_add_query", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let (name, value) = unsafe { pair(name, value) }?;
         request.add_query(name, value);
@@ -238,7 +238,7 @@ pub unsafe extern "C" fn carto_request_add_param(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    update("carto_request_add_param", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let (name, value) = unsafe { pair(name, value) }?;
         request.add_param(name, value);
@@ -263,7 +263,7 @@ pub unsafe extern "C" fn carto_request_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    update("carto_request_add_header", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let (name, value) = unsafe { pair(name, value) }?;
         Ok(request.add_header(name, value)?)
@@ -287,7 +287,7 @@ pub unsafe extern "C" fn carto_request_set_body(
     length: usize,
     content_type: *const c_char,
 ) -> carto_status {
-    update("carto_request_set_body", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let (data, content_type) = unsafe {
             (
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn carto_request_add_form_field(
     name: *const c_char,
     value: *const c_char,
 ) -> carto_status {
-    update("carto_request_add_form_field", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let (name, value) = unsafe { pair(name, value) }?;
         request.add_form_field(name, value);
@@ -342,7 +342,7 @@ pub unsafe extern "C" fn carto_request_set_json_body(
     request: *mut carto_request,
     json: *const c_char,
 ) -> carto_status {
-    update("carto_request_set_json_body", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let json = unsafe { str_arg_required(json, "json") }?;
         Ok(request.set_json_body(json)?)
@@ -375,7 +375,7 @@ pub unsafe extern "C" fn carto_request_set_body_reader(
     content_length: i64,
     content_type: *const c_char,
 ) -> carto_status {
-    update("carto_request_set_body_reader", request, |request| {
+    update(function_name!(), request, |request| {
         // SAFETY: forwarded caller contract.
         let content_type = unsafe { optional_str_arg(content_type, "content_type") }?;
         let function = read.ok_or_else(|| {
@@ -417,7 +417,7 @@ pub extern "C" fn carto_request_set_gzip(
     request: *mut carto_request,
     enabled: bool,
 ) -> carto_status {
-    update("carto_request_set_gzip", request, |request| {
+    update(function_name!(), request, |request| {
         request.set_gzip(enabled);
         Ok(())
     })
@@ -444,7 +444,7 @@ pub unsafe extern "C" fn carto_request_set_response_writer(
     write: carto_write_fn,
     user_data: *mut c_void,
 ) -> carto_status {
-    update("carto_request_set_response_writer", request, |request| {
+    update(function_name!(), request, |request| {
         request.set_response_writer(write.map(|function| -> WriterFactory {
             let writer: Callback<WriteFn> = Callback {
                 function,
@@ -478,7 +478,7 @@ pub unsafe extern "C" fn carto_request_set_progress(
     progress: carto_progress_fn,
     user_data: *mut c_void,
 ) -> carto_status {
-    update("carto_request_set_progress", request, |request| {
+    update(function_name!(), request, |request| {
         request.set_progress(progress.map(|function| -> ProgressFactory {
             let callback = Callback {
                 function,
@@ -500,7 +500,7 @@ mod tests {
         // SAFETY: valid NUL-terminated strings and a writable out pointer.
         let status = unsafe { carto_request_new(c"GET".as_ptr(), c"p".as_ptr(), &mut request) };
         assert_eq!(status, carto_status::CARTO_OK);
-        let status = update("carto_request_add_query", request, |_| {
+        let status = update(function_name!(), request, |_| {
             panic!("reading an argument failed")
         });
         assert_eq!(status, carto_status::CARTO_ERR_PANIC);

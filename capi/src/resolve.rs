@@ -1,6 +1,6 @@
 //! Credential resolution through the C ABI.
 
-use super::boundary::call;
+use super::boundary::ffi_call;
 use super::credentials::{self, carto_credentials};
 use super::handles;
 use super::raw;
@@ -39,7 +39,7 @@ pub unsafe extern "C" fn carto_resolve(
     explicit_credentials: *const carto_credentials,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_resolve", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let explicit = handles::get_optional::<credentials::CredentialsHandle>(
             explicit_credentials,

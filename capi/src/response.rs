@@ -1,6 +1,6 @@
 //! `carto_response`: an answer of the server, immutable.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::handles::{self, Handle};
 use super::raw::{self, str_arg_required};
 use super::status::{carto_status, FfiError};
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn carto_response_status(
     response: *const carto_response,
     out: *mut u16,
 ) -> carto_status {
-    call("carto_response_status", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(response)?.response.status());
         Ok(())
@@ -119,9 +119,7 @@ pub unsafe extern "C" fn carto_response_status(
 #[no_mangle]
 #[must_use]
 pub extern "C" fn carto_response_check(response: *const carto_response) -> carto_status {
-    call("carto_response_check", || {
-        get(response)?.check.clone().map_err(FfiError::from)
-    })
+    ffi_call!(|| { get(response)?.check.clone().map_err(FfiError::from) })
 }
 
 /// The value of the first header called `name` (case-insensitive), or NULL in `*out` when
@@ -140,7 +138,7 @@ pub unsafe extern "C" fn carto_response_header(
     name: *const c_char,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_response_header", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let name = unsafe { str_arg_required(name, "name") }?;
@@ -168,7 +166,7 @@ pub unsafe extern "C" fn carto_response_header_count(
     response: *const carto_response,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_response_header_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(response)?.response.headers().len());
         Ok(())
@@ -191,7 +189,7 @@ pub unsafe extern "C" fn carto_response_header_at(
     out_name: *mut *const c_char,
     out_value: *mut *const c_char,
 ) -> carto_status {
-    call("carto_response_header_at", || {
+    ffi_call!(|| {
         let (out_name, out_value) = (
             raw::out(out_name, "out_name")?,
             raw::out(out_value, "out_value")?,
@@ -229,7 +227,7 @@ pub unsafe extern "C" fn carto_response_body(
     out_data: *mut *const u8,
     out_length: *mut usize,
 ) -> carto_status {
-    call("carto_response_body", || {
+    ffi_call!(|| {
         let (out_data, out_length) = (
             raw::out(out_data, "out_data")?,
             raw::out(out_length, "out_length")?,
@@ -255,7 +253,7 @@ pub unsafe extern "C" fn carto_response_error_message(
     response: *const carto_response,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_response_error_message", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(response)?;
         let message = handle.error_message.get_or_init(|| {
@@ -287,7 +285,7 @@ pub unsafe extern "C" fn carto_response_rate_limit(
     out_reset: *mut i64,
     out_retry_after: *mut i64,
 ) -> carto_status {
-    call("carto_response_rate_limit", || {
+    ffi_call!(|| {
         let limits = get(response)?.response.rate_limit();
         for (out, value) in [
             (out_limit, limits.limit),
@@ -317,7 +315,7 @@ pub unsafe extern "C" fn carto_response_attempts(
     response: *const carto_response,
     out: *mut u32,
 ) -> carto_status {
-    call("carto_response_attempts", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(response)?.response.attempts());
         Ok(())
@@ -338,7 +336,7 @@ pub unsafe extern "C" fn carto_response_streamed_bytes(
     response: *const carto_response,
     out: *mut u64,
 ) -> carto_status {
-    call("carto_response_streamed_bytes", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(response)?.response.streamed_bytes());
         Ok(())

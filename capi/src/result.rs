@@ -1,7 +1,7 @@
 //! `carto_result`: a SQL API answer read into typed columns (the core's `ResultSet`), in the
 //! spirit of libpq's `PGresult`. Immutable, so any thread may read it.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
 use super::handles::{self, Handle};
 use super::raw::{self, str_arg_required, write_array};
@@ -166,7 +166,7 @@ pub unsafe extern "C" fn carto_result_from_response(
     response: *const carto_response,
     out: *mut *mut carto_result,
 ) -> carto_status {
-    call("carto_result_from_response", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let set = response::read_checked_body(response, ResultSet::from_json)??;
         hand_out(set, out);
@@ -194,7 +194,7 @@ pub unsafe extern "C" fn carto_result_from_json(
     length: usize,
     out: *mut *mut carto_result,
 ) -> carto_status {
-    call("carto_result_from_json", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let body = unsafe { raw::bytes_arg(data, length, "data") }?;
@@ -224,7 +224,7 @@ pub unsafe extern "C" fn carto_client_sql_result(
     query: *const c_char,
     out: *mut *mut carto_result,
 ) -> carto_status {
-    call("carto_client_sql_result", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let query = unsafe { str_arg_required(query, "query") }?;
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn carto_client_sql_v3(
     parameters_json: *const c_char,
     out: *mut *mut carto_result,
 ) -> carto_status {
-    call("carto_client_sql_v3", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let (connection, query, parameters) = unsafe {
@@ -290,7 +290,7 @@ pub unsafe extern "C" fn carto_result_row_count(
     result: *const carto_result,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_result_row_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(result)?.set.row_count());
         Ok(())
@@ -311,7 +311,7 @@ pub unsafe extern "C" fn carto_result_column_count(
     result: *const carto_result,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_result_column_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(result)?.set.columns().len());
         Ok(())
@@ -333,7 +333,7 @@ pub unsafe extern "C" fn carto_result_total_rows(
     result: *const carto_result,
     out: *mut i64,
 ) -> carto_status {
-    call("carto_result_total_rows", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let total = get(result)?.set.total_rows();
         out.write(total.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1));
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn carto_result_time(
     result: *const carto_result,
     out: *mut f64,
 ) -> carto_status {
-    call("carto_result_time", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(result)?.set.time().unwrap_or(-1.0));
         Ok(())
@@ -376,7 +376,7 @@ pub unsafe extern "C" fn carto_result_notice_count(
     result: *const carto_result,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_result_notice_count", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(result)?.notices.len());
         Ok(())
@@ -400,7 +400,7 @@ pub unsafe extern "C" fn carto_result_notice(
     out_severity: *mut *const c_char,
     out_message: *mut *const c_char,
 ) -> carto_status {
-    call("carto_result_notice", || {
+    ffi_call!(|| {
         let (out_severity, out_message) = (
             raw::out(out_severity, "out_severity")?,
             raw::out(out_message, "out_message")?,
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn carto_result_column_index(
     name: *const c_char,
     out: *mut usize,
 ) -> carto_status {
-    call("carto_result_column_index", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         // SAFETY: forwarded caller contract.
         let name = unsafe { str_arg_required(name, "name") }?;
@@ -470,7 +470,7 @@ pub unsafe extern "C" fn carto_result_column_info(
     out_carto_type: *mut *const c_char,
     out_pgtype: *mut *const c_char,
 ) -> carto_status {
-    call("carto_result_column_info", || {
+    ffi_call!(|| {
         let handle = get(result)?;
         handle.column(column)?;
         for (out, text) in [
@@ -502,7 +502,7 @@ pub unsafe extern "C" fn carto_result_column_kind(
     column: usize,
     out: *mut carto_column_kind,
 ) -> carto_status {
-    call("carto_result_column_kind", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(match handle.column(column)?.kind() {
@@ -536,7 +536,7 @@ pub unsafe extern "C" fn carto_result_column_srid(
     column: usize,
     out: *mut i32,
 ) -> carto_status {
-    call("carto_result_column_srid", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         let c = handle.column(column)?;
@@ -572,7 +572,7 @@ pub unsafe extern "C" fn carto_result_is_null(
     column: usize,
     out: *mut bool,
 ) -> carto_status {
-    call("carto_result_is_null", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.nulls()[row]);
@@ -602,7 +602,7 @@ pub unsafe extern "C" fn carto_result_text(
     out: *mut *const c_char,
     out_length: *mut usize,
 ) -> carto_status {
-    call("carto_result_text", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         let c = handle.cell(row, column)?;
@@ -643,7 +643,7 @@ pub unsafe extern "C" fn carto_result_int64(
     column: usize,
     out: *mut i64,
 ) -> carto_status {
-    call("carto_result_int64", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.int64(row)?);
@@ -669,7 +669,7 @@ pub unsafe extern "C" fn carto_result_double(
     column: usize,
     out: *mut f64,
 ) -> carto_status {
-    call("carto_result_double", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.double(row)?);
@@ -694,7 +694,7 @@ pub unsafe extern "C" fn carto_result_bool(
     column: usize,
     out: *mut bool,
 ) -> carto_status {
-    call("carto_result_bool", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.bool(row)?);
@@ -721,7 +721,7 @@ pub unsafe extern "C" fn carto_result_time_micros(
     column: usize,
     out: *mut i64,
 ) -> carto_status {
-    call("carto_result_time_micros", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.time_micros(row)?);
@@ -746,7 +746,7 @@ pub unsafe extern "C" fn carto_result_date_days(
     column: usize,
     out: *mut i32,
 ) -> carto_status {
-    call("carto_result_date_days", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
         out.write(handle.cell(row, column)?.date_days(row)?);
@@ -775,7 +775,7 @@ pub unsafe extern "C" fn carto_result_wkb(
     out_length: *mut usize,
     out_srid: *mut i32,
 ) -> carto_status {
-    call("carto_result_wkb", || {
+    ffi_call!(|| {
         let (out_data, out_length) = (
             raw::out(out_data, "out_data")?,
             raw::out(out_length, "out_length")?,
@@ -857,7 +857,7 @@ pub unsafe extern "C" fn carto_result_column_int64(
     values: *mut i64,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_int64", || {
+    ffi_call!(|| {
         fill(
             result,
             column,
@@ -894,7 +894,7 @@ pub unsafe extern "C" fn carto_result_column_double(
     values: *mut f64,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_double", || {
+    ffi_call!(|| {
         fill(
             result,
             column,
@@ -931,7 +931,7 @@ pub unsafe extern "C" fn carto_result_column_bool(
     values: *mut u8,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_bool", || {
+    ffi_call!(|| {
         fill(
             result,
             column,
@@ -968,7 +968,7 @@ pub unsafe extern "C" fn carto_result_column_time_micros(
     values: *mut i64,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_time_micros", || {
+    ffi_call!(|| {
         fill(
             result,
             column,
@@ -1005,7 +1005,7 @@ pub unsafe extern "C" fn carto_result_column_date_days(
     values: *mut i32,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_date_days", || {
+    ffi_call!(|| {
         fill(
             result,
             column,
@@ -1042,7 +1042,7 @@ pub unsafe extern "C" fn carto_result_column_text(
     lengths: *mut usize,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_text", || {
+    ffi_call!(|| {
         let handle = get(result)?;
         let (c, rows) = handle.rows(column, first_row, count)?;
         let packed = handle.text(column);
@@ -1097,7 +1097,7 @@ pub unsafe extern "C" fn carto_result_column_wkb(
     srids: *mut i32,
     nulls: *mut u8,
 ) -> carto_status {
-    call("carto_result_column_wkb", || {
+    ffi_call!(|| {
         let handle = get(result)?;
         let (c, rows) = handle.rows(column, first_row, count)?;
         if count > 0 && lengths.is_null() {

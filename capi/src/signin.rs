@@ -1,6 +1,6 @@
 //! `carto_signin`: a CARTO 3 user's browser sign-in (PKCE) in steps a GUI or a session drives.
 
-use super::boundary::{call, call_void};
+use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
 use super::handles::{self, Handle};
 use super::raw::{self, str_arg_required, Callback};
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn carto_signin_begin(
     flow: i32,
     out: *mut *mut carto_signin,
 ) -> carto_status {
-    call("carto_signin_begin", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let client = client::get(client)?;
         let flow = match flow {
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn carto_signin_authorize_url(
     signin: *const carto_signin,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_signin_authorize_url", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(signin)?.authorize_url.as_ptr());
         Ok(())
@@ -124,7 +124,7 @@ pub unsafe extern "C" fn carto_signin_state(
     signin: *const carto_signin,
     out: *mut *const c_char,
 ) -> carto_status {
-    call("carto_signin_state", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(get(signin)?.state.as_ptr());
         Ok(())
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn carto_signin_flow(
     signin: *const carto_signin,
     out: *mut i32,
 ) -> carto_status {
-    call("carto_signin_flow", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(match get(signin)?.signin.flow() {
             Flow::Browser => CARTO_SIGNIN_BROWSER,
@@ -185,7 +185,7 @@ pub unsafe extern "C" fn carto_signin_wait(
     user_data: *mut c_void,
     expires_at_out: *mut i64,
 ) -> carto_status {
-    call("carto_signin_wait", || {
+    ffi_call!(|| {
         let expires_out = raw::optional_out(expires_at_out);
         let handle = get(signin)?;
         let timeout = if timeout_ms == 0 {
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn carto_signin_finish_pasted(
     pasted: *const c_char,
     expires_at_out: *mut i64,
 ) -> carto_status {
-    call("carto_signin_finish_pasted", || {
+    ffi_call!(|| {
         let expires_out = raw::optional_out(expires_at_out);
         // SAFETY: forwarded caller contract.
         let text = unsafe { str_arg_required(pasted, "pasted") }?;
@@ -266,7 +266,7 @@ pub extern "C" fn carto_signin_free(signin: *mut carto_signin) {
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn carto_signin_recommended_flow(out: *mut i32) -> carto_status {
-    call("carto_signin_recommended_flow", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(match recommended_flow(&ProcessEnvironment)?.0 {
             Flow::Browser => CARTO_SIGNIN_BROWSER,
