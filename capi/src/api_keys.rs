@@ -3,7 +3,7 @@
 
 use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -11,29 +11,24 @@ use cartoauth_core::client::{ApiKeyInfo, Grants, NewApiKey, SchemaGrant, TableGr
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Opaque builder of the grants of a new key (APIs, tables, schemas, data services). Not for
-/// use by two threads at once; freed with carto_grants_free.
-pub struct carto_grants {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque builder of the grants of a new key (APIs, tables, schemas, data services). Not for
+    /// use by two threads at once; freed with carto_grants_free.
+    carto_grants => GrantsHandle
 }
 
-/// Opaque API key as the Auth API describes it: name, type, grants, times. It never holds the
-/// key's token. Immutable, so any thread may read it; freed with carto_api_key_free.
-pub struct carto_api_key {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque API key as the Auth API describes it: name, type, grants, times. It never holds the
+    /// key's token. Immutable, so any thread may read it; freed with carto_api_key_free.
+    carto_api_key => KeyHandle
 }
 
-/// Opaque list of API keys (every page). Immutable; freed with carto_api_key_list_free.
-pub struct carto_api_key_list {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque list of API keys (every page). Immutable; freed with carto_api_key_list_free.
+    carto_api_key_list => ListHandle
 }
 
 struct GrantsHandle(Mutex<Grants>);
-
-impl Handle for GrantsHandle {
-    type C = carto_grants;
-    const NAME: &'static str = "carto_grants";
-}
 
 /// A key plus the C strings handed out as borrowed pointers.
 struct KeyHandle {
@@ -47,11 +42,6 @@ struct KeyHandle {
     tables: Vec<(CString, CString, CString)>,
     /// (name, permissions joined with ",")
     schemas: Vec<(CString, CString)>,
-}
-
-impl Handle for KeyHandle {
-    type C = carto_api_key;
-    const NAME: &'static str = "carto_api_key";
 }
 
 impl KeyHandle {
@@ -87,11 +77,6 @@ impl KeyHandle {
 }
 
 struct ListHandle(Vec<ApiKeyInfo>);
-
-impl Handle for ListHandle {
-    type C = carto_api_key_list;
-    const NAME: &'static str = "carto_api_key_list";
-}
 
 fn get_key(key: *const carto_api_key) -> Result<Arc<KeyHandle>, FfiError> {
     handles::get::<KeyHandle>(key, "key")

@@ -3,7 +3,7 @@
 
 use super::boundary::{call_value, call_void, ffi_call};
 use super::client::{self, carto_client};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required, Callback};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -15,10 +15,10 @@ use std::time::Duration;
 /// More queries than this in one job is a caller's mistake (CARTO caps a job at 16 KiB).
 const MAX_QUERIES: usize = 4096;
 
-/// Opaque Batch SQL job as the server last reported it (id, status, failure reason, each
-/// query's status). Immutable, so any thread may read it; freed with carto_batch_job_free.
-pub struct carto_batch_job {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque Batch SQL job as the server last reported it (id, status, failure reason, each
+    /// query's status). Immutable, so any thread may read it; freed with carto_batch_job_free.
+    carto_batch_job => JobHandle
 }
 
 /// The status of a job or of one of its queries.
@@ -80,11 +80,6 @@ struct JobHandle {
     id: CString,
     failed_reason: Option<CString>,
     queries: Vec<(CString, carto_job_status, Option<CString>)>,
-}
-
-impl Handle for JobHandle {
-    type C = carto_batch_job;
-    const NAME: &'static str = "carto_batch_job";
 }
 
 fn hand_out(job: BatchJob, out: raw::Out<*mut carto_batch_job>) {

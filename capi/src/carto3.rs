@@ -7,7 +7,7 @@ use super::batch::{carto_batch_wait_fn, carto_job_status};
 use super::boundary::{call_void, ffi_call, function_name};
 use super::client::{self, carto_client};
 use super::credentials::{self, carto_credentials, hand_out as hand_out_credentials};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required, Callback};
 use super::status::carto_status;
 use super::to_cstring;
@@ -336,21 +336,16 @@ pub unsafe extern "C" fn carto_client_forget_token(
     })
 }
 
-/// Opaque SQL API v3 job (carto_client_sql_job_create, _status, _cancel, _wait); freed with
-/// carto_sql_job_free. Immutable: any thread may read it.
-pub struct carto_sql_job {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque SQL API v3 job (carto_client_sql_job_create, _status, _cancel, _wait); freed with
+    /// carto_sql_job_free. Immutable: any thread may read it.
+    carto_sql_job => SqlJobHandle
 }
 
 struct SqlJobHandle {
     job: SqlJob,
     id: CString,
     error: Option<CString>,
-}
-
-impl Handle for SqlJobHandle {
-    type C = carto_sql_job;
-    const NAME: &'static str = "carto_sql_job";
 }
 
 fn hand_out_job(job: SqlJob, out: raw::Out<*mut carto_sql_job>) {

@@ -2,7 +2,7 @@
 
 use super::boundary::{call, call_void, ffi_call, function_name};
 use super::credentials::{self, carto_credentials, CredentialsHandle};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
 use super::request::{self, carto_request};
 use super::response::{self, carto_response};
@@ -12,17 +12,17 @@ use std::ffi::c_char;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Opaque client options (timeouts, trust, key transport, retries, User-Agent). Created with
-/// carto_client_options_new, read by carto_client_new (which copies them), freed with
-/// carto_client_options_free. Setters lock the handle, so any thread may use it.
-pub struct carto_client_options {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque client options (timeouts, trust, key transport, retries, User-Agent). Created with
+    /// carto_client_options_new, read by carto_client_new (which copies them), freed with
+    /// carto_client_options_free. Setters lock the handle, so any thread may use it.
+    carto_client_options => OptionsHandle
 }
 
-/// Opaque client: credentials, options and a pool of kept-alive connections. Immutable once
-/// created, so one client may send requests from any number of threads at once.
-pub struct carto_client {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque client: credentials, options and a pool of kept-alive connections. Immutable once
+    /// created, so one client may send requests from any number of threads at once.
+    carto_client => Client
 }
 
 /// Send the API key as `Authorization: Basic base64(username:key)` (the default; the key never
@@ -52,16 +52,6 @@ pub enum carto_key_validity {
 }
 
 pub(crate) struct OptionsHandle(Mutex<ClientOptions>);
-
-impl Handle for OptionsHandle {
-    type C = carto_client_options;
-    const NAME: &'static str = "carto_client_options";
-}
-
-impl Handle for Client {
-    type C = carto_client;
-    const NAME: &'static str = "carto_client";
-}
 
 pub(crate) fn get(client: *const carto_client) -> Result<Arc<Client>, FfiError> {
     handles::get::<Client>(client, "client")

@@ -1,7 +1,7 @@
 //! `carto_credentials`: create, inspect and compare credentials.
 
 use super::boundary::{call, call_void, ffi_call, function_name};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -11,12 +11,12 @@ use std::ffi::{c_char, CString};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
-/// Opaque, immutable credentials: username, API key, base URL, and where they came from.
-/// Created by carto_credentials_new, carto_credentials_load, carto_resolve or
-/// carto_default_credentials_get; freed with carto_credentials_free. Immutable, so one handle
-/// may be used by any number of threads at once.
-pub struct carto_credentials {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque, immutable credentials: username, API key, base URL, and where they came from.
+    /// Created by carto_credentials_new, carto_credentials_load, carto_resolve or
+    /// carto_default_credentials_get; freed with carto_credentials_free. Immutable, so one handle
+    /// may be used by any number of threads at once.
+    carto_credentials => CredentialsHandle
 }
 
 /// Where credentials came from (carto_credentials_source).
@@ -60,11 +60,6 @@ pub(crate) struct CredentialsHandle {
     origin_path: Option<CString>,
     origin_profile: Option<CString>,
     warnings: Vec<CString>,
-}
-
-impl Handle for CredentialsHandle {
-    type C = carto_credentials;
-    const NAME: &'static str = "carto_credentials";
 }
 
 impl CredentialsHandle {

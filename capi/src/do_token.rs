@@ -3,7 +3,7 @@
 
 use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw;
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -12,12 +12,12 @@ use std::ffi::{c_char, CString};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
-/// Opaque Data Observatory credentials (api/v4/do/token): a Google Cloud access token, the
-/// BigQuery projects and dataset, the GCS bucket, and whether instant licensing is active.
-/// Immutable, so any thread may read it; freed with carto_do_credentials_free, which wipes
-/// the token from memory.
-pub struct carto_do_credentials {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque Data Observatory credentials (api/v4/do/token): a Google Cloud access token, the
+    /// BigQuery projects and dataset, the GCS bucket, and whether instant licensing is active.
+    /// Immutable, so any thread may read it; freed with carto_do_credentials_free, which wipes
+    /// the token from memory.
+    carto_do_credentials => DoHandle
 }
 
 struct DoHandle {
@@ -28,11 +28,6 @@ struct DoHandle {
     bq_dataset: Option<CString>,
     gcs_bucket: Option<CString>,
     instant_licensing: bool,
-}
-
-impl Handle for DoHandle {
-    type C = carto_do_credentials;
-    const NAME: &'static str = "carto_do_credentials";
 }
 
 fn get(credentials: *const carto_do_credentials) -> Result<Arc<DoHandle>, FfiError> {

@@ -13,6 +13,34 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+/// Declares an opaque C handle type and the Rust type behind it:
+///
+/// ```text
+/// opaque_handle! {
+///     /// Opaque result set: ... (the doc comment C programmers read in the header)
+///     carto_result => ResultHandle
+/// }
+/// ```
+///
+/// defines `pub struct carto_result` (never instantiated: C sees only
+/// `typedef struct carto_result carto_result;`) and `impl Handle for ResultHandle`. cbindgen
+/// does not expand macros, so `cargo xtask gen` reads these declarations and hands cbindgen
+/// the plain structs with their docs.
+macro_rules! opaque_handle {
+    ($(#[doc = $doc:literal])* $c:ident => $rust:ty) => {
+        $(#[doc = $doc])*
+        pub struct $c {
+            _private: [u8; 0],
+        }
+
+        impl $crate::handles::Handle for $rust {
+            type C = $c;
+            const NAME: &'static str = stringify!($c);
+        }
+    };
+}
+pub(crate) use opaque_handle;
+
 /// A Rust type that C holds through handles of type `C`.
 pub(crate) trait Handle: Any + Send + Sync {
     /// The opaque C type (`carto_credentials`, ...).

@@ -2,7 +2,7 @@
 //! carto_client_send.
 
 use super::boundary::{call, call_void, ffi_call, function_name};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{
     self, bytes_arg, carto_progress_fn, carto_read_fn, carto_write_fn, optional_str_arg,
     str_arg_required, Callback,
@@ -12,11 +12,11 @@ use cartoauth_core::client::{Body, ProgressFactory, Request, WriterFactory};
 use std::ffi::{c_char, c_void};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Opaque request: method, path, query, headers, body and callbacks. Created by
-/// carto_request_new / _new_sql / _new_copy_to / _new_copy_from, freed with carto_request_free.
-/// The setters lock the handle, so any thread may use it; sending does not consume it.
-pub struct carto_request {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque request: method, path, query, headers, body and callbacks. Created by
+    /// carto_request_new / _new_sql / _new_copy_to / _new_copy_from, freed with carto_request_free.
+    /// The setters lock the handle, so any thread may use it; sending does not consume it.
+    carto_request => RequestHandle
 }
 
 type WriteFn = unsafe extern "C" fn(*mut c_void, *const u8, usize) -> usize;
@@ -24,11 +24,6 @@ type ReadFn = unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> i64;
 
 /// The core request; carto_client_send sends a copy, so the handle can be sent again.
 pub(crate) struct RequestHandle(Mutex<Request>);
-
-impl Handle for RequestHandle {
-    type C = carto_request;
-    const NAME: &'static str = "carto_request";
-}
 
 /// A copy of the request for one send, taken under the lock so setters on other threads
 /// (and callbacks of this send) never wait for the transfer.

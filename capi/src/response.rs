@@ -1,7 +1,7 @@
 //! `carto_response`: an answer of the server, immutable.
 
 use super::boundary::{call_void, ffi_call};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, str_arg_required};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -11,10 +11,10 @@ use cartoauth_core::Error;
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, OnceLock};
 
-/// Opaque response: status, headers, body (unless streamed), CARTO's error message, rate-limit
-/// headers. Immutable, so any thread may read it; freed with carto_response_free.
-pub struct carto_response {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque response: status, headers, body (unless streamed), CARTO's error message, rate-limit
+    /// headers. Immutable, so any thread may read it; freed with carto_response_free.
+    carto_response => ResponseHandle
 }
 
 /// The response plus the C views handed out as borrowed pointers, built once.
@@ -30,11 +30,6 @@ pub(crate) struct ResponseHandle {
     /// Parsed from the body on first use: most callers never ask, and a large answer would
     /// otherwise be parsed as JSON a second time just to look for an "error" key.
     error_message: OnceLock<Option<CString>>,
-}
-
-impl Handle for ResponseHandle {
-    type C = carto_response;
-    const NAME: &'static str = "carto_response";
 }
 
 pub(crate) fn hand_out(mut response: Response, out: raw::Out<*mut carto_response>) {

@@ -3,7 +3,7 @@
 
 use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, str_arg_required, write_array};
 use super::response::{self, carto_response};
 use super::status::{carto_status, FfiError};
@@ -13,11 +13,11 @@ use cartoauth_core::result::{Column, ColumnKind, Packed, ResultSet};
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, OnceLock};
 
-/// Opaque result set: typed columns of a SQL API JSON answer, its row count, total_rows, time
-/// and notices. Created by carto_result_from_response or carto_client_sql_result, freed with
-/// carto_result_free. Immutable: any number of threads may read one at once.
-pub struct carto_result {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque result set: typed columns of a SQL API JSON answer, its row count, total_rows, time
+    /// and notices. Created by carto_result_from_response or carto_client_sql_result, freed with
+    /// carto_result_free. Immutable: any number of threads may read one at once.
+    carto_result => ResultHandle
 }
 
 /// How a column's cells are stored (carto_result_column_kind), decided by its pgtype.
@@ -57,11 +57,6 @@ pub(crate) struct ResultHandle {
     /// Text of the columns that do not store text, built on the first text read of the column.
     rendered: Vec<OnceLock<Packed>>,
     notices: Vec<(CString, CString)>,
-}
-
-impl Handle for ResultHandle {
-    type C = carto_result;
-    const NAME: &'static str = "carto_result";
 }
 
 fn hand_out(set: ResultSet, out: raw::Out<*mut carto_result>) {

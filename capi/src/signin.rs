@@ -2,7 +2,7 @@
 
 use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
-use super::handles::{self, Handle};
+use super::handles::{self, opaque_handle};
 use super::raw::{self, str_arg_required, Callback};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
@@ -18,21 +18,16 @@ pub const CARTO_SIGNIN_BROWSER: i32 = 1;
 /// The user pastes the address the browser ends on, or the code (carto_signin_finish_pasted).
 pub const CARTO_SIGNIN_PASTE: i32 = 2;
 
-/// Opaque sign-in in progress (carto_signin_begin); freed with carto_signin_free. Holds the
-/// PKCE verifier, which never leaves it. Any thread may use it; it finishes once.
-pub struct carto_signin {
-    _private: [u8; 0],
+opaque_handle! {
+    /// Opaque sign-in in progress (carto_signin_begin); freed with carto_signin_free. Holds the
+    /// PKCE verifier, which never leaves it. Any thread may use it; it finishes once.
+    carto_signin => SignInHandle
 }
 
 struct SignInHandle {
     signin: SignIn,
     authorize_url: CString,
     state: CString,
-}
-
-impl Handle for SignInHandle {
-    type C = carto_signin;
-    const NAME: &'static str = "carto_signin";
 }
 
 /// Starts signing in the user of `client`'s credentials (carto_credentials_new_oauth_user):

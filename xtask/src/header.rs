@@ -15,7 +15,8 @@ pub fn generate(root: &Path) -> Result<Generated, String> {
     config.after_includes = Some(version_macros());
     let status_enum =
         std::env::temp_dir().join(format!("cartoauth-status-{}.rs", std::process::id()));
-    std::fs::write(&status_enum, status_enum_source())
+    let source = status_enum_source() + &declared_items(&crate_dir.join("src"))?;
+    std::fs::write(&status_enum, source)
         .map_err(|e| format!("cannot write {}: {e}", status_enum.display()))?;
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
@@ -31,6 +32,69 @@ pub fn generate(root: &Path) -> Result<Generated, String> {
         path: PATH.to_owned(),
         text: parenthesise_negative_macros(&text),
     })
+}
+
+/// The items capi declares through macros, which cbindgen does not expand, as plain Rust:
+/// each `opaque_handle! { /// doc  carto_x => RustType }` becomes
+/// `/// doc  pub struct carto_x { _private: [u8; 0] }`.
+fn declared_items(src: &Path) -> Result<String, String> {
+    let mut files: Vec<_> = std::fs::read_dir(src)
+        .map_err(|e| format!("{}: {e}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let mut out = String::new();
+    for path in files {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for block in macro_blocks(&text, "opaque_handle!") {
+            let (docs, name) = handle_declaration(block).ok_or_else(|| {
+                format!(
+                    "{}: cannot read `opaque_handle! {{{block}}}`",
+                    path.display()
+                )
+            })?;
+            for doc in docs {
+                out.push_str(&format!("///{doc}\n"));
+            }
+            out.push_str(&format!(
+                "pub struct {name} {{\n    _private: [u8; 0],\n}}\n"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The bodies of `name { ... }` invocations at the start of a line (not in comments).
+fn macro_blocks<'t>(text: &'t str, name: &str) -> Vec<&'t str> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    let opening = format!("\n{name} {{");
+    while let Some(at) = rest.find(&opening) {
+        let body = &rest[at + opening.len()..];
+        let Some(end) = body.find("\n}") else { break };
+        blocks.push(&body[..end]);
+        rest = &body[end..];
+    }
+    blocks
+}
+
+/// (doc lines, C name) of `/// ...  carto_x => RustType`.
+fn handle_declaration(block: &str) -> Option<(Vec<&str>, &str)> {
+    let mut docs = Vec::new();
+    let mut name = None;
+    for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(doc) = line.strip_prefix("///") {
+            docs.push(doc);
+        } else {
+            let (c, _rust) = line.split_once("=>")?;
+            name = Some(c.trim());
+        }
+    }
+    let name = name?;
+    (name.starts_with("carto_") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some((docs, name))
 }
 
 /// `#define NAME -1` becomes `#define NAME (-1)`: cbindgen writes negative constants bare,
@@ -129,4 +193,25 @@ fn status_enum_source() -> String {
     }
     source.push_str("}\n");
     source
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opaque_handle_declarations_become_plain_structs() {
+        let text = "use x;\n\nopaque_handle! {\n    /// Opaque thing.\n    /// Freed with carto_thing_free.\n    \
+                    carto_thing => ThingHandle\n}\n\n/// opaque_handle! {\n";
+        let blocks = macro_blocks(text, "opaque_handle!");
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(
+            handle_declaration(blocks[0]),
+            Some((
+                vec![" Opaque thing.", " Freed with carto_thing_free."],
+                "carto_thing"
+            ))
+        );
+        assert_eq!(handle_declaration("    not a declaration"), None);
+    }
 }
