@@ -530,7 +530,6 @@ pub unsafe extern "C" fn carto_api_key_describe(
 ) -> carto_status {
     ffi_call!(|| {
         let key = get_key(key)?;
-        let optional = |t: &Option<CString>| t.as_ref().map_or(std::ptr::null(), |t| t.as_ptr());
         if let Some(out) = raw::optional_out(out_name) {
             out.write(key.name.as_ptr());
         }
@@ -538,10 +537,10 @@ pub unsafe extern "C" fn carto_api_key_describe(
             out.write(key.key_type.as_ptr());
         }
         if let Some(out) = raw::optional_out(out_created_at) {
-            out.write(optional(&key.created_at));
+            out.write(raw::ptr_or_null(&key.created_at));
         }
         if let Some(out) = raw::optional_out(out_updated_at) {
-            out.write(optional(&key.updated_at));
+            out.write(raw::ptr_or_null(&key.updated_at));
         }
         Ok(())
     })

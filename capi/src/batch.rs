@@ -106,10 +106,6 @@ fn get(job: *const carto_batch_job) -> Result<Arc<JobHandle>, FfiError> {
     handles::get::<JobHandle>(job, "job")
 }
 
-fn optional_ptr(text: &Option<CString>) -> *const c_char {
-    text.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())
-}
-
 /// Reads the caller's array of `count` query strings.
 ///
 /// # Safety
@@ -366,7 +362,7 @@ pub unsafe extern "C" fn carto_batch_job_failed_reason(
 ) -> carto_status {
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
-        out.write(optional_ptr(&get(job)?.failed_reason));
+        out.write(raw::ptr_or_null(&get(job)?.failed_reason));
         Ok(())
     })
 }
@@ -431,7 +427,7 @@ pub unsafe extern "C" fn carto_batch_job_query(
             out.write(*status);
         }
         if let Some(out) = raw::optional_out(out_failed_reason) {
-            out.write(optional_ptr(reason));
+            out.write(raw::ptr_or_null(reason));
         }
         Ok(())
     })

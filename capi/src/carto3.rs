@@ -250,7 +250,7 @@ pub unsafe extern "C" fn carto_credentials_client_id(
     out: *mut *const c_char,
 ) -> carto_status {
     credentials::borrowed(function_name!(), credentials, out, |h| {
-        credentials::ptr_or_null(&h.client_id)
+        raw::ptr_or_null(&h.client_id)
     })
 }
 
@@ -574,7 +574,7 @@ pub unsafe extern "C" fn carto_sql_job_status(
         let handle = handles::get::<SqlJobHandle>(job, "job")?;
         out.write(handle.job.status.into());
         if let Some(error_out) = raw::optional_out(error_out) {
-            error_out.write(credentials::ptr_or_null(&handle.error));
+            error_out.write(raw::ptr_or_null(&handle.error));
         }
         Ok(())
     })

@@ -57,10 +57,6 @@ pub(crate) fn get(client: *const carto_client) -> Result<Arc<Client>, FfiError> 
     handles::get::<Client>(client, "client")
 }
 
-fn invalid(message: String) -> FfiError {
-    FfiError::new(carto_status::CARTO_ERR_INVALID_ARGUMENT, message)
-}
-
 /// Creates client options with the defaults: connect timeout 10 s, overall timeout 300 s per
 /// attempt, idle timeout 120 s, 300 s for the whole call (all attempts), built-in Mozilla
 /// roots, Basic key transport, 3 attempts with at most 30 s of waiting for 429 Retry-After and
@@ -149,17 +145,17 @@ pub unsafe extern "C" fn carto_client_options_set_token_cache(
                 ))
             }
             (CARTO_TOKEN_CACHE_DIRECTORY, None) => {
-                return Err(invalid(
-                    "CARTO_TOKEN_CACHE_DIRECTORY needs a directory".into(),
+                return Err(FfiError::invalid(
+                    "CARTO_TOKEN_CACHE_DIRECTORY needs a directory",
                 ))
             }
             (CARTO_TOKEN_CACHE_DEFAULT | CARTO_TOKEN_CACHE_OFF, Some(_)) => {
-                return Err(invalid(
-                    "only CARTO_TOKEN_CACHE_DIRECTORY takes a directory".into(),
+                return Err(FfiError::invalid(
+                    "only CARTO_TOKEN_CACHE_DIRECTORY takes a directory",
                 ))
             }
             (other, _) => {
-                return Err(invalid(format!(
+                return Err(FfiError::invalid(format!(
                     "token cache mode {other} is not a CARTO_TOKEN_CACHE_* value"
                 )))
             }
@@ -204,7 +200,9 @@ pub extern "C" fn carto_client_options_set_connect_timeout(
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
         if milliseconds == 0 {
-            return Err(invalid("the connect timeout must be more than 0 ms".into()));
+            return Err(FfiError::invalid(
+                "the connect timeout must be more than 0 ms",
+            ));
         }
         o.connect_timeout = Duration::from_millis(milliseconds);
         Ok(())
@@ -241,7 +239,7 @@ pub extern "C" fn carto_client_options_set_idle_timeout(
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
         if milliseconds == 0 {
-            return Err(invalid("the idle timeout must be more than 0 ms".into()));
+            return Err(FfiError::invalid("the idle timeout must be more than 0 ms"));
         }
         o.idle_timeout = Duration::from_millis(milliseconds);
         Ok(())
@@ -282,8 +280,8 @@ pub extern "C" fn carto_client_options_set_max_body_size(
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
         if bytes == 0 {
-            return Err(invalid(
-                "the maximum body size must be more than 0 bytes".into(),
+            return Err(FfiError::invalid(
+                "the maximum body size must be more than 0 bytes",
             ));
         }
         o.max_body_size = bytes;
@@ -318,15 +316,17 @@ pub unsafe extern "C" fn carto_client_options_set_trust(
             (CARTO_TRUST_SYSTEM, None) => Trust::System,
             (CARTO_TRUST_CA_BUNDLE, Some(path)) if !path.is_empty() => Trust::CaBundle(path.into()),
             (CARTO_TRUST_CA_BUNDLE, _) => {
-                return Err(invalid("CARTO_TRUST_CA_BUNDLE needs ca_bundle_path".into()))
+                return Err(FfiError::invalid(
+                    "CARTO_TRUST_CA_BUNDLE needs ca_bundle_path",
+                ))
             }
             (CARTO_TRUST_WEBPKI | CARTO_TRUST_SYSTEM, Some(_)) => {
-                return Err(invalid(
-                    "ca_bundle_path is only used with CARTO_TRUST_CA_BUNDLE".into(),
+                return Err(FfiError::invalid(
+                    "ca_bundle_path is only used with CARTO_TRUST_CA_BUNDLE",
                 ))
             }
             (other, _) => {
-                return Err(invalid(format!(
+                return Err(FfiError::invalid(format!(
                     "trust {other} is not a CARTO_TRUST_* value"
                 )))
             }
@@ -351,7 +351,7 @@ pub extern "C" fn carto_client_options_set_key_transport(
             CARTO_KEY_TRANSPORT_BASIC => KeyTransport::Basic,
             CARTO_KEY_TRANSPORT_QUERY => KeyTransport::Query,
             other => {
-                return Err(invalid(format!(
+                return Err(FfiError::invalid(format!(
                     "key transport {other} is not a CARTO_KEY_TRANSPORT_* value"
                 )))
             }
@@ -377,7 +377,7 @@ pub extern "C" fn carto_client_options_set_retry(
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
         if max_attempts == 0 {
-            return Err(invalid("max_attempts must be at least 1".into()));
+            return Err(FfiError::invalid("max_attempts must be at least 1"));
         }
         o.retry.max_attempts = max_attempts;
         o.retry.max_wait = Duration::from_millis(max_wait_ms);
@@ -404,8 +404,8 @@ pub unsafe extern "C" fn carto_client_options_set_user_agent_suffix(
         // SAFETY: forwarded caller contract.
         let suffix = unsafe { optional_str_arg(suffix, "suffix") }?;
         if suffix.is_some_and(|s| s.chars().any(char::is_control)) {
-            return Err(invalid(
-                "the User-Agent suffix contains control characters".into(),
+            return Err(FfiError::invalid(
+                "the User-Agent suffix contains control characters",
             ));
         }
         o.user_agent_suffix = suffix.map(str::to_owned);

@@ -199,10 +199,6 @@ fn borrowed_string(
     })
 }
 
-pub(crate) fn ptr_or_null(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
-}
-
 /// The username (given, or derived from the base URL), or NULL in `*out` when unknown (e.g.
 /// base URL http://127.0.0.1:8080 with no /user/ part).
 ///
@@ -218,7 +214,7 @@ pub unsafe extern "C" fn carto_credentials_username(
     out: *mut *const c_char,
 ) -> carto_status {
     borrowed_string(function_name!(), credentials, out, |h| {
-        ptr_or_null(&h.username)
+        raw::ptr_or_null(&h.username)
     })
 }
 
@@ -387,7 +383,7 @@ pub unsafe extern "C" fn carto_credentials_origin_path(
     out: *mut *const c_char,
 ) -> carto_status {
     borrowed_string(function_name!(), credentials, out, |h| {
-        ptr_or_null(&h.origin_path)
+        raw::ptr_or_null(&h.origin_path)
     })
 }
 
@@ -405,7 +401,7 @@ pub unsafe extern "C" fn carto_credentials_origin_profile(
     out: *mut *const c_char,
 ) -> carto_status {
     borrowed_string(function_name!(), credentials, out, |h| {
-        ptr_or_null(&h.origin_profile)
+        raw::ptr_or_null(&h.origin_profile)
     })
 }
 

@@ -141,7 +141,7 @@ pub unsafe extern "C" fn carto_do_credentials_places(
             (out_gcs_bucket, &c.gcs_bucket),
         ] {
             if let Some(out) = raw::optional_out(out) {
-                out.write(value.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()));
+                out.write(raw::ptr_or_null(value));
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use super::status::{carto_status, FfiError};
 use cartoauth_core::capi_support::Abort;
 use cartoauth_core::client::{Progress, ProgressFn};
 use std::collections::{HashMap, HashSet};
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::{self, Read, Write};
 use std::ptr::NonNull;
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -294,6 +294,11 @@ pub(crate) unsafe fn write_array<T: Copy>(
     // owned by the library, so the regions cannot overlap.
     unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), dst, values.len()) };
     Ok(())
+}
+
+/// A borrowed C string, or NULL for `None`.
+pub(crate) fn ptr_or_null(text: &Option<CString>) -> *const c_char {
+    text.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())
 }
 
 #[cfg(test)]

@@ -50,10 +50,6 @@ fn update(
     })
 }
 
-fn invalid(message: impl Into<String>) -> FfiError {
-    FfiError::new(carto_status::CARTO_ERR_INVALID_ARGUMENT, message)
-}
-
 /// Creates a request.
 ///
 /// - `method`: "GET", "POST", "PUT", "DELETE", ... (any case).
@@ -383,7 +379,7 @@ pub unsafe extern "C" fn carto_request_set_body_reader(
             -1 => None,
             n if n >= 0 => Some(n as u64),
             n => {
-                return Err(invalid(format!(
+                return Err(FfiError::invalid(format!(
                     "content_length {n} is neither -1 nor a size"
                 )))
             }

@@ -255,7 +255,7 @@ pub unsafe extern "C" fn carto_response_error_message(
             let body = &handle.body[..handle.body.len() - 1]; // without the NUL
             capi_support::carto_error_message_of(body).map(|m| to_cstring(&m))
         });
-        out.write(message.as_ref().map_or(std::ptr::null(), |m| m.as_ptr()));
+        out.write(raw::ptr_or_null(message));
         Ok(())
     })
 }

@@ -11,6 +11,7 @@ use super::to_cstring;
 use cartoauth_core::capi_support::{ColumnText, PackedWithNul};
 use cartoauth_core::result::{Column, ColumnKind, Packed, ResultSet};
 use std::ffi::{c_char, CString};
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 opaque_handle! {
@@ -80,14 +81,10 @@ fn get(result: *const carto_result) -> Result<Arc<ResultHandle>, FfiError> {
     handles::get::<ResultHandle>(result, "result")
 }
 
-fn invalid(message: String) -> FfiError {
-    FfiError::new(carto_status::CARTO_ERR_INVALID_ARGUMENT, message)
-}
-
 impl ResultHandle {
     fn column(&self, index: usize) -> Result<&Column, FfiError> {
         self.set.column(index).ok_or_else(|| {
-            invalid(format!(
+            FfiError::invalid(format!(
                 "column index {index} is out of range (the result has {} columns)",
                 self.set.columns().len()
             ))
@@ -97,7 +94,7 @@ impl ResultHandle {
     fn cell(&self, row: usize, column: usize) -> Result<&Column, FfiError> {
         let c = self.column(column)?;
         if row >= self.set.row_count() {
-            return Err(invalid(format!(
+            return Err(FfiError::invalid(format!(
                 "row index {row} is out of range (the result has {} rows)",
                 self.set.row_count()
             )));
@@ -116,7 +113,7 @@ impl ResultHandle {
         let rows = self.set.row_count();
         match first_row.checked_add(count) {
             Some(end) if end <= rows => Ok((c, first_row..end)),
-            _ => Err(invalid(format!(
+            _ => Err(FfiError::invalid(format!(
                 "rows {first_row}+{count} are out of range (the result has {rows} rows)"
             ))),
         }
@@ -402,7 +399,7 @@ pub unsafe extern "C" fn carto_result_notice(
         );
         let handle = get(result)?;
         let (severity, message) = handle.notices.get(index).ok_or_else(|| {
-            invalid(format!(
+            FfiError::invalid(format!(
                 "notice index {index} is out of range (there are {})",
                 handle.notices.len()
             ))
@@ -440,7 +437,7 @@ pub unsafe extern "C" fn carto_result_column_index(
             .columns()
             .iter()
             .position(|c| c.name() == name)
-            .ok_or_else(|| invalid(format!("the result has no column '{name}'")))?;
+            .ok_or_else(|| FfiError::invalid(format!("the result has no column '{name}'")))?;
         out.write(index);
         Ok(())
     })
@@ -613,6 +610,20 @@ pub unsafe extern "C" fn carto_result_text(
     })
 }
 
+/// The body of the per-cell getters: cell (`row`, `column`) as `convert` reads it, into `*out`.
+fn cell<T>(
+    result: *const carto_result,
+    row: usize,
+    column: usize,
+    out: *mut T,
+    convert: impl FnOnce(&Column, usize) -> cartoauth_core::Result<T>,
+) -> Result<(), FfiError> {
+    let out = raw::out(out, "out")?;
+    let handle = get(result)?;
+    out.write(convert(handle.cell(row, column)?, row)?);
+    Ok(())
+}
+
 fn null_cell(c: &Column, row: usize) -> FfiError {
     FfiError::new(
         carto_status::CARTO_ERR_RESULT_NULL,
@@ -638,12 +649,7 @@ pub unsafe extern "C" fn carto_result_int64(
     column: usize,
     out: *mut i64,
 ) -> carto_status {
-    ffi_call!(|| {
-        let out = raw::out(out, "out")?;
-        let handle = get(result)?;
-        out.write(handle.cell(row, column)?.int64(row)?);
-        Ok(())
-    })
+    ffi_call!(|| cell(result, row, column, out, Column::int64))
 }
 /// The cell as a double: float/numeric columns (NaN and ±infinity included), and integers
 /// a double holds exactly (within ±2^53).
@@ -664,12 +670,7 @@ pub unsafe extern "C" fn carto_result_double(
     column: usize,
     out: *mut f64,
 ) -> carto_status {
-    ffi_call!(|| {
-        let out = raw::out(out, "out")?;
-        let handle = get(result)?;
-        out.write(handle.cell(row, column)?.double(row)?);
-        Ok(())
-    })
+    ffi_call!(|| cell(result, row, column, out, Column::double))
 }
 /// The cell as a boolean (bool columns).
 ///
@@ -689,12 +690,7 @@ pub unsafe extern "C" fn carto_result_bool(
     column: usize,
     out: *mut bool,
 ) -> carto_status {
-    ffi_call!(|| {
-        let out = raw::out(out, "out")?;
-        let handle = get(result)?;
-        out.write(handle.cell(row, column)?.bool(row)?);
-        Ok(())
-    })
+    ffi_call!(|| cell(result, row, column, out, Column::bool))
 }
 /// The cell as microseconds since 1970-01-01 UTC: timestamp and timestamptz columns
 /// (+/-infinity give CARTO_TIME_INFINITY / CARTO_TIME_MINUS_INFINITY), and date columns
@@ -716,12 +712,7 @@ pub unsafe extern "C" fn carto_result_time_micros(
     column: usize,
     out: *mut i64,
 ) -> carto_status {
-    ffi_call!(|| {
-        let out = raw::out(out, "out")?;
-        let handle = get(result)?;
-        out.write(handle.cell(row, column)?.time_micros(row)?);
-        Ok(())
-    })
+    ffi_call!(|| cell(result, row, column, out, Column::time_micros))
 }
 /// The cell as days since 1970-01-01 (date columns).
 ///
@@ -741,12 +732,7 @@ pub unsafe extern "C" fn carto_result_date_days(
     column: usize,
     out: *mut i32,
 ) -> carto_status {
-    ffi_call!(|| {
-        let out = raw::out(out, "out")?;
-        let handle = get(result)?;
-        out.write(handle.cell(row, column)?.date_days(row)?);
-        Ok(())
-    })
+    ffi_call!(|| cell(result, row, column, out, Column::date_days))
 }
 
 /// The cell as WKB (geometry and geography columns): CARTO's hex EWKB decoded, with the SRID
@@ -786,6 +772,49 @@ pub unsafe extern "C" fn carto_result_wkb(
     })
 }
 
+/// 1 for each NULL cell of `rows`, 0 for the others.
+fn null_mask(c: &Column, rows: Range<usize>) -> Vec<u8> {
+    c.nulls()[rows].iter().map(|&n| u8::from(n)).collect()
+}
+
+/// The bodies of the bulk getters of borrowed data (text, WKB): for each row, a pointer to
+/// its bytes and their length (`cell`), NULL and 0 for NULL cells; written to `values`,
+/// `lengths` and `nulls` (those two may be NULL).
+///
+/// # Safety
+/// `values` is NULL or has room for `rows.len()` pointers, `lengths` for as many sizes,
+/// `nulls` for as many bytes.
+unsafe fn fill_borrowed<P>(
+    c: &Column,
+    rows: Range<usize>,
+    cell: impl Fn(usize) -> (*const P, usize),
+    values: *mut *const P,
+    lengths: *mut usize,
+    nulls: *mut u8,
+) -> Result<(), FfiError> {
+    let (pointers, sizes): (Vec<*const P>, Vec<usize>) = rows
+        .clone()
+        .map(|row| {
+            if c.nulls()[row] {
+                (std::ptr::null(), 0)
+            } else {
+                cell(row)
+            }
+        })
+        .unzip();
+    // SAFETY: the caller's contract gives `count` elements for each non-NULL array.
+    unsafe {
+        write_array(values, &pointers, "values")?;
+        if !lengths.is_null() {
+            write_array(lengths, &sizes, "lengths")?;
+        }
+        if !nulls.is_null() {
+            write_array(nulls, &null_mask(c, rows), "nulls")?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads rows `first_row .. first_row + count` of a column with a per-cell conversion, then
 /// writes values and mask; nothing is written unless every cell converts.
 fn fill<T: Copy + Default>(
@@ -816,12 +845,11 @@ fn fill<T: Copy + Default>(
             out.push(convert(c, row)?);
         }
     }
-    let mask: Vec<u8> = c.nulls()[rows].iter().map(|&n| u8::from(n)).collect();
     // SAFETY: the caller's contract gives `count` elements for each non-NULL array.
     unsafe {
         write_array(values, &out, "values")?;
         if !nulls.is_null() {
-            write_array(nulls, &mask, "nulls")?;
+            write_array(nulls, &null_mask(c, rows), "nulls")?;
         }
     }
     Ok(())
@@ -1041,29 +1069,12 @@ pub unsafe extern "C" fn carto_result_column_text(
         let handle = get(result)?;
         let (c, rows) = handle.rows(column, first_row, count)?;
         let packed = handle.text(column);
-        let mut pointers = Vec::with_capacity(count);
-        let mut sizes = Vec::with_capacity(count);
-        for row in rows.clone() {
-            if c.nulls()[row] {
-                pointers.push(std::ptr::null());
-                sizes.push(0);
-            } else {
-                pointers.push(packed.get_with_nul(row).as_ptr().cast::<c_char>());
-                sizes.push(packed.get(row).len());
-            }
-        }
-        let mask: Vec<u8> = c.nulls()[rows].iter().map(|&n| u8::from(n)).collect();
-        // SAFETY: the caller's contract gives `count` elements for each non-NULL array.
-        unsafe {
-            write_array(values, &pointers, "values")?;
-            if !lengths.is_null() {
-                write_array(lengths, &sizes, "lengths")?;
-            }
-            if !nulls.is_null() {
-                write_array(nulls, &mask, "nulls")?;
-            }
-        }
-        Ok(())
+        let text = |row| {
+            let start = packed.get_with_nul(row).as_ptr().cast::<c_char>();
+            (start, packed.get(row).len())
+        };
+        // SAFETY: the caller's contract, as for fill_borrowed.
+        unsafe { fill_borrowed(c, rows, text, values, lengths, nulls) }
     })
 }
 
@@ -1115,30 +1126,12 @@ pub unsafe extern "C" fn carto_result_column_wkb(
                 ),
             ));
         };
-        let mut pointers = Vec::with_capacity(count);
-        let mut sizes = Vec::with_capacity(count);
-        for row in rows.clone() {
-            if c.nulls()[row] {
-                pointers.push(std::ptr::null());
-                sizes.push(0);
-            } else {
-                pointers.push(wkb.get(row).as_ptr());
-                sizes.push(wkb.get(row).len());
-            }
-        }
-        let mask: Vec<u8> = c.nulls()[rows.clone()]
-            .iter()
-            .map(|&n| u8::from(n))
-            .collect();
-        // SAFETY: the caller's contract gives `count` elements for each non-NULL array.
+        let geometry = |row| (wkb.get(row).as_ptr(), wkb.get(row).len());
+        // SAFETY: the caller's contract, as for fill_borrowed; `lengths` is not NULL.
         unsafe {
-            write_array(values, &pointers, "values")?;
-            write_array(lengths, &sizes, "lengths")?;
+            fill_borrowed(c, rows.clone(), geometry, values, lengths, nulls)?;
             if !srids.is_null() {
                 write_array(srids, &cell_srids[rows], "srids")?;
-            }
-            if !nulls.is_null() {
-                write_array(nulls, &mask, "nulls")?;
             }
         }
         Ok(())

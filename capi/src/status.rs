@@ -130,6 +130,11 @@ impl FfiError {
             message: message.into(),
         }
     }
+
+    /// CARTO_ERR_INVALID_ARGUMENT with `message`.
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        FfiError::new(carto_status::CARTO_ERR_INVALID_ARGUMENT, message)
+    }
 }
 
 impl From<Error> for FfiError {
