@@ -341,15 +341,15 @@ enum carto_job_status
      */
     CARTO_JOB_FAILED = 3,
     /**
-     * Cancelled.
+     * Cancelled by a user (CARTO spells it `cancelled`; carto-python `canceled`).
      */
     CARTO_JOB_CANCELLED = 4,
     /**
-     * A query that did not run because an earlier one failed.
+     * A query that never ran because an earlier one failed (queries of a multi-query job).
      */
     CARTO_JOB_SKIPPED = 5,
     /**
-     * CARTO lost track of the job, or sent a status this library does not know.
+     * CARTO lost track of the job, or answered a status this library does not know.
      */
     CARTO_JOB_UNKNOWN = 6,
 };
@@ -370,11 +370,11 @@ enum carto_credential_kind
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
     /**
-     * A CARTO 2 API key.
+     * A CARTO 2 API key (Basic or `api_key=`).
      */
     CARTO_KIND_API_KEY = 0,
     /**
-     * A CARTO 3 token used as given.
+     * A CARTO 3 token used as given (an API access token, or any token from elsewhere).
      */
     CARTO_KIND_ACCESS_TOKEN = 1,
     /**
@@ -382,7 +382,7 @@ enum carto_credential_kind
      */
     CARTO_KIND_OAUTH_USER = 2,
     /**
-     * A CARTO 3 machine-to-machine client whose tokens are minted as needed.
+     * A CARTO 3 machine-to-machine client (id + secret) whose tokens are minted as needed.
      */
     CARTO_KIND_M2M = 3,
 };
@@ -403,7 +403,7 @@ enum carto_key_validity
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
     /**
-     * The server could not be asked or gave no clear answer.
+     * The server could not be asked or gave no clear answer (network, 5xx, ...).
      */
     CARTO_KEY_UNKNOWN = 0,
     /**
@@ -440,15 +440,15 @@ enum carto_source
      */
     CARTO_SOURCE_DEFAULT = 1,
     /**
-     * CARTO_USERNAME / CARTO_BASE_URL / CARTO_API_KEY environment variables.
+     * `CARTO_USERNAME` / `CARTO_BASE_URL` / `CARTO_API_KEY` environment variables.
      */
     CARTO_SOURCE_ENVIRONMENT = 2,
     /**
-     * A credentials file.
+     * A credentials file (explicit path, `CARTO_CREDENTIALS_FILE`, or a default file).
      */
     CARTO_SOURCE_FILE = 3,
     /**
-     * A named profile.
+     * A named profile (a file under `<config dir>/profiles`).
      */
     CARTO_SOURCE_PROFILE = 4,
 };
@@ -486,7 +486,8 @@ enum carto_column_kind
      */
     CARTO_COLUMN_FLOAT = 3,
     /**
-     * timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01 UTC).
+     * timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01
+     * UTC).
      */
     CARTO_COLUMN_TIMESTAMP = 4,
     /**

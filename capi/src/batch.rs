@@ -3,6 +3,7 @@
 
 use super::boundary::{call_value, call_void, ffi_call};
 use super::client::{self, carto_client};
+use super::enums::core_enum;
 use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required, Callback};
 use super::status::{carto_status, FfiError};
@@ -21,39 +22,11 @@ opaque_handle! {
     carto_batch_job => JobHandle
 }
 
-/// The status of a job or of one of its queries.
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum carto_job_status {
-    /// Queued, not started.
-    CARTO_JOB_PENDING = 0,
-    /// Running now.
-    CARTO_JOB_RUNNING = 1,
-    /// Finished successfully.
-    CARTO_JOB_DONE = 2,
-    /// A query failed (see carto_batch_job_failed_reason).
-    CARTO_JOB_FAILED = 3,
-    /// Cancelled.
-    CARTO_JOB_CANCELLED = 4,
-    /// A query that did not run because an earlier one failed.
-    CARTO_JOB_SKIPPED = 5,
-    /// CARTO lost track of the job, or sent a status this library does not know.
-    CARTO_JOB_UNKNOWN = 6,
-}
-
-impl From<JobStatus> for carto_job_status {
-    fn from(status: JobStatus) -> Self {
-        use carto_job_status::*;
-        match status {
-            JobStatus::Pending => CARTO_JOB_PENDING,
-            JobStatus::Running => CARTO_JOB_RUNNING,
-            JobStatus::Done => CARTO_JOB_DONE,
-            JobStatus::Failed => CARTO_JOB_FAILED,
-            JobStatus::Cancelled => CARTO_JOB_CANCELLED,
-            JobStatus::Skipped => CARTO_JOB_SKIPPED,
-            JobStatus::Unknown => CARTO_JOB_UNKNOWN,
-        }
+core_enum! {
+    /// The status of a job or of one of its queries.
+    carto_job_status = JobStatus, variants CARTO_JOB_ {
+        /// A query failed (see carto_batch_job_failed_reason).
+        Failed,
     }
 }
 
@@ -89,13 +62,13 @@ fn hand_out(job: BatchJob, out: raw::Out<*mut carto_batch_job>) {
         .map(|q| {
             (
                 to_cstring(&q.query),
-                q.status.into(),
+                q.status,
                 q.failed_reason.as_deref().map(to_cstring),
             )
         })
         .collect();
     out.write(handles::register(JobHandle {
-        status: job.status.into(),
+        status: job.status,
         id: to_cstring(&job.id),
         failed_reason: job.failed_reason.as_deref().map(to_cstring),
         queries,
@@ -285,7 +258,7 @@ pub unsafe extern "C" fn carto_batch_wait(
         let mut polls = 0u32;
         let mut on_poll = |job: &BatchJob| {
             polls = polls.saturating_add(1);
-            callback.is_none_or(|c| c.report(job.status.into(), polls))
+            callback.is_none_or(|c| c.report(job.status, polls))
         };
         hand_out(
             client.batch_wait(job_id, &options, Some(&mut on_poll))?,
@@ -439,25 +412,16 @@ pub unsafe extern "C" fn carto_batch_job_query(
 /// Ownership: a static string, never freed. Thread safety: any thread. Never fails.
 #[no_mangle]
 pub extern "C" fn carto_job_status_str(status: i32) -> *const c_char {
+    static NAMES: std::sync::LazyLock<Vec<(i32, CString)>> = std::sync::LazyLock::new(|| {
+        JobStatus::ALL
+            .iter()
+            .map(|s| (*s as i32, to_cstring(s.as_str())))
+            .collect()
+    });
     call_value(c"unknown".as_ptr(), || {
-        use carto_job_status::*;
-        let known = [
-            CARTO_JOB_PENDING,
-            CARTO_JOB_RUNNING,
-            CARTO_JOB_DONE,
-            CARTO_JOB_FAILED,
-            CARTO_JOB_CANCELLED,
-            CARTO_JOB_SKIPPED,
-        ];
-        let name = match known.iter().find(|s| **s as i32 == status) {
-            Some(CARTO_JOB_PENDING) => c"pending",
-            Some(CARTO_JOB_RUNNING) => c"running",
-            Some(CARTO_JOB_DONE) => c"done",
-            Some(CARTO_JOB_FAILED) => c"failed",
-            Some(CARTO_JOB_CANCELLED) => c"cancelled",
-            Some(CARTO_JOB_SKIPPED) => c"skipped",
-            _ => c"unknown",
-        };
-        name.as_ptr()
+        NAMES
+            .iter()
+            .find(|(number, _)| *number == status)
+            .map_or(c"unknown".as_ptr(), |(_, name)| name.as_ptr())
     })
 }

@@ -7,6 +7,7 @@ use super::batch::{carto_batch_wait_fn, carto_job_status};
 use super::boundary::{call_void, ffi_call, function_name};
 use super::client::{self, carto_client};
 use super::credentials::{self, carto_credentials, hand_out as hand_out_credentials};
+use super::enums::core_enum;
 use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required, Callback};
 use super::status::carto_status;
@@ -17,30 +18,11 @@ use cartoauth_core::Credentials;
 use std::ffi::{c_char, c_void, CString};
 use std::time::Duration;
 
-/// The kind of credential a carto_credentials holds (carto_credentials_kind).
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum carto_credential_kind {
-    /// A CARTO 2 API key.
-    CARTO_KIND_API_KEY = 0,
-    /// A CARTO 3 token used as given.
-    CARTO_KIND_ACCESS_TOKEN = 1,
-    /// A CARTO 3 user who signs in with a browser (carto_signin_begin).
-    CARTO_KIND_OAUTH_USER = 2,
-    /// A CARTO 3 machine-to-machine client whose tokens are minted as needed.
-    CARTO_KIND_M2M = 3,
-}
-
-impl From<CredentialKind> for carto_credential_kind {
-    fn from(kind: CredentialKind) -> Self {
-        use carto_credential_kind::*;
-        match kind {
-            CredentialKind::ApiKey => CARTO_KIND_API_KEY,
-            CredentialKind::AccessToken => CARTO_KIND_ACCESS_TOKEN,
-            CredentialKind::OAuthUser => CARTO_KIND_OAUTH_USER,
-            CredentialKind::M2m => CARTO_KIND_M2M,
-        }
+core_enum! {
+    /// The kind of credential a carto_credentials holds (carto_credentials_kind).
+    carto_credential_kind = CredentialKind, variants CARTO_KIND_ {
+        /// A CARTO 3 user who signs in with a browser (carto_signin_begin).
+        OAuthUser: OAUTH_USER,
     }
 }
 
@@ -210,7 +192,7 @@ pub unsafe extern "C" fn carto_credentials_kind(
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = credentials::get(credentials, "credentials")?;
-        out.write(handle.credentials.kind().into());
+        out.write(handle.credentials.kind());
         Ok(())
     })
 }
@@ -512,7 +494,7 @@ pub unsafe extern "C" fn carto_client_sql_job_wait(
             match &callback {
                 // SAFETY: the caller supplied a valid function and a user_data it may use on
                 // this thread (the contract above).
-                Some(cb) => unsafe { (cb.function)(cb.user_data, job.status.into(), polls) == 0 },
+                Some(cb) => unsafe { (cb.function)(cb.user_data, job.status, polls) == 0 },
                 None => true,
             }
         };
@@ -572,7 +554,7 @@ pub unsafe extern "C" fn carto_sql_job_status(
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = handles::get::<SqlJobHandle>(job, "job")?;
-        out.write(handle.job.status.into());
+        out.write(handle.job.status);
         if let Some(error_out) = raw::optional_out(error_out) {
             error_out.write(raw::ptr_or_null(&handle.error));
         }

@@ -2,6 +2,7 @@
 
 use super::boundary::{call, call_void, ffi_call, function_name};
 use super::credentials::{self, carto_credentials, CredentialsHandle};
+use super::enums::core_enum;
 use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
 use super::request::{self, carto_request};
@@ -38,17 +39,9 @@ pub const CARTO_TRUST_SYSTEM: i32 = 1;
 /// Trust only the certificates of a PEM bundle file.
 pub const CARTO_TRUST_CA_BUNDLE: i32 = 2;
 
-/// The answer of carto_client_validate_key.
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum carto_key_validity {
-    /// The server could not be asked or gave no clear answer.
-    CARTO_KEY_UNKNOWN = 0,
-    /// The server accepted the key.
-    CARTO_KEY_VALID = 1,
-    /// The server rejected the key.
-    CARTO_KEY_INVALID = 2,
+core_enum! {
+    /// The answer of carto_client_validate_key.
+    carto_key_validity = KeyValidity, variants CARTO_KEY_
 }
 
 pub(crate) struct OptionsHandle(Mutex<ClientOptions>);
@@ -625,11 +618,7 @@ pub unsafe extern "C" fn carto_client_validate_key(
 ) -> carto_status {
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
-        out.write(match get(client)?.validate_key() {
-            KeyValidity::Valid => carto_key_validity::CARTO_KEY_VALID,
-            KeyValidity::Invalid => carto_key_validity::CARTO_KEY_INVALID,
-            KeyValidity::Unknown => carto_key_validity::CARTO_KEY_UNKNOWN,
-        });
+        out.write(get(client)?.validate_key());
         Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! `carto_credentials`: create, inspect and compare credentials.
 
 use super::boundary::{call, call_void, ffi_call, function_name};
+use super::enums::core_enum;
 use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
@@ -19,32 +20,13 @@ opaque_handle! {
     carto_credentials => CredentialsHandle
 }
 
-/// Where credentials came from (carto_credentials_source).
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum carto_source {
-    /// Built by the caller (carto_credentials_new).
-    CARTO_SOURCE_EXPLICIT = 0,
-    /// The process-wide default (carto_default_credentials_set).
-    CARTO_SOURCE_DEFAULT = 1,
-    /// CARTO_USERNAME / CARTO_BASE_URL / CARTO_API_KEY environment variables.
-    CARTO_SOURCE_ENVIRONMENT = 2,
-    /// A credentials file.
-    CARTO_SOURCE_FILE = 3,
-    /// A named profile.
-    CARTO_SOURCE_PROFILE = 4,
-}
-
-impl From<Source> for carto_source {
-    fn from(source: Source) -> Self {
-        match source {
-            Source::Explicit => carto_source::CARTO_SOURCE_EXPLICIT,
-            Source::ProcessDefault => carto_source::CARTO_SOURCE_DEFAULT,
-            Source::Environment => carto_source::CARTO_SOURCE_ENVIRONMENT,
-            Source::File => carto_source::CARTO_SOURCE_FILE,
-            Source::Profile => carto_source::CARTO_SOURCE_PROFILE,
-        }
+core_enum! {
+    /// Where credentials came from (carto_credentials_source).
+    carto_source = Source, variants CARTO_SOURCE_ {
+        /// Built by the caller (carto_credentials_new).
+        Explicit,
+        /// The process-wide default (carto_default_credentials_set).
+        ProcessDefault: DEFAULT,
     }
 }
 
@@ -343,8 +325,7 @@ pub unsafe extern "C" fn carto_credentials_source(
             get(credentials, "credentials")?
                 .credentials
                 .origin()
-                .source()
-                .into(),
+                .source(),
         );
         Ok(())
     })

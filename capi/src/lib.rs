@@ -29,6 +29,7 @@ pub mod config;
 pub mod credentials;
 pub mod defaults;
 pub mod do_token;
+mod enums;
 mod handles;
 pub mod library;
 mod raw;

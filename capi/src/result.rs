@@ -3,6 +3,7 @@
 
 use super::boundary::{call_void, ffi_call};
 use super::client::{self, carto_client};
+use super::enums::core_enum;
 use super::handles::{self, opaque_handle};
 use super::raw::{self, str_arg_required, write_array};
 use super::response::{self, carto_response};
@@ -21,27 +22,27 @@ opaque_handle! {
     carto_result => ResultHandle
 }
 
-/// How a column's cells are stored (carto_result_column_kind), decided by its pgtype.
-#[allow(non_camel_case_types)]
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum carto_column_kind {
-    /// Text, varchar, uuid, json, arrays, intervals and any other type: read with
-    /// carto_result_text (non-string JSON values come as their JSON text).
-    CARTO_COLUMN_TEXT = 0,
-    /// bool: carto_result_bool.
-    CARTO_COLUMN_BOOL = 1,
-    /// int2, int4, int8, oid: carto_result_int64 (exact).
-    CARTO_COLUMN_INT = 2,
-    /// float4, float8, numeric: carto_result_double (NaN and ±infinity included).
-    CARTO_COLUMN_FLOAT = 3,
-    /// timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01 UTC).
-    CARTO_COLUMN_TIMESTAMP = 4,
-    /// date: carto_result_date_days (days since 1970-01-01), or carto_result_time_micros
-    /// (microseconds at midnight UTC).
-    CARTO_COLUMN_DATE = 5,
-    /// geometry, geography: carto_result_wkb (WKB without SRID, plus the SRID).
-    CARTO_COLUMN_GEOMETRY = 6,
+core_enum! {
+    /// How a column's cells are stored (carto_result_column_kind), decided by its pgtype.
+    carto_column_kind = ColumnKind, variants CARTO_COLUMN_ {
+        /// Text, varchar, uuid, json, arrays, intervals and any other type: read with
+        /// carto_result_text (non-string JSON values come as their JSON text).
+        Text,
+        /// bool: carto_result_bool.
+        Bool,
+        /// int2, int4, int8, oid: carto_result_int64 (exact).
+        Int,
+        /// float4, float8, numeric: carto_result_double (NaN and ±infinity included).
+        Float,
+        /// timestamp, timestamptz: carto_result_time_micros (microseconds since 1970-01-01
+        /// UTC).
+        Timestamp,
+        /// date: carto_result_date_days (days since 1970-01-01), or carto_result_time_micros
+        /// (microseconds at midnight UTC).
+        Date,
+        /// geometry, geography: carto_result_wkb (WKB without SRID, plus the SRID).
+        Geometry,
+    }
 }
 
 /// carto_result_time_micros's value for a timestamp of +infinity (INT64_MAX, as in PostgreSQL).
@@ -497,15 +498,7 @@ pub unsafe extern "C" fn carto_result_column_kind(
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = get(result)?;
-        out.write(match handle.column(column)?.kind() {
-            ColumnKind::Text => carto_column_kind::CARTO_COLUMN_TEXT,
-            ColumnKind::Bool => carto_column_kind::CARTO_COLUMN_BOOL,
-            ColumnKind::Int => carto_column_kind::CARTO_COLUMN_INT,
-            ColumnKind::Float => carto_column_kind::CARTO_COLUMN_FLOAT,
-            ColumnKind::Timestamp => carto_column_kind::CARTO_COLUMN_TIMESTAMP,
-            ColumnKind::Date => carto_column_kind::CARTO_COLUMN_DATE,
-            ColumnKind::Geometry => carto_column_kind::CARTO_COLUMN_GEOMETRY,
-        });
+        out.write(handle.column(column)?.kind());
         Ok(())
     })
 }

@@ -31,15 +31,16 @@ impl fmt::Debug for Me {
     }
 }
 
-/// The result of checking an API key.
+/// The result of checking an API key. The numbers are stable (the C ABI hands them out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
 pub enum KeyValidity {
-    /// The server accepted the key.
-    Valid,
-    /// The server rejected the key.
-    Invalid,
     /// The server could not be asked or gave no clear answer (network, 5xx, ...).
-    Unknown,
+    Unknown = 0,
+    /// The server accepted the key.
+    Valid = 1,
+    /// The server rejected the key.
+    Invalid = 2,
 }
 
 impl Client {

@@ -11,26 +11,39 @@ use std::time::{Duration, Instant};
 
 const JOB_PATH: &str = "api/v2/sql/job";
 
-/// The status of a job or of one of its queries, as CARTO reports it.
+/// The status of a job or of one of its queries, as CARTO reports it. The numbers are stable
+/// (the C ABI hands them out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
 pub enum JobStatus {
     /// Queued, not started.
-    Pending,
+    Pending = 0,
     /// Running now.
-    Running,
+    Running = 1,
     /// Finished successfully.
-    Done,
+    Done = 2,
     /// A query failed; see the failure reason.
-    Failed,
+    Failed = 3,
     /// Cancelled by a user (CARTO spells it `cancelled`; carto-python `canceled`).
-    Cancelled,
+    Cancelled = 4,
     /// A query that never ran because an earlier one failed (queries of a multi-query job).
-    Skipped,
+    Skipped = 5,
     /// CARTO lost track of the job, or answered a status this library does not know.
-    Unknown,
+    Unknown = 6,
 }
 
 impl JobStatus {
+    /// Every status, in the order of their numbers.
+    pub const ALL: [JobStatus; 7] = [
+        JobStatus::Pending,
+        JobStatus::Running,
+        JobStatus::Done,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+        JobStatus::Skipped,
+        JobStatus::Unknown,
+    ];
+
     /// Parses CARTO's spelling (both `cancelled` and `canceled` are accepted).
     pub fn parse(text: &str) -> JobStatus {
         match text {

@@ -8,19 +8,21 @@ use crate::keychain::Storage;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// The kind of place credentials came from.
+/// The kind of place credentials came from. The numbers are stable (the C ABI hands them
+/// out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
 pub enum Source {
     /// Built by the caller (`Credentials::new`, `carto_credentials_new`).
-    Explicit,
+    Explicit = 0,
     /// The process-wide default set with `set_default_credentials`.
-    ProcessDefault,
+    ProcessDefault = 1,
     /// `CARTO_USERNAME` / `CARTO_BASE_URL` / `CARTO_API_KEY` environment variables.
-    Environment,
+    Environment = 2,
     /// A credentials file (explicit path, `CARTO_CREDENTIALS_FILE`, or a default file).
-    File,
+    File = 3,
     /// A named profile (a file under `<config dir>/profiles`).
-    Profile,
+    Profile = 4,
 }
 
 impl Source {
