@@ -1622,13 +1622,13 @@ carto_status carto_client_options_set_key_transport(struct carto_client_options 
                                                     int32_t transport);
 
 /**
- * Sets automatic retries: `max_attempts` in all (1 disables retries; at least 1) and at most
+ * Sets automatic retries: `max_attempts` in all (1 disables retries; 1 to 101) and at most
  * `max_wait_ms` of waiting summed over all retries. Retried: 429/503 with Retry-After (for any
  * method), connection failures before the request was sent (any method) or after it (only
  * idempotent methods). Never retried: streamed request bodies, streamed responses already
  * delivered to the writer.
  *
- * Errors: CARTO_ERR_INVALID_ARGUMENT (0 attempts), CARTO_ERR_NULL_ARGUMENT,
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (0 or more than 101 attempts), CARTO_ERR_NULL_ARGUMENT,
  * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: nothing is handed out.
  */
 CARTO_MUST_USE

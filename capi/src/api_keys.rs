@@ -7,7 +7,7 @@ use super::handles::{self, opaque_handle};
 use super::raw::{self, optional_str_arg, str_arg_required};
 use super::status::{carto_status, FfiError};
 use super::to_cstring;
-use cartoauth_core::client::{ApiKeyInfo, Grants, NewApiKey, SchemaGrant, TableGrant};
+use cartoauth_core::client::{ApiKeyInfo, Grants, NewApiKey};
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -93,15 +93,6 @@ fn out_of_range(index: usize, len: usize, what: &str) -> FfiError {
     )
 }
 
-/// Splits "select, insert" into its non-blank items.
-fn comma_list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Hands out a new key and its token.
 fn hand_out_new(
     new: NewApiKey,
@@ -161,10 +152,9 @@ pub unsafe extern "C" fn carto_grants_add_api(
     ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let api = unsafe { str_arg_required(api, "api") }?;
-        let item = non_blank(api, "api")?;
         let handle = get_grants(grants)?;
         let mut g = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-        g.apis.push(item);
+        g.add_api(api)?;
         Ok(())
     })
 }
@@ -185,10 +175,9 @@ pub unsafe extern "C" fn carto_grants_add_service(
     ffi_call!(|| {
         // SAFETY: forwarded caller contract.
         let service = unsafe { str_arg_required(service, "service") }?;
-        let item = non_blank(service, "service")?;
         let handle = get_grants(grants)?;
         let mut g = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-        g.services.push(item);
+        g.add_service(service)?;
         Ok(())
     })
 }
@@ -222,14 +211,9 @@ pub unsafe extern "C" fn carto_grants_add_table(
                 str_arg_required(permissions, "permissions")?,
             )
         };
-        let grant = TableGrant {
-            schema: schema.unwrap_or_default().trim().to_owned(),
-            name: non_blank(table, "table")?,
-            permissions: non_empty(comma_list(permissions), "permissions")?,
-        };
         let handle = get_grants(grants)?;
         let mut g = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-        g.tables.push(grant);
+        g.add_table(schema, table, permissions)?;
         Ok(())
     })
 }
@@ -257,36 +241,11 @@ pub unsafe extern "C" fn carto_grants_add_schema(
                 str_arg_required(permissions, "permissions")?,
             )
         };
-        let grant = SchemaGrant {
-            name: non_blank(schema, "schema")?,
-            permissions: non_empty(comma_list(permissions), "permissions")?,
-        };
         let handle = get_grants(grants)?;
         let mut g = handle.0.lock().unwrap_or_else(PoisonError::into_inner);
-        g.schemas.push(grant);
+        g.add_schema(schema, permissions)?;
         Ok(())
     })
-}
-
-fn non_blank(text: &str, argument: &str) -> Result<String, FfiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(FfiError::new(
-            carto_status::CARTO_ERR_INVALID_ARGUMENT,
-            format!("argument '{argument}' is blank"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-fn non_empty(items: Vec<String>, argument: &str) -> Result<Vec<String>, FfiError> {
-    if items.is_empty() {
-        return Err(FfiError::new(
-            carto_status::CARTO_ERR_INVALID_ARGUMENT,
-            format!("argument '{argument}' names no permission"),
-        ));
-    }
-    Ok(items)
 }
 
 /// Lists every key the client's key may see, fetching all pages: with the master key every

@@ -13,9 +13,6 @@ use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// More queries than this in one job is a caller's mistake (CARTO caps a job at 16 KiB).
-const MAX_QUERIES: usize = 4096;
-
 opaque_handle! {
     /// Opaque Batch SQL job as the server last reported it (id, status, failure reason, each
     /// query's status). Immutable, so any thread may read it; freed with carto_batch_job_free.
@@ -93,12 +90,8 @@ unsafe fn query_array(
             "argument 'queries' is NULL",
         ));
     }
-    if count == 0 || count > MAX_QUERIES {
-        return Err(FfiError::new(
-            carto_status::CARTO_ERR_INVALID_ARGUMENT,
-            format!("argument 'query_count' is {count}; a job has 1 to {MAX_QUERIES} queries"),
-        ));
-    }
+    // Before reading anything: a huge count must not be read first and refused after.
+    BatchJobSpec::check_query_count(count)?;
     // SAFETY: non-NULL and, per the contract, `count` readable pointers.
     let pointers = unsafe { std::slice::from_raw_parts(queries, count) };
     pointers

@@ -192,12 +192,7 @@ pub extern "C" fn carto_client_options_set_connect_timeout(
     milliseconds: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        if milliseconds == 0 {
-            return Err(FfiError::invalid(
-                "the connect timeout must be more than 0 ms",
-            ));
-        }
-        o.connect_timeout = Duration::from_millis(milliseconds);
+        o.set_connect_timeout(Duration::from_millis(milliseconds))?;
         Ok(())
     })
 }
@@ -214,7 +209,7 @@ pub extern "C" fn carto_client_options_set_timeout(
     milliseconds: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        o.timeout = (milliseconds > 0).then(|| Duration::from_millis(milliseconds));
+        o.set_timeout(Some(Duration::from_millis(milliseconds)));
         Ok(())
     })
 }
@@ -231,10 +226,7 @@ pub extern "C" fn carto_client_options_set_idle_timeout(
     milliseconds: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        if milliseconds == 0 {
-            return Err(FfiError::invalid("the idle timeout must be more than 0 ms"));
-        }
-        o.idle_timeout = Duration::from_millis(milliseconds);
+        o.set_idle_timeout(Duration::from_millis(milliseconds))?;
         Ok(())
     })
 }
@@ -253,7 +245,7 @@ pub extern "C" fn carto_client_options_set_total_timeout(
     milliseconds: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        o.total_timeout = (milliseconds > 0).then(|| Duration::from_millis(milliseconds));
+        o.set_total_timeout(Some(Duration::from_millis(milliseconds)));
         Ok(())
     })
 }
@@ -272,12 +264,7 @@ pub extern "C" fn carto_client_options_set_max_body_size(
     bytes: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        if bytes == 0 {
-            return Err(FfiError::invalid(
-                "the maximum body size must be more than 0 bytes",
-            ));
-        }
-        o.max_body_size = bytes;
+        o.set_max_body_size(bytes)?;
         Ok(())
     })
 }
@@ -307,8 +294,8 @@ pub unsafe extern "C" fn carto_client_options_set_trust(
         o.trust = match (trust, path) {
             (CARTO_TRUST_WEBPKI, None) => Trust::WebPki,
             (CARTO_TRUST_SYSTEM, None) => Trust::System,
-            (CARTO_TRUST_CA_BUNDLE, Some(path)) if !path.is_empty() => Trust::CaBundle(path.into()),
-            (CARTO_TRUST_CA_BUNDLE, _) => {
+            (CARTO_TRUST_CA_BUNDLE, Some(path)) => Trust::ca_bundle(path)?,
+            (CARTO_TRUST_CA_BUNDLE, None) => {
                 return Err(FfiError::invalid(
                     "CARTO_TRUST_CA_BUNDLE needs ca_bundle_path",
                 ))
@@ -353,13 +340,13 @@ pub extern "C" fn carto_client_options_set_key_transport(
     })
 }
 
-/// Sets automatic retries: `max_attempts` in all (1 disables retries; at least 1) and at most
+/// Sets automatic retries: `max_attempts` in all (1 disables retries; 1 to 101) and at most
 /// `max_wait_ms` of waiting summed over all retries. Retried: 429/503 with Retry-After (for any
 /// method), connection failures before the request was sent (any method) or after it (only
 /// idempotent methods). Never retried: streamed request bodies, streamed responses already
 /// delivered to the writer.
 ///
-/// Errors: CARTO_ERR_INVALID_ARGUMENT (0 attempts), CARTO_ERR_NULL_ARGUMENT,
+/// Errors: CARTO_ERR_INVALID_ARGUMENT (0 or more than 101 attempts), CARTO_ERR_NULL_ARGUMENT,
 /// CARTO_ERR_INVALID_HANDLE. Thread safety: any thread. Ownership: nothing is handed out.
 #[no_mangle]
 #[must_use]
@@ -369,11 +356,7 @@ pub extern "C" fn carto_client_options_set_retry(
     max_wait_ms: u64,
 ) -> carto_status {
     update_options(function_name!(), options, |o| {
-        if max_attempts == 0 {
-            return Err(FfiError::invalid("max_attempts must be at least 1"));
-        }
-        o.retry.max_attempts = max_attempts;
-        o.retry.max_wait = Duration::from_millis(max_wait_ms);
+        o.set_retry(max_attempts, Duration::from_millis(max_wait_ms))?;
         Ok(())
     })
 }
@@ -396,12 +379,7 @@ pub unsafe extern "C" fn carto_client_options_set_user_agent_suffix(
     update_options(function_name!(), options, |o| {
         // SAFETY: forwarded caller contract.
         let suffix = unsafe { optional_str_arg(suffix, "suffix") }?;
-        if suffix.is_some_and(|s| s.chars().any(char::is_control)) {
-            return Err(FfiError::invalid(
-                "the User-Agent suffix contains control characters",
-            ));
-        }
-        o.user_agent_suffix = suffix.map(str::to_owned);
+        o.set_user_agent_suffix(suffix)?;
         Ok(())
     })
 }

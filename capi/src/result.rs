@@ -433,13 +433,7 @@ pub unsafe extern "C" fn carto_result_column_index(
         // SAFETY: forwarded caller contract.
         let name = unsafe { str_arg_required(name, "name") }?;
         let handle = get(result)?;
-        let index = handle
-            .set
-            .columns()
-            .iter()
-            .position(|c| c.name() == name)
-            .ok_or_else(|| FfiError::invalid(format!("the result has no column '{name}'")))?;
-        out.write(index);
+        out.write(handle.set.column_index(name)?);
         Ok(())
     })
 }

@@ -88,7 +88,74 @@ pub struct Grants {
     pub services: Vec<String>,
 }
 
+/// A grant's name, trimmed; blank names are refused (`what` names it in the message).
+fn name_of(text: &str, what: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "argument '{what}' is blank"
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+/// "select, insert" as its non-blank items; a list that names none is refused.
+fn permission_list(text: &str) -> Result<Vec<String>> {
+    let items: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if items.is_empty() {
+        return Err(Error::invalid_argument(
+            "argument 'permissions' names no permission",
+        ));
+    }
+    Ok(items)
+}
+
+/// Building grants item by item, checking each (the server checks the names themselves).
 impl Grants {
+    /// Grants an API (`sql`, `maps`, `do`). Errors: a blank name.
+    pub fn add_api(&mut self, api: &str) -> Result<&mut Self> {
+        self.apis.push(name_of(api, "api")?);
+        Ok(self)
+    }
+
+    /// Grants a data service (`geocoding`, `routing`, `isolines`, `observatory`). Errors: a
+    /// blank name.
+    pub fn add_service(&mut self, service: &str) -> Result<&mut Self> {
+        self.services.push(name_of(service, "service")?);
+        Ok(self)
+    }
+
+    /// Grants `permissions` ("select,insert,update,delete", comma-separated) on a table, in
+    /// `schema` when given. Errors: a blank table, a list that names no permission.
+    pub fn add_table(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+        permissions: &str,
+    ) -> Result<&mut Self> {
+        self.tables.push(TableGrant {
+            schema: schema.unwrap_or_default().trim().to_owned(),
+            name: name_of(table, "table")?,
+            permissions: permission_list(permissions)?,
+        });
+        Ok(self)
+    }
+
+    /// Grants `permissions` (comma-separated; CARTO's schema permission is "create") on a
+    /// schema. Errors: a blank schema, a list that names no permission.
+    pub fn add_schema(&mut self, schema: &str, permissions: &str) -> Result<&mut Self> {
+        self.schemas.push(SchemaGrant {
+            name: name_of(schema, "schema")?,
+            permissions: permission_list(permissions)?,
+        });
+        Ok(self)
+    }
+
     /// CARTO's `grants` array (the form carto-python sends).
     fn to_json(&self) -> Value {
         let mut grants = vec![json!({"type": "apis", "apis": self.apis})];
@@ -403,6 +470,29 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grants_are_built_item_by_item_and_checked() {
+        let mut grants = Grants::default();
+        grants
+            .add_api(" sql ")
+            .unwrap()
+            .add_service("geocoding")
+            .unwrap();
+        grants
+            .add_table(None, "points", "select, insert,,")
+            .unwrap();
+        grants.add_schema("public", "create").unwrap();
+        assert_eq!(grants.apis, ["sql"]);
+        assert_eq!(grants.tables[0].permissions, ["select", "insert"]);
+        assert_eq!(grants.tables[0].schema, "");
+        let refused = |r: Result<&mut Grants>| r.err().unwrap().to_string();
+        let mut g = Grants::default();
+        assert!(refused(g.add_api(" ")).contains("'api' is blank"));
+        assert!(refused(g.add_table(Some("s"), "t", " , ")).contains("names no permission"));
+        assert!(refused(g.add_schema("", "create")).contains("'schema' is blank"));
+        assert_eq!(g, Grants::default(), "refused items are not added");
+    }
+
     use super::*;
 
     #[test]

@@ -112,6 +112,22 @@ pub struct BatchJobSpec {
 }
 
 impl BatchJobSpec {
+    /// More queries than this in one job is a caller's mistake (CARTO caps a job's body at
+    /// 16 KiB).
+    pub const MAX_QUERIES: usize = 4096;
+
+    /// Errors unless a job of `count` queries may be created: 1 to [`Self::MAX_QUERIES`].
+    /// (Callers that read the queries from elsewhere, the C ABI, check before reading them.)
+    pub fn check_query_count(count: usize) -> Result<()> {
+        if count == 0 || count > Self::MAX_QUERIES {
+            return Err(Error::invalid_argument(format!(
+                "argument 'query_count' is {count}; a job has 1 to {} queries",
+                Self::MAX_QUERIES
+            )));
+        }
+        Ok(())
+    }
+
     /// A job of one query.
     pub fn query(sql: impl Into<String>) -> Self {
         Self::queries([sql])
@@ -133,6 +149,7 @@ impl BatchJobSpec {
                 "a batch job needs at least one query",
             ));
         }
+        Self::check_query_count(self.queries.len())?;
         for (i, q) in self.queries.iter().enumerate() {
             if q.query.trim().is_empty() {
                 return Err(Error::invalid_argument(format!(
@@ -470,6 +487,18 @@ fn job_failed(job: &BatchJob) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_job_has_one_to_max_queries() {
+        assert!(BatchJobSpec::check_query_count(1).is_ok());
+        assert!(BatchJobSpec::check_query_count(BatchJobSpec::MAX_QUERIES).is_ok());
+        for count in [0, BatchJobSpec::MAX_QUERIES + 1] {
+            let e = BatchJobSpec::check_query_count(count).unwrap_err();
+            assert!(e.to_string().contains("1 to 4096 queries"), "{e}");
+        }
+        let too_many = BatchJobSpec::queries(vec!["select 1"; BatchJobSpec::MAX_QUERIES + 1]);
+        assert!(too_many.to_json().is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -86,9 +86,11 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `credentials`. Fails when the options cannot be honoured (an unreadable CA
-    /// bundle, Basic key transport without a username).
+    /// A client for `credentials`. Fails when the options break a rule
+    /// ([`ClientOptions::validate`]) or cannot be honoured (an unreadable CA bundle, Basic key
+    /// transport without a username).
     pub fn new(credentials: Credentials, options: ClientOptions) -> Result<Client> {
+        options.validate()?;
         let base = url::Url::parse(credentials.base_url())
             .map_err(|e| Error::new(ErrorKind::InvalidBaseUrl, format!("base_url: {e}")))?;
         let api_key = zeroize::Zeroizing::new(credentials.api_key().expose().to_owned());

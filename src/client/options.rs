@@ -1,5 +1,6 @@
 //! How a client talks to CARTO: timeouts, trust, key transport, retries, identification.
 
+use crate::error::{Error, Result};
 use crate::token::{RefreshWindows, TokenCache};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +30,19 @@ pub enum Trust {
     CaBundle(PathBuf),
 }
 
+impl Trust {
+    /// Trust only the certificates of the PEM file at `path` (`~` is the home directory).
+    /// Errors: an empty path. The file itself is read when a client is created.
+    pub fn ca_bundle(path: &str) -> Result<Trust> {
+        if path.trim().is_empty() {
+            return Err(Error::invalid_argument(
+                "a CA bundle trust needs the path of a PEM file; it is empty",
+            ));
+        }
+        Ok(Trust::CaBundle(crate::config::expand_home(path)))
+    }
+}
+
 /// When to retry automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -37,6 +51,28 @@ pub struct RetryPolicy {
     /// Upper bound of the time spent waiting between attempts, summed over all retries. A
     /// `Retry-After` longer than what is left is not waited for: the 429 is returned.
     pub max_wait: Duration,
+}
+
+impl RetryPolicy {
+    /// The most attempts a policy may make: 1 plus 100 retries. More would only hide a server
+    /// that keeps failing, and each one may wait (`max_wait` bounds the waiting, not the
+    /// attempts).
+    pub const MAX_ATTEMPTS: u32 = 101;
+
+    /// A policy of `max_attempts` in all (1 disables retries; 1 to [`Self::MAX_ATTEMPTS`])
+    /// waiting at most `max_wait` between them, summed.
+    pub fn new(max_attempts: u32, max_wait: Duration) -> Result<RetryPolicy> {
+        if !(1..=Self::MAX_ATTEMPTS).contains(&max_attempts) {
+            return Err(Error::invalid_argument(format!(
+                "max_attempts must be from 1 (no retry) to {} (100 retries), not {max_attempts}",
+                Self::MAX_ATTEMPTS
+            )));
+        }
+        Ok(RetryPolicy {
+            max_attempts,
+            max_wait,
+        })
+    }
 }
 
 impl Default for RetryPolicy {
@@ -154,7 +190,86 @@ impl PartialEq for InterruptHook {
 
 impl Eq for InterruptHook {}
 
+/// Each setter checks its value and returns an error naming what was wrong; [`Client::new`]
+/// checks options built as a struct literal the same way ([`ClientOptions::validate`]).
+///
+/// [`Client::new`]: super::Client::new
 impl ClientOptions {
+    /// The connect timeout; errors when it is zero.
+    pub fn set_connect_timeout(&mut self, timeout: Duration) -> Result<&mut Self> {
+        positive(timeout, "the connect timeout")?;
+        self.connect_timeout = timeout;
+        Ok(self)
+    }
+
+    /// The limit of one whole attempt (`None`: none; the idle timeout still applies). A zero
+    /// limit means none, as in the C ABI.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.timeout = timeout.filter(|t| !t.is_zero());
+        self
+    }
+
+    /// The idle timeout; errors when it is zero.
+    pub fn set_idle_timeout(&mut self, timeout: Duration) -> Result<&mut Self> {
+        positive(timeout, "the idle timeout")?;
+        self.idle_timeout = timeout;
+        Ok(self)
+    }
+
+    /// The limit of a whole call (`None`, or zero: none).
+    pub fn set_total_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.total_timeout = timeout.filter(|t| !t.is_zero());
+        self
+    }
+
+    /// The largest body kept in memory; errors when it is zero.
+    pub fn set_max_body_size(&mut self, bytes: u64) -> Result<&mut Self> {
+        if bytes == 0 {
+            return Err(Error::invalid_argument(
+                "the maximum body size must be more than 0 bytes",
+            ));
+        }
+        self.max_body_size = bytes;
+        Ok(self)
+    }
+
+    /// Automatic retries (see [`RetryPolicy::new`]).
+    pub fn set_retry(&mut self, max_attempts: u32, max_wait: Duration) -> Result<&mut Self> {
+        self.retry = RetryPolicy::new(max_attempts, max_wait)?;
+        Ok(self)
+    }
+
+    /// The application name appended to the User-Agent (`None` or blank: none); errors on
+    /// control characters, which would break the header.
+    pub fn set_user_agent_suffix(&mut self, suffix: Option<&str>) -> Result<&mut Self> {
+        check_user_agent_suffix(suffix)?;
+        self.user_agent_suffix = suffix.filter(|s| !s.trim().is_empty()).map(str::to_owned);
+        Ok(self)
+    }
+
+    /// Every rule of the setters, for options built as a struct literal: zero connect or idle
+    /// timeouts, a zero body limit, retries out of range, a User-Agent suffix with control
+    /// characters and a CA bundle without a path are errors naming the option.
+    pub fn validate(&self) -> Result<()> {
+        positive(self.connect_timeout, "the connect timeout")?;
+        positive(self.idle_timeout, "the idle timeout")?;
+        if self.max_body_size == 0 {
+            return Err(Error::invalid_argument(
+                "the maximum body size must be more than 0 bytes",
+            ));
+        }
+        RetryPolicy::new(self.retry.max_attempts, self.retry.max_wait)?;
+        check_user_agent_suffix(self.user_agent_suffix.as_deref())?;
+        if let Trust::CaBundle(path) = &self.trust {
+            if path.as_os_str().is_empty() {
+                return Err(Error::invalid_argument(
+                    "a CA bundle trust needs the path of a PEM file; it is empty",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The `User-Agent` header value.
     pub fn user_agent(&self) -> String {
         let base = concat!("cartoauth/", env!("CARGO_PKG_VERSION"));
@@ -162,5 +277,73 @@ impl ClientOptions {
             Some(suffix) if !suffix.is_empty() => format!("{base} {suffix}"),
             _ => base.to_owned(),
         }
+    }
+}
+
+fn positive(duration: Duration, what: &str) -> Result<()> {
+    if duration.is_zero() {
+        return Err(Error::invalid_argument(format!(
+            "{what} must be more than 0 ms"
+        )));
+    }
+    Ok(())
+}
+
+fn check_user_agent_suffix(suffix: Option<&str>) -> Result<()> {
+    if suffix.is_some_and(|s| s.chars().any(char::is_control)) {
+        return Err(Error::invalid_argument(
+            "the User-Agent suffix contains control characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn refused(result: Result<impl Sized>) -> String {
+        let e = result.err().expect("refused");
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        e.to_string()
+    }
+
+    #[test]
+    fn setters_refuse_what_the_client_cannot_honour() {
+        let mut o = ClientOptions::default();
+        assert!(refused(o.set_connect_timeout(Duration::ZERO)).contains("connect timeout"));
+        assert!(refused(o.set_idle_timeout(Duration::ZERO)).contains("idle timeout"));
+        assert!(refused(o.set_max_body_size(0)).contains("maximum body size"));
+        assert!(refused(o.set_retry(0, Duration::ZERO)).contains("max_attempts"));
+        assert!(refused(o.set_retry(102, Duration::ZERO)).contains("not 102"));
+        assert!(refused(o.set_user_agent_suffix(Some("app\r\nX-Evil: 1"))).contains("control"));
+        assert!(refused(Trust::ca_bundle(" ")).contains("PEM"));
+        // Refused values leave the options as they were.
+        assert_eq!(o, ClientOptions::default());
+        o.set_retry(101, Duration::from_secs(1)).unwrap();
+        o.set_user_agent_suffix(Some("  ")).unwrap();
+        assert_eq!(
+            (o.retry.max_attempts, o.user_agent_suffix.clone()),
+            (101, None)
+        );
+        o.set_timeout(Some(Duration::ZERO));
+        assert_eq!(o.timeout, None);
+    }
+
+    #[test]
+    fn validate_holds_struct_literals_to_the_same_rules() {
+        assert!(ClientOptions::default().validate().is_ok());
+        let literal = |change: fn(&mut ClientOptions)| {
+            let mut o = ClientOptions::default();
+            change(&mut o);
+            refused(o.validate())
+        };
+        assert!(literal(|o| o.connect_timeout = Duration::ZERO).contains("connect timeout"));
+        assert!(literal(|o| o.idle_timeout = Duration::ZERO).contains("idle timeout"));
+        assert!(literal(|o| o.max_body_size = 0).contains("body size"));
+        assert!(literal(|o| o.retry.max_attempts = 0).contains("max_attempts"));
+        assert!(literal(|o| o.user_agent_suffix = Some("a\nb".into())).contains("control"));
+        assert!(literal(|o| o.trust = Trust::CaBundle(PathBuf::new())).contains("PEM"));
     }
 }

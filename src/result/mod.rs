@@ -18,8 +18,10 @@ mod column;
 mod parse;
 pub(crate) mod stream;
 
+use crate::error::{Error, Result};
 pub(crate) use build::ColumnSpec;
 pub use cells::{DATE_INFINITY, DATE_MINUS_INFINITY, TIME_INFINITY, TIME_MINUS_INFINITY};
+
 pub use column::{Cell, Column, ColumnKind, Packed, Values};
 
 /// A notice or warning the database raised while running the query.
@@ -48,6 +50,20 @@ impl ResultSet {
     /// The columns, in the query's order.
     pub fn columns(&self) -> &[Column] {
         &self.columns
+    }
+
+    /// The index of the first column named `name` (names are compared exactly). Errors:
+    /// no such column.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name() == name)
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "the result has no column {}",
+                    crate::text::excerpt::name(name)
+                ))
+            })
     }
 
     /// Column `index`, if there is one.

@@ -284,3 +284,12 @@ fn escaped_names_and_untyped_columns_are_kept() {
         (ColumnKind::Text, "12")
     );
 }
+
+#[test]
+fn columns_are_found_by_exact_name() {
+    let set = ResultSet::from_json(br#"{"rows":[{"a":1,"B":2}],"fields":{"a":{"type":"number","pgtype":"int4"},"B":{"type":"number","pgtype":"int4"}}}"#).unwrap();
+    assert_eq!(set.column_index("B").unwrap(), 1);
+    let e = set.column_index("b").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("no column 'b'"), "{e}");
+}
