@@ -105,11 +105,11 @@ function Client(
             _check(C.carto_client_options_set_timeout(options, milliseconds))
         end
         if connect_timeout !== nothing
-            milliseconds = _milliseconds(connect_timeout, "connect_timeout"; positive = true)
+            milliseconds = _milliseconds(connect_timeout, "connect_timeout")
             _check(C.carto_client_options_set_connect_timeout(options, milliseconds))
         end
         if idle_timeout !== nothing
-            milliseconds = _milliseconds(idle_timeout, "idle_timeout"; positive = true)
+            milliseconds = _milliseconds(idle_timeout, "idle_timeout")
             _check(C.carto_client_options_set_idle_timeout(options, milliseconds))
         end
         _check(C.carto_client_options_set_key_transport(options, transport))
@@ -128,7 +128,7 @@ function Client(
             _check(C.carto_client_options_set_total_timeout(options, milliseconds))
         end
         if max_body_size !== nothing
-            max_body_size > 0 || _invalid("max_body_size must be more than 0 bytes, not $max_body_size")
+            max_body_size >= 0 || _invalid("max_body_size must be a number of bytes, not $max_body_size")
             _check(C.carto_client_options_set_max_body_size(options, UInt64(max_body_size)))
         end
         explicit = credentials === nothing ? C_NULL : credentials
@@ -148,24 +148,16 @@ function _trust(trust::Union{Symbol,Nothing}, ca_bundle::_OptionalString)
     chosen = trust === nothing ? (ca_bundle === nothing ? :webpki : :ca_bundle) : trust
     code = get(_TRUSTS, chosen, nothing)
     code === nothing && _invalid("trust :$chosen is not one of :webpki, :system, :ca_bundle")
-    if chosen === :ca_bundle
-        ca_bundle === nothing && _invalid("trust = :ca_bundle needs ca_bundle, the path of a PEM file")
-        return (code, _expand_home(ca_bundle))
-    end
-    ca_bundle === nothing || _invalid("ca_bundle is only used with trust = :ca_bundle, not :$chosen")
-    return (code, nothing)
+    # Which combinations of trust and ca_bundle are valid is the library's rule
+    # (carto_client_options_set_trust): not checked here.
+    return (code, ca_bundle === nothing ? nothing : _expand_home(ca_bundle))
 end
 
 # Seconds (any Real) to whole milliseconds for the C options, rounded up so that a small
 # positive time never becomes 0.
-function _milliseconds(
-    seconds::Real,
-    name::AbstractString;
-    positive::Bool = false,
-    infinite_is_zero::Bool = false,
-)
-    if isnan(seconds) || seconds < 0 || (positive && seconds == 0)
-        _invalid("$name must be $(positive ? "more than 0" : "0 or more") seconds, not $seconds")
+function _milliseconds(seconds::Real, name::AbstractString; infinite_is_zero::Bool = false)
+    if isnan(seconds) || seconds < 0
+        _invalid("$name must be 0 or more seconds, not $seconds")
     end
     if isinf(seconds)
         infinite_is_zero && return UInt64(0)
@@ -176,8 +168,10 @@ function _milliseconds(
     return UInt64(milliseconds)
 end
 
+# How many retries may be asked for is the library's rule (carto_client_options_set_retry);
+# here only what fits the C argument.
 function _attempts(retries::Integer)
-    0 <= retries < 1_000_000 || _invalid("retries must be between 0 and 999999, not $retries")
+    0 <= retries < typemax(UInt32) || _invalid("retries must be a whole number, 0 or more, not $retries")
     return UInt32(retries + 1)
 end
 

@@ -161,13 +161,11 @@ carto_client <- function(credentials = NULL, timeout = 300, connect_timeout = 10
   if (!is.null(ca_bundle) &&
       !(is.character(ca_bundle) && length(ca_bundle) == 1L && !is.na(ca_bundle)))
     .abort_invalid_argument("'ca_bundle' must be the path of a PEM file, or NULL")
-  if (trust == "ca_bundle" && is.null(ca_bundle))
-    .abort_invalid_argument("trust = \"ca_bundle\" needs 'ca_bundle', the path of a PEM file")
-  if (trust != "ca_bundle" && !is.null(ca_bundle))
-    .abort_invalid_argument(sprintf("'ca_bundle' is only used with trust = \"ca_bundle\", not \"%s\"", trust))
+  # Which combinations of trust and ca_bundle are valid, and how many retries may be asked
+  # for, is the library's rule (carto_client_options_set_trust, _set_retry): not checked here.
   if (!is.numeric(retries) || length(retries) != 1L || is.na(retries) || retries < 0 ||
-      retries != round(retries) || retries > 100)
-    .abort_invalid_argument("'retries' must be a whole number from 0 to 100")
+      retries != round(retries) || retries >= 2^31 - 1)
+    .abort_invalid_argument("'retries' must be a whole number, 0 or more")
   if (!is.null(user_agent) &&
       !(is.character(user_agent) && length(user_agent) == 1L && !is.na(user_agent)))
     .abort_invalid_argument("'user_agent' must be a single string (e.g. \"myapp/1.0\") or NULL")
