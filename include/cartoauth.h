@@ -873,7 +873,8 @@ carto_status carto_api_key_describe(const struct carto_api_key *key,
 
 /**
  * The key's granted APIs and data services, each as a comma-separated list ("sql,maps";
- * "" when none).
+ * "" when none). Prefer carto_api_key_api and carto_api_key_service, which need no
+ * splitting.
  *
  * - Each out pointer: NULL, or receives a string borrowed from the key.
  *
@@ -887,6 +888,63 @@ CARTO_MUST_USE
 carto_status carto_api_key_apis(const struct carto_api_key *key,
                                 const char **out_apis,
                                 const char **out_services);
+
+/**
+ * How many APIs the key is granted ("sql", "maps", "do"); carto_api_key_api reads each.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_api_key_api_count(const struct carto_api_key *key, size_t *out);
+
+/**
+ * API `index` (0-based, below carto_api_key_api_count) the key is granted, e.g. "sql".
+ *
+ * Ownership: `*out` is borrowed from the key, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+ * CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_api(const struct carto_api_key *key,
+                               size_t index,
+                               const char **out);
+
+/**
+ * How many data services the key is granted ("geocoding", "routing", "isolines",
+ * "observatory"); carto_api_key_service reads each.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_service_count(const struct carto_api_key *key,
+                                         size_t *out);
+
+/**
+ * Data service `index` (0-based, below carto_api_key_service_count) the key is granted.
+ *
+ * Ownership: `*out` is borrowed from the key, valid until it is freed. Errors:
+ * CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+ * CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_api_key_service(const struct carto_api_key *key,
+                                   size_t index,
+                                   const char **out);
 
 /**
  * The number of table grants and of schema grants of the key.

@@ -38,6 +38,9 @@ struct KeyHandle {
     updated_at: Option<CString>,
     apis: CString,
     services: CString,
+    /// Each API and each data service, for the count + index accessors.
+    api_list: Vec<CString>,
+    service_list: Vec<CString>,
     /// (schema, name, permissions joined with ",")
     tables: Vec<(CString, CString, CString)>,
     /// (name, permissions joined with ",")
@@ -54,6 +57,8 @@ impl KeyHandle {
             updated_at: info.updated_at.as_deref().map(to_cstring),
             apis: joined(&info.grants.apis),
             services: joined(&info.grants.services),
+            api_list: info.grants.apis.iter().map(|a| to_cstring(a)).collect(),
+            service_list: info.grants.services.iter().map(|s| to_cstring(s)).collect(),
             tables: info
                 .grants
                 .tables
@@ -506,7 +511,8 @@ pub unsafe extern "C" fn carto_api_key_describe(
 }
 
 /// The key's granted APIs and data services, each as a comma-separated list ("sql,maps";
-/// "" when none).
+/// "" when none). Prefer carto_api_key_api and carto_api_key_service, which need no
+/// splitting.
 ///
 /// - Each out pointer: NULL, or receives a string borrowed from the key.
 ///
@@ -532,6 +538,113 @@ pub unsafe extern "C" fn carto_api_key_apis(
         }
         Ok(())
     })
+}
+
+/// The bodies of the grant-list accessors: the length of the key's list `pick`.
+fn list_len(
+    key: *const carto_api_key,
+    out: *mut usize,
+    pick: fn(&KeyHandle) -> &[CString],
+) -> Result<(), FfiError> {
+    let out = raw::out(out, "out")?;
+    let key = get_key(key)?;
+    out.write(pick(&key).len());
+    Ok(())
+}
+
+/// ... and its item `index`, borrowed from the key (`what` names the list in errors).
+fn list_item(
+    key: *const carto_api_key,
+    index: usize,
+    out: *mut *const c_char,
+    pick: fn(&KeyHandle) -> &[CString],
+    what: &str,
+) -> Result<(), FfiError> {
+    let out = raw::out(out, "out")?;
+    let key = get_key(key)?;
+    let list = pick(&key);
+    let item = list
+        .get(index)
+        .ok_or_else(|| out_of_range(index, list.len(), what))?;
+    out.write(item.as_ptr());
+    Ok(())
+}
+
+/// How many APIs the key is granted ("sql", "maps", "do"); carto_api_key_api reads each.
+///
+/// - `out`: caller-provided storage, written only on success.
+///
+/// Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_api_key_api_count(
+    key: *const carto_api_key,
+    out: *mut usize,
+) -> carto_status {
+    ffi_call!(|| list_len(key, out, |k| &k.api_list))
+}
+
+/// API `index` (0-based, below carto_api_key_api_count) the key is granted, e.g. "sql".
+///
+/// Ownership: `*out` is borrowed from the key, valid until it is freed. Errors:
+/// CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+/// CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_api_key_api(
+    key: *const carto_api_key,
+    index: usize,
+    out: *mut *const c_char,
+) -> carto_status {
+    ffi_call!(|| list_item(key, index, out, |k| &k.api_list, "APIs granted"))
+}
+
+/// How many data services the key is granted ("geocoding", "routing", "isolines",
+/// "observatory"); carto_api_key_service reads each.
+///
+/// - `out`: caller-provided storage, written only on success.
+///
+/// Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_api_key_service_count(
+    key: *const carto_api_key,
+    out: *mut usize,
+) -> carto_status {
+    ffi_call!(|| list_len(key, out, |k| &k.service_list))
+}
+
+/// Data service `index` (0-based, below carto_api_key_service_count) the key is granted.
+///
+/// Ownership: `*out` is borrowed from the key, valid until it is freed. Errors:
+/// CARTO_ERR_INVALID_ARGUMENT (index out of range), CARTO_ERR_INVALID_HANDLE,
+/// CARTO_ERR_NULL_ARGUMENT. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_api_key_service(
+    key: *const carto_api_key,
+    index: usize,
+    out: *mut *const c_char,
+) -> carto_status {
+    ffi_call!(|| list_item(
+        key,
+        index,
+        out,
+        |k| &k.service_list,
+        "data services granted"
+    ))
 }
 
 /// The number of table grants and of schema grants of the key.

@@ -139,6 +139,10 @@ const C_FUNCTIONS = (
     :carto_api_key_free,
     :carto_api_key_describe,
     :carto_api_key_apis,
+    :carto_api_key_api_count,
+    :carto_api_key_api,
+    :carto_api_key_service_count,
+    :carto_api_key_service,
     :carto_api_key_grant_counts,
     :carto_api_key_table,
     :carto_api_key_schema,
@@ -446,6 +450,40 @@ function carto_api_key_apis(key, out_apis, out_services)
         key::Ptr{Cvoid},
         out_apis::Ref{Ptr{UInt8}},
         out_services::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+# carto_status carto_api_key_api_count(const struct carto_api_key *key, size_t *out);
+function carto_api_key_api_count(key, out)
+    return @ccall $(_fp(:carto_api_key_api_count))(
+        key::Ptr{Cvoid},
+        out::Ref{Csize_t},
+    )::Int32
+end
+
+# carto_status carto_api_key_api(const struct carto_api_key *key, size_t index, const char **out);
+function carto_api_key_api(key, index, out)
+    return @ccall $(_fp(:carto_api_key_api))(
+        key::Ptr{Cvoid},
+        index::Csize_t,
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+# carto_status carto_api_key_service_count(const struct carto_api_key *key, size_t *out);
+function carto_api_key_service_count(key, out)
+    return @ccall $(_fp(:carto_api_key_service_count))(
+        key::Ptr{Cvoid},
+        out::Ref{Csize_t},
+    )::Int32
+end
+
+# carto_status carto_api_key_service(const struct carto_api_key *key, size_t index, const char **out);
+function carto_api_key_service(key, index, out)
+    return @ccall $(_fp(:carto_api_key_service))(
+        key::Ptr{Cvoid},
+        index::Csize_t,
+        out::Ref{Ptr{UInt8}},
     )::Int32
 end
 

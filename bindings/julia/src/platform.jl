@@ -202,12 +202,23 @@ end
 _split_list(text::Union{String,Nothing}) =
     text === nothing || isempty(text) ? String[] : String.(split(text, ','))
 
+# The names of one of a key's grant lists (APIs, data services), read one by one.
+function _grant_names(ptr, count, item)
+    n = Ref{Csize_t}(0)
+    _check(count(ptr, n))
+    return map(0:(Int(n[])-1)) do i
+        name = Ref{Ptr{UInt8}}(C_NULL)
+        _check(item(ptr, Csize_t(i), name))
+        something(_copy_string(name[]), "")
+    end
+end
+
 # Reads a key handle (not released here).
 function _read_key(ptr::Ptr{Cvoid})
     name, type, created, updated = (Ref{Ptr{UInt8}}(C_NULL) for _ in 1:4)
     _check(C.carto_api_key_describe(ptr, name, type, created, updated))
-    apis, services = Ref{Ptr{UInt8}}(C_NULL), Ref{Ptr{UInt8}}(C_NULL)
-    _check(C.carto_api_key_apis(ptr, apis, services))
+    apis = _grant_names(ptr, C.carto_api_key_api_count, C.carto_api_key_api)
+    services = _grant_names(ptr, C.carto_api_key_service_count, C.carto_api_key_service)
     n_tables, n_schemas = Ref{Csize_t}(0), Ref{Csize_t}(0)
     _check(C.carto_api_key_grant_counts(ptr, n_tables, n_schemas))
     tables = map(0:(Int(n_tables[])-1)) do i
@@ -227,8 +238,8 @@ function _read_key(ptr::Ptr{Cvoid})
     return ApiKey(
         something(_copy_string(name[]), ""),
         Symbol(something(_copy_string(type[]), "unknown")),
-        _split_list(_copy_string(apis[])),
-        _split_list(_copy_string(services[])),
+        apis,
+        services,
         tables,
         schemas,
         _copy_string(created[]),

@@ -117,14 +117,9 @@ print.carto_batch_job <- function(x, ...) {
 
 # ---- API keys ---------------------------------------------------------------------------
 
-.split_list <- function(text) {
-  if (is.na(text) || !nzchar(text)) character() else strsplit(text, ",", fixed = TRUE)[[1L]]
-}
-
 .new_api_key <- function(x) {
   structure(
-    list(name = x$name, type = x$type, apis = .split_list(x$apis),
-         services = .split_list(x$services),
+    list(name = x$name, type = x$type, apis = x$apis, services = x$services,
          tables = data.frame(schema = x$tables$schema, table = x$tables$table,
                              permissions = x$tables$permissions, stringsAsFactors = FALSE),
          schemas = data.frame(schema = x$schemas$schema, permissions = x$schemas$permissions,
@@ -161,7 +156,8 @@ carto_api_keys <- function(credentials = NULL, client = NULL) {
   col <- function(f) vapply(keys, f, "")
   data.frame(
     name = col(function(k) k$name), type = col(function(k) k$type),
-    apis = col(function(k) k$apis), services = col(function(k) k$services),
+    apis = col(function(k) paste(k$apis, collapse = ",")),
+    services = col(function(k) paste(k$services, collapse = ",")),
     tables = vapply(keys, function(k) length(k$tables$table), 0L),
     created_at = col(function(k) k$created_at), updated_at = col(function(k) k$updated_at),
     stringsAsFactors = FALSE

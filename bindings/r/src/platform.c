@@ -147,16 +147,28 @@ SEXP C_batch_cancel(SEXP client_ptr, SEXP id)
 
 /* ---- API keys -------------------------------------------------------------------------- */
 
-/* list(name, type, created_at, updated_at, apis, services,
+/* list(name, type, created_at, updated_at, apis, services (character vectors),
  *      tables = list(schema, table, permissions), schemas = list(schema, permissions)) */
 static SEXP key_fields(const carto_api_key *key)
 {
     const char *name = NULL, *type = NULL, *created = NULL, *updated = NULL;
-    const char *apis = NULL, *services = NULL;
-    size_t n_tables = 0, n_schemas = 0;
+    size_t n_apis = 0, n_services = 0, n_tables = 0, n_schemas = 0;
     cr_check(carto_api_key_describe(key, &name, &type, &created, &updated));
-    cr_check(carto_api_key_apis(key, &apis, &services));
+    cr_check(carto_api_key_api_count(key, &n_apis));
+    cr_check(carto_api_key_service_count(key, &n_services));
     cr_check(carto_api_key_grant_counts(key, &n_tables, &n_schemas));
+    SEXP apis = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_apis));
+    for (size_t i = 0; i < n_apis; i++) {
+        const char *api = NULL;
+        cr_check(carto_api_key_api(key, i, &api));
+        SET_STRING_ELT(apis, (R_xlen_t)i, string_or_na(api));
+    }
+    SEXP services = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_services));
+    for (size_t i = 0; i < n_services; i++) {
+        const char *service = NULL;
+        cr_check(carto_api_key_service(key, i, &service));
+        SET_STRING_ELT(services, (R_xlen_t)i, string_or_na(service));
+    }
     SEXP t_schema = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_tables));
     SEXP t_name = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_tables));
     SEXP t_perms = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_tables));
@@ -185,11 +197,9 @@ static SEXP key_fields(const carto_api_key *key)
     SEXP v1 = PROTECT(scalar_string(type));
     SEXP v2 = PROTECT(scalar_string(created));
     SEXP v3 = PROTECT(scalar_string(updated));
-    SEXP v4 = PROTECT(scalar_string(apis));
-    SEXP v5 = PROTECT(scalar_string(services));
     const char *names[] = {"name", "type", "created_at", "updated_at",
                            "apis", "services", "tables", "schemas"};
-    SEXP values[] = {v0, v1, v2, v3, v4, v5, tables, schemas};
+    SEXP values[] = {v0, v1, v2, v3, apis, services, tables, schemas};
     SEXP out = named_list(8, names, values);
     UNPROTECT(13);
     return out;

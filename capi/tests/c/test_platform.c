@@ -215,7 +215,8 @@ static void key_lifecycle(carto_client *master) {
     char *token = NULL, *renewed = NULL;
     const char *apis = NULL, *services = NULL, *schema = NULL, *table = NULL, *perms = NULL;
     const char *type = NULL, *created = NULL;
-    size_t tables = 0, schemas = 9;
+    size_t tables = 0, schemas = 9, n = 0;
+    const char *item = NULL;
     carto_client *with_token;
     carto_response *response = NULL;
 
@@ -234,6 +235,22 @@ static void key_lifecycle(carto_client *master) {
     CHECK_OK(carto_api_key_apis(key, &apis, &services));
     CHECK_STR(apis, "sql,maps");
     CHECK_STR(services, "geocoding");
+    /* The same lists, one item at a time. */
+    CHECK_OK(carto_api_key_api_count(key, &n));
+    CHECK(n == 2);
+    CHECK_OK(carto_api_key_api(key, 0, &item));
+    CHECK_STR(item, "sql");
+    CHECK_OK(carto_api_key_api(key, 1, &item));
+    CHECK_STR(item, "maps");
+    CHECK_STATUS(carto_api_key_api(key, 2, &item), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("2 APIs granted");
+    CHECK_OK(carto_api_key_service_count(key, &n));
+    CHECK(n == 1);
+    CHECK_OK(carto_api_key_service(key, 0, &item));
+    CHECK_STR(item, "geocoding");
+    CHECK_STATUS(carto_api_key_service(key, 1, &item), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_api_key_api(key, 0, NULL), CARTO_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(carto_api_key_api_count(NULL, &n), CARTO_ERR_NULL_ARGUMENT);
     CHECK_OK(carto_api_key_grant_counts(key, &tables, &schemas));
     CHECK(tables == 1 && schemas == 0);
     CHECK_OK(carto_api_key_table(key, 0, &schema, &table, &perms));
