@@ -224,11 +224,7 @@ impl ClientOptions {
 
     /// The largest body kept in memory; errors when it is zero.
     pub fn set_max_body_size(&mut self, bytes: u64) -> Result<&mut Self> {
-        if bytes == 0 {
-            return Err(Error::invalid_argument(
-                "the maximum body size must be more than 0 bytes",
-            ));
-        }
+        check_max_body_size(bytes)?;
         self.max_body_size = bytes;
         Ok(self)
     }
@@ -253,19 +249,11 @@ impl ClientOptions {
     pub fn validate(&self) -> Result<()> {
         positive(self.connect_timeout, "the connect timeout")?;
         positive(self.idle_timeout, "the idle timeout")?;
-        if self.max_body_size == 0 {
-            return Err(Error::invalid_argument(
-                "the maximum body size must be more than 0 bytes",
-            ));
-        }
+        check_max_body_size(self.max_body_size)?;
         RetryPolicy::new(self.retry.max_attempts, self.retry.max_wait)?;
         check_user_agent_suffix(self.user_agent_suffix.as_deref())?;
         if let Trust::CaBundle(path) = &self.trust {
-            if path.as_os_str().is_empty() {
-                return Err(Error::invalid_argument(
-                    "a CA bundle trust needs the path of a PEM file; it is empty",
-                ));
-            }
+            Trust::ca_bundle(&path.to_string_lossy())?;
         }
         Ok(())
     }
@@ -285,6 +273,15 @@ fn positive(duration: Duration, what: &str) -> Result<()> {
         return Err(Error::invalid_argument(format!(
             "{what} must be more than 0 ms"
         )));
+    }
+    Ok(())
+}
+
+fn check_max_body_size(bytes: u64) -> Result<()> {
+    if bytes == 0 {
+        return Err(Error::invalid_argument(
+            "the maximum body size must be more than 0 bytes",
+        ));
     }
     Ok(())
 }
