@@ -127,11 +127,12 @@ end
 """
     carto_batch_wait(job; timeout=3600, progress=nothing, credentials=nothing, client=nothing) -> BatchJob
 
-Polls a job until it is done (after 0.25 s, then 1.5 times longer each time, at most every
-5 s; in Julia, so that an interrupt stops it at once) and returns it. Throws a
+Waits until a job is done and returns it: the library polls it (after 0.25 s, then 1.5 times
+longer each time, at most every 5 s) and after each poll calls back, which lets an interrupt
+stop the wait and calls `progress((id = ..., status = ..., polls = ...))`. Throws a
 [`CartoError`](@ref): `:CARTO_ERR_BATCH_JOB_FAILED` with the server's reason,
 `:CARTO_ERR_BATCH_JOB_CANCELLED`, `:CARTO_ERR_WAIT_TIMEOUT` after `timeout` seconds (the job goes
-on), `:CARTO_ERR_CANCELLED` when `progress(job)` returns `false`.
+on), `:CARTO_ERR_CANCELLED` when `progress` returns `false`.
 """
 function carto_batch_wait(
     job::Union{BatchJob,AbstractString};
@@ -142,39 +143,51 @@ function carto_batch_wait(
 )
     (isfinite(timeout) && timeout >= 0) || _invalid("'timeout' must be a finite number of seconds, at least 0")
     id = _job_id(job)
+    milliseconds = UInt64(min(ceil(Float64(timeout) * 1000), 1.0e15))
     return _with_client(credentials, client) do active
-        started = time()
-        interval = 0.25
-        while true
-            current = carto_batch_status(id; client = active)
-            keep_waiting = progress === nothing || progress(current) !== false
-            if !keep_waiting && current.status in (:pending, :running)
-                throw(
-                    CartoError(
-                        C.CARTO_ERR_CANCELLED,
-                        "stopped waiting for batch job $id (status $(current.status)) at the progress function's request; the job goes on",
-                    ),
-                )
-            end
-            current.status === :done && return current
-            if current.status === :cancelled
-                throw(CartoError(C.CARTO_ERR_BATCH_JOB_CANCELLED, "batch job $id was cancelled"))
-            elseif current.status !== :pending && current.status !== :running
-                reason = something(current.failed_reason, "the server gave no reason")
-                throw(CartoError(C.CARTO_ERR_BATCH_JOB_FAILED, "batch job $id ended $(current.status): $reason"))
-            end
-            elapsed = time() - started
-            if elapsed >= timeout
-                throw(
-                    CartoError(
-                        C.CARTO_ERR_WAIT_TIMEOUT,
-                        "batch job $id is still $(current.status) after waiting $(round(elapsed; digits = 1)) s; it goes on on the server until it ends or is cancelled",
-                    ),
-                )
-            end
-            sleep(min(interval, timeout - elapsed))
-            interval = min(interval * 1.5, 5.0)
+        waiting = _Waiting(id, progress, nothing)
+        out = Ref{Ptr{Cvoid}}(C_NULL)
+        status = C.CARTO_OK
+        message = ""
+        GC.@preserve waiting begin
+            callback = @cfunction(_wait_callback, Int32, (Ptr{Cvoid}, Int32, UInt32))
+            user_data = pointer_from_objref(waiting)
+            status = _on_this_thread(
+                () -> C.carto_batch_wait(active, id, milliseconds, callback, user_data, out),
+            )
+            # Read at once: nothing that could touch the last error runs in between.
+            status == C.CARTO_OK || (message = _last_error_message())
         end
+        waiting.failure === nothing || throw(waiting.failure)
+        status == C.CARTO_OK || throw(CartoError(status, message))
+        return _take_job(out[])
+    end
+end
+
+# What the wait's callback needs: the job id, the progress function, and an exception it
+# caught (an interrupt, an error of `progress`), rethrown once the library has returned.
+mutable struct _Waiting
+    id::String
+    progress::Any
+    failure::Any
+end
+
+# Called by the library after each poll, on the waiting thread. No exception may cross the C
+# frames: everything is caught, remembered, and answered with "stop". The safepoint is where
+# a Ctrl-C that arrived while the library waited surfaces as an InterruptException.
+function _wait_callback(user_data::Ptr{Cvoid}, status::Int32, polls::UInt32)
+    # fatou-ignore discouraged-function: user_data is the address of a _Waiting that carto_batch_wait preserves for the whole call
+    waiting = unsafe_pointer_to_objref(user_data)::_Waiting
+    try
+        GC.safepoint()
+        waiting.failure === nothing || return Int32(1)
+        report = waiting.progress
+        report === nothing && return Int32(0)
+        answer = report((id = waiting.id, status = _job_status(status), polls = Int(polls)))
+        return answer === false ? Int32(1) : Int32(0)
+    catch failure
+        waiting.failure = failure
+        return Int32(1)
     end
 end
 

@@ -34,8 +34,8 @@
 #'   query failed.
 #' @param job A `carto_batch_job` or a job id.
 #' @param timeout Seconds to wait at most (the job goes on after that).
-#' @param progress `NULL`, or a function called with the job after each poll; it returns
-#'   `FALSE` to stop waiting.
+#' @param progress `NULL`, or a function called after each poll with a list of the job's
+#'   `id`, `status` and the number of `polls` so far; it returns `FALSE` to stop waiting.
 #' @param credentials,client As for [carto_sql()].
 #' @return A `carto_batch_job`: a list with `id`, `status` ("pending", "running", "done",
 #'   "failed", "cancelled", "skipped", "unknown"), `failed_reason` and `queries`, a data frame
@@ -75,35 +75,28 @@ carto_batch_wait <- function(job, timeout = 3600, progress = NULL, credentials =
   if (!is.null(progress) && !is.function(progress))
     .abort_invalid_argument("'progress' must be a function or NULL")
   cl <- .client_for(client, credentials)
-  # The poll runs in R (as the library's carto_batch_wait does: 250 ms, then 1.5 times longer
-  # up to 5 s), so that Ctrl-C interrupts it at once.
-  started <- Sys.time()
-  interval <- 0.25
-  repeat {
-    current <- carto_batch_status(id, client = cl)
-    keep_waiting <- is.null(progress) || !isFALSE(progress(current))
-    if (!keep_waiting && current$status %in% c("pending", "running"))
-      .carto_abort(.carto_status[["CARTO_ERR_CANCELLED"]], sprintf(
-        "stopped waiting for batch job %s (status %s) at the progress function's request; the job goes on",
-        id, current$status))
-    switch(current$status,
-      done = return(current),
-      pending = , running = NULL,
-      cancelled = .carto_abort(.carto_status[["CARTO_ERR_BATCH_JOB_CANCELLED"]],
-                               sprintf("batch job %s was cancelled", id), job = current),
-      .carto_abort(.carto_status[["CARTO_ERR_BATCH_JOB_FAILED"]], sprintf(
-        "batch job %s ended %s: %s", id, current$status,
-        if (is.na(current$failed_reason)) "the server gave no reason" else current$failed_reason),
-        job = current)
-    )
-    elapsed <- as.numeric(difftime(Sys.time(), started, units = "secs"))
-    if (elapsed >= timeout)
-      .carto_abort(.carto_status[["CARTO_ERR_WAIT_TIMEOUT"]], sprintf(
-        "batch job %s is still %s after waiting %.1f s; it goes on on the server until it ends or is cancelled",
-        id, current$status, elapsed), job = current)
-    Sys.sleep(min(interval, timeout - elapsed))
-    interval <- min(interval * 1.5, 5)
-  }
+  # The library polls and backs off (carto_batch_wait); after each poll its callback checks
+  # for Ctrl-C and calls `progress`.
+  ms <- if (is.infinite(timeout)) 2^53 else min(round(timeout * 1000), 2^53)
+  res <- .Call(C_batch_wait, .client_ptr(cl), id, ms, progress)
+  if (!is.null(res$condition))
+    stop(res$condition)
+  if (res$status == 0L)
+    return(.new_batch_job(res$job))
+  # A job that ended badly or is still running: the condition carries its details.
+  final <- c("CARTO_ERR_BATCH_JOB_FAILED", "CARTO_ERR_BATCH_JOB_CANCELLED",
+             "CARTO_ERR_WAIT_TIMEOUT")
+  current <- NULL
+  if (res$status %in% unlist(.carto_status[final]))
+    current <- tryCatch(carto_batch_status(id, client = cl), error = function(e) NULL)
+  .carto_abort(res$status, res$message, job = current)
+}
+
+# Calls a carto_batch_wait progress function from the library's callback: TRUE to go on,
+# FALSE to stop, or the R error it raised (re-raised once the wait has returned).
+.carto_wait_progress <- function(progress, id, status, polls) {
+  tryCatch(!isFALSE(progress(list(id = id, status = status, polls = polls))),
+           error = function(e) e)
 }
 
 #' @export

@@ -43,6 +43,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_batch_create", (DL_FUNC)&C_batch_create, 4},
     {"C_batch_status", (DL_FUNC)&C_batch_status, 2},
     {"C_batch_cancel", (DL_FUNC)&C_batch_cancel, 2},
+    {"C_batch_wait", (DL_FUNC)&C_batch_wait, 4},
     {"C_api_keys_list", (DL_FUNC)&C_api_keys_list, 1},
     {"C_api_key_get", (DL_FUNC)&C_api_key_get, 2},
     {"C_api_key_create", (DL_FUNC)&C_api_key_create, 6},

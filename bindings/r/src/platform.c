@@ -4,6 +4,7 @@
  * and released: the conversion runs under R_UnwindProtect, whose cleanup frees the handles
  * (and wipes/frees a token string) also when R cannot allocate.
  */
+#include <setjmp.h>
 #include <string.h>
 
 #include "cartoauth_r.h"
@@ -143,6 +144,117 @@ SEXP C_batch_cancel(SEXP client_ptr, SEXP id)
     carto_batch_job *job = NULL;
     cr_check(carto_batch_cancel(client, job_id, &job));
     return job_to_r(job);
+}
+
+/* ---- Waiting for a job: carto_batch_wait with a callback that runs R ---------------------
+ *
+ * The library polls and backs off; after each poll the callback checks for a user interrupt
+ * (Ctrl-C) and, when R code gave a progress function, calls it through
+ * cartoauth:::.carto_wait_progress(), which turns an R error into a returned condition and
+ * FALSE into "stop". As in transfer.c, the R code runs under R_UnwindProtect and a jump out of
+ * it (an interrupt, an error, a restart) is stopped with a C longjmp back into the callback's
+ * own frame, never across the library's Rust frames; once carto_batch_wait has returned and
+ * the job handle is released, R_ContinueUnwind() resumes it. */
+
+struct waiting {
+    SEXP call;  /* .carto_wait_progress(fn, id, status, polls), or R_NilValue */
+    SEXP env;   /* the package namespace, where `call` is evaluated */
+    SEXP token; /* R_UnwindProtect's continuation token */
+    SEXP keep;  /* list(condition): an R error caught by .carto_wait_progress() */
+    carto_job_status status;
+    uint32_t polls;
+    bool jumped; /* an R jump was intercepted; resume it after the library returns */
+    bool stop;   /* the wait is being stopped: answer "stop" without running R */
+    jmp_buf back;
+};
+
+static SEXP wait_body(void *data)
+{
+    struct waiting *w = data;
+    R_CheckUserInterrupt();
+    if (w->call == R_NilValue)
+        return R_NilValue;
+    SEXP arg = CDR(CDR(CDR(w->call)));
+    SETCAR(arg, Rf_mkString(carto_job_status_str((int32_t)w->status)));
+    SETCAR(CDR(arg), Rf_ScalarReal((double)w->polls));
+    return Rf_eval(w->call, w->env);
+}
+
+static void wait_cleanup(void *data, Rboolean jump)
+{
+    if (jump)
+        longjmp(((struct waiting *)data)->back, 1);
+}
+
+static int32_t on_poll(void *user_data, carto_job_status status, uint32_t polls)
+{
+    struct waiting *w = user_data;
+    if (w->stop)
+        return 1;
+    w->status = status;
+    w->polls = polls;
+    if (setjmp(w->back) != 0) {
+        /* Back from wait_cleanup: R wanted to jump out of the callback. */
+        w->jumped = true;
+        w->stop = true;
+        return 1;
+    }
+    SEXP result = R_UnwindProtect(wait_body, w, wait_cleanup, w, w->token);
+    if (result == R_NilValue)
+        return 0; /* only the interrupt check ran */
+    if (TYPEOF(result) == LGLSXP && XLENGTH(result) == 1 && LOGICAL(result)[0] == TRUE)
+        return 0;
+    if (TYPEOF(result) != LGLSXP)
+        SET_VECTOR_ELT(w->keep, 0, result); /* the condition, re-raised by the R caller */
+    w->stop = true;
+    return 1;
+}
+
+/* Waits for job `id` at most `timeout_ms`, calling `progress` (NULL or an R function of the
+ * job's id, status and polls so far) after each poll. Returns list(status, message, job,
+ * condition): the library's status and message, the finished job (NULL unless done), and the
+ * R error the progress function raised. Any other jump out of the callback is resumed once
+ * the library has returned. */
+SEXP C_batch_wait(SEXP client_ptr, SEXP id, SEXP timeout_ms, SEXP progress)
+{
+    carto_client *client = cr_client(client_ptr);
+    const char *job_id = cr_string_arg(id, "job", false);
+    uint64_t ms = cr_uint64_arg(timeout_ms, "timeout");
+    if (!Rf_isNull(progress) && !Rf_isFunction(progress))
+        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'progress' must be a function or NULL");
+
+    struct waiting w;
+    memset(&w, 0, sizeof w);
+    w.token = PROTECT(R_MakeUnwindCont());
+    w.keep = PROTECT(Rf_allocVector(VECSXP, 1));
+    SEXP ns_name = PROTECT(Rf_mkString("cartoauth"));
+    w.env = PROTECT(R_FindNamespace(ns_name));
+    w.call = R_NilValue;
+    if (!Rf_isNull(progress))
+        w.call = Rf_lang5(Rf_install(".carto_wait_progress"), progress, id, R_NilValue,
+                          R_NilValue);
+    PROTECT(w.call);
+
+    /* No R call and no R allocation from here until the library returns, except the
+     * protected callback. */
+    carto_batch_job *job = NULL;
+    carto_status status = carto_batch_wait(client, job_id, ms, on_poll, &w, &job);
+    char message[4096] = "";
+    if (status != CARTO_OK)
+        carto_last_error_copy(message, sizeof message);
+    if (w.jumped) {
+        carto_batch_job_free(job);
+        R_ContinueUnwind(w.token); /* never returns */
+    }
+
+    SEXP r_job = PROTECT(job != NULL ? job_to_r(job) : R_NilValue);
+    static const char *names[] = {"status", "message", "job", "condition"};
+    SEXP values[] = {PROTECT(Rf_ScalarInteger((int)status)),
+                     PROTECT(status != CARTO_OK ? scalar_string(message) : R_NilValue), r_job,
+                     VECTOR_ELT(w.keep, 0)};
+    SEXP out = named_list(4, names, values);
+    UNPROTECT(8);
+    return out;
 }
 
 /* ---- API keys -------------------------------------------------------------------------- */

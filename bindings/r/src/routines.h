@@ -52,6 +52,7 @@ SEXP C_status_codes(void);
 SEXP C_batch_create(SEXP, SEXP, SEXP, SEXP);
 SEXP C_batch_status(SEXP, SEXP);
 SEXP C_batch_cancel(SEXP, SEXP);
+SEXP C_batch_wait(SEXP, SEXP, SEXP, SEXP);
 SEXP C_api_keys_list(SEXP);
 SEXP C_api_key_get(SEXP, SEXP);
 SEXP C_api_key_create(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
