@@ -72,6 +72,12 @@ fi
 # The long compile is never silent: configure shows each crate as cargo starts it.
 grep -q 'configure: \[[0-9]*/[0-9]*, [0-9]* s\] compiling ' install.log ||
     bad "install.packages() did not show the Rust compile's progress"
+# ... and its count is right: the last crate is numbered with the total announced.
+last=$(sed -n 's/.*configure: \[\([0-9]*\)\/\([0-9]*\), .*/\1 of \2/p' install.log | tail -n 1)
+case $last in
+    "") ;;
+    *) set -- $last; [ "$1" = "$3" ] || bad "the Rust compile's progress ended at $last crates" ;;
+esac
 so=$(ls lib/cartoauth/libs/*.so 2>/dev/null | head -n 1)
 if [ -n "$so" ] && ! ldd "$so" | grep -q libcartoauth; then
     ok "ldd $(basename "$so"): no libcartoauth ($(du -k "$so" | cut -f1) KiB)"
