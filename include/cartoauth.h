@@ -1138,6 +1138,25 @@ carto_status carto_batch_job_failed_reason(const struct carto_batch_job *job,
                                            const char **out);
 
 /**
+ * Who owns the job and when it was created and last changed, as the server wrote them
+ * (CARTO sends its times as ISO 8601 text, e.g. "2026-12-08T05:40:00.000Z").
+ *
+ * - Each out pointer: NULL (not wanted), or receives a string borrowed from the job (valid
+ *   until it is freed), or NULL when the server did not send that field.
+ *
+ * Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (`job`). Outputs are written only
+ * on success. Thread safety: any thread.
+ *
+ * # Safety
+ * The out pointers are NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_batch_job_describe(const struct carto_batch_job *job,
+                                      const char **out_user,
+                                      const char **out_created_at,
+                                      const char **out_updated_at);
+
+/**
  * The number of queries of the job.
  *
  * - `out`: caller-provided storage, written only on success.

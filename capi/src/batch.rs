@@ -50,6 +50,9 @@ struct JobHandle {
     id: CString,
     failed_reason: Option<CString>,
     queries: Vec<(CString, carto_job_status, Option<CString>)>,
+    user: Option<CString>,
+    created_at: Option<CString>,
+    updated_at: Option<CString>,
 }
 
 fn hand_out(job: BatchJob, out: raw::Out<*mut carto_batch_job>) {
@@ -69,6 +72,9 @@ fn hand_out(job: BatchJob, out: raw::Out<*mut carto_batch_job>) {
         id: to_cstring(&job.id),
         failed_reason: job.failed_reason.as_deref().map(to_cstring),
         queries,
+        user: job.user.as_deref().map(to_cstring),
+        created_at: job.created_at.as_deref().map(to_cstring),
+        updated_at: job.updated_at.as_deref().map(to_cstring),
     }));
 }
 
@@ -329,6 +335,40 @@ pub unsafe extern "C" fn carto_batch_job_failed_reason(
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
         out.write(raw::ptr_or_null(&get(job)?.failed_reason));
+        Ok(())
+    })
+}
+
+/// Who owns the job and when it was created and last changed, as the server wrote them
+/// (CARTO sends its times as ISO 8601 text, e.g. "2026-12-08T05:40:00.000Z").
+///
+/// - Each out pointer: NULL (not wanted), or receives a string borrowed from the job (valid
+///   until it is freed), or NULL when the server did not send that field.
+///
+/// Errors: CARTO_ERR_INVALID_HANDLE, CARTO_ERR_NULL_ARGUMENT (`job`). Outputs are written only
+/// on success. Thread safety: any thread.
+///
+/// # Safety
+/// The out pointers are NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_batch_job_describe(
+    job: *const carto_batch_job,
+    out_user: *mut *const c_char,
+    out_created_at: *mut *const c_char,
+    out_updated_at: *mut *const c_char,
+) -> carto_status {
+    ffi_call!(|| {
+        let job = get(job)?;
+        for (out, value) in [
+            (out_user, &job.user),
+            (out_created_at, &job.created_at),
+            (out_updated_at, &job.updated_at),
+        ] {
+            if let Some(out) = raw::optional_out(out) {
+                out.write(raw::ptr_or_null(value));
+            }
+        }
         Ok(())
     })
 }

@@ -154,6 +154,7 @@ const C_FUNCTIONS = (
     :carto_batch_job_id,
     :carto_batch_job_status,
     :carto_batch_job_failed_reason,
+    :carto_batch_job_describe,
     :carto_batch_job_query_count,
     :carto_batch_job_query,
     :carto_job_status_str,
@@ -587,6 +588,16 @@ function carto_batch_job_failed_reason(job, out)
     return @ccall $(_fp(:carto_batch_job_failed_reason))(
         job::Ptr{Cvoid},
         out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+# carto_status carto_batch_job_describe(const struct carto_batch_job *job, const char **out_user, const char **out_created_at, const char **out_updated_at);
+function carto_batch_job_describe(job, out_user, out_created_at, out_updated_at)
+    return @ccall $(_fp(:carto_batch_job_describe))(
+        job::Ptr{Cvoid},
+        out_user::Ref{Ptr{UInt8}},
+        out_created_at::Ref{Ptr{UInt8}},
+        out_updated_at::Ref{Ptr{UInt8}},
     )::Int32
 end
 

@@ -9,14 +9,18 @@
 
 A CARTO Batch SQL job as the server last reported it: `id`, `status` (`:pending`, `:running`,
 `:done`, `:failed`, `:cancelled`, `:skipped`, `:unknown`), `failed_reason` (`nothing` unless it
-failed) and `queries`, a vector of `(query, status, failed_reason)` NamedTuples (a Tables.jl
-table).
+failed), `queries`, a vector of `(query, status, failed_reason)` NamedTuples (a Tables.jl
+table), and `user`, `created_at`, `updated_at` as the server wrote them (ISO 8601 text;
+`nothing` when not sent).
 """
 struct BatchJob
     id::String
     status::Symbol
     failed_reason::Union{String,Nothing}
     queries::Vector{NamedTuple{(:query, :status, :failed_reason),Tuple{String,Symbol,Union{String,Nothing}}}}
+    user::Union{String,Nothing}
+    created_at::Union{String,Nothing}
+    updated_at::Union{String,Nothing}
 end
 
 _job_status(status::Int32) = Symbol(something(_copy_string(C.carto_job_status_str(status)), "unknown"))
@@ -32,6 +36,10 @@ function _take_job(ptr::Ptr{Cvoid})
         _check(C.carto_batch_job_status(ptr, status))
         _check(C.carto_batch_job_failed_reason(ptr, reason))
         _check(C.carto_batch_job_query_count(ptr, count))
+        user = Ref{Ptr{UInt8}}(C_NULL)
+        created = Ref{Ptr{UInt8}}(C_NULL)
+        updated = Ref{Ptr{UInt8}}(C_NULL)
+        _check(C.carto_batch_job_describe(ptr, user, created, updated))
         queries = map(0:(Int(count[])-1)) do i
             sql = Ref{Ptr{UInt8}}(C_NULL)
             query_status = Ref{Int32}(0)
@@ -48,6 +56,9 @@ function _take_job(ptr::Ptr{Cvoid})
             _job_status(status[]),
             _copy_string(reason[]),
             queries,
+            _copy_string(user[]),
+            _copy_string(created[]),
+            _copy_string(updated[]),
         )
     finally
         C.carto_batch_job_free(ptr)

@@ -16,6 +16,9 @@ function platform_tests(server)
             @test polls[] >= 1
             @test done.status === :done
             @test [q.status for q in done.queries] == [:done, :done]
+            @test done.user == "demo"
+            @test occursin(r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T", something(done.created_at, ""))
+            @test something(done.updated_at, "") >= something(done.created_at, "")
             @test carto_batch_cancel(job; client = master).status === :done
         end
 

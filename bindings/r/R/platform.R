@@ -10,7 +10,8 @@
   structure(
     list(id = x$id, status = x$status, failed_reason = x$failed_reason,
          queries = data.frame(query = q$query, status = q$status,
-                              failed_reason = q$failed_reason, stringsAsFactors = FALSE)),
+                              failed_reason = q$failed_reason, stringsAsFactors = FALSE),
+         user = x$user, created_at = x$created_at, updated_at = x$updated_at),
     class = "carto_batch_job"
   )
 }
@@ -39,7 +40,8 @@
 #' @param credentials,client As for [carto_sql()].
 #' @return A `carto_batch_job`: a list with `id`, `status` ("pending", "running", "done",
 #'   "failed", "cancelled", "skipped", "unknown"), `failed_reason` and `queries`, a data frame
-#'   of each query's `query`, `status` and `failed_reason`.
+#'   of each query's `query`, `status` and `failed_reason`, and the job's `user`, `created_at`
+#'   and `updated_at` as the server wrote them (ISO 8601 text; `NA` when not sent).
 #' @export
 carto_batch_create <- function(queries, onsuccess = NULL, onerror = NULL, credentials = NULL,
                                client = NULL) {

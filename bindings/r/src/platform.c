@@ -98,10 +98,16 @@ static SEXP job_body(void *data)
     SEXP id_s = PROTECT(scalar_string(id));
     SEXP status_s = PROTECT(scalar_string(carto_job_status_str(status)));
     SEXP reason_s = PROTECT(scalar_string(reason));
-    const char *names[] = {"id", "status", "failed_reason", "queries"};
-    SEXP values[] = {id_s, status_s, reason_s, queries};
-    SEXP out = named_list(4, names, values);
-    UNPROTECT(7);
+    const char *user = NULL, *created = NULL, *updated = NULL;
+    cr_check(carto_batch_job_describe(job, &user, &created, &updated));
+    SEXP user_s = PROTECT(scalar_string(user));
+    SEXP created_s = PROTECT(scalar_string(created));
+    SEXP updated_s = PROTECT(scalar_string(updated));
+    const char *names[] = {"id", "status", "failed_reason", "queries", "user", "created_at",
+                           "updated_at"};
+    SEXP values[] = {id_s, status_s, reason_s, queries, user_s, created_s, updated_s};
+    SEXP out = named_list(7, names, values);
+    UNPROTECT(10);
     return out;
 }
 

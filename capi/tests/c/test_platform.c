@@ -38,6 +38,7 @@ static void job_runs_to_done(carto_client *master) {
     const char *queries[] = {"create table c_batch (n int)", "insert into c_batch values (1), (2)"};
     carto_batch_job *job = NULL, *done = NULL;
     const char *id = NULL, *sql = NULL, *reason = (const char *)1;
+    const char *user = NULL, *created = NULL, *updated = NULL;
     carto_job_status status = CARTO_JOB_UNKNOWN;
     size_t count = 0;
     uint32_t polls = 0;
@@ -54,6 +55,13 @@ static void job_runs_to_done(carto_client *master) {
     CHECK_STR(carto_job_status_str(status), "done");
     CHECK_OK(carto_batch_job_failed_reason(done, &reason));
     CHECK(reason == NULL);
+    /* Who owns it and when: the account, and ISO times that never run backwards. */
+    CHECK_OK(carto_batch_job_describe(done, &user, &created, &updated));
+    CHECK_STR(user, "demo");
+    CHECK(created != NULL && updated != NULL && strlen(created) >= 20);
+    CHECK(strncmp(created, "20", 2) == 0 && created[10] == 'T');
+    CHECK(strcmp(updated, created) >= 0);
+    CHECK_OK(carto_batch_job_describe(done, NULL, NULL, NULL));
     CHECK_OK(carto_batch_job_query(done, 1, &sql, &status, &reason));
     CHECK_STR(sql, "insert into c_batch values (1), (2)");
     CHECK(status == CARTO_JOB_DONE && reason == NULL);
@@ -380,6 +388,7 @@ static void misuse(carto_client *master) {
     CHECK_STATUS(carto_batch_wait(master, NULL, 10, NULL, NULL, &job), CARTO_ERR_NULL_ARGUMENT);
     CHECK(job == NULL);
     CHECK_STATUS(carto_batch_job_status(NULL, NULL), CARTO_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(carto_batch_job_describe(NULL, &text, NULL, NULL), CARTO_ERR_NULL_ARGUMENT);
     CHECK_STR(carto_job_status_str(12345), "unknown");
     CHECK_STR(carto_job_status_str(-1), "unknown");
     CHECK_STR(carto_status_str(CARTO_ERR_WAIT_TIMEOUT), "timed out waiting for the batch SQL job");
@@ -387,6 +396,9 @@ static void misuse(carto_client *master) {
     /* A handle of another type, and a freed one. */
     CHECK_OK(carto_grants_new(&grants));
     CHECK_STATUS(carto_batch_job_id((const carto_batch_job *)(void *)grants, &text),
+                 CARTO_ERR_INVALID_HANDLE);
+    CHECK_STATUS(carto_batch_job_describe((const carto_batch_job *)(void *)grants, &text, NULL,
+                                          NULL),
                  CARTO_ERR_INVALID_HANDLE);
     CHECK_STATUS(carto_api_key_grant_counts((const carto_api_key *)(void *)grants, &n, &n),
                  CARTO_ERR_INVALID_HANDLE);
