@@ -63,7 +63,7 @@ bindings/julia/tools/static-checks.sh
 
 section "no import circles between modules, nested ones included, in every crate"
 python3 scripts/test_import_cycles.py
-python3 scripts/import-cycles.py src cli/src emulator/src
+python3 scripts/import-cycles.py src capi/src cli/src emulator/src xtask/src fuzz/src
 section "fuzzing smoke: the stable driver, every target for 3 s; libFuzzer too where nightly has cargo-fuzz"
 # A fixed seed, so that a run of CI is repeatable and a red one can be reproduced; long runs
 # are a developer's job (fuzz/libfuzzer.sh 600), and what they find becomes a test.

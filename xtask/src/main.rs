@@ -156,7 +156,15 @@ fn check() -> Result<(), String> {
     gen(true)?;
     run(
         "python3",
-        &["scripts/import-cycles.py", "src", "cli/src", "emulator/src"],
+        &[
+            "scripts/import-cycles.py",
+            "src",
+            "capi/src",
+            "cli/src",
+            "emulator/src",
+            "xtask/src",
+            "fuzz/src",
+        ],
     )
 }
 
