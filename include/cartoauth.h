@@ -581,6 +581,15 @@ typedef struct carto_response carto_response;
 typedef struct carto_result carto_result;
 
 /**
+ * Opaque result reader: an open query whose rows are read in chunks with
+ * carto_result_reader_next. Created by carto_client_sql_reader, carto_client_open_reader or
+ * carto_client_sql_v3_reader, freed with carto_result_reader_free (which closes the
+ * connection and so stops the query on the server when rows remain). Used by one thread at a
+ * time (it may move between threads).
+ */
+typedef struct carto_result_reader carto_result_reader;
+
+/**
  * Opaque sign-in in progress (carto_signin_begin); freed with carto_signin_free. Holds the
  * PKCE verifier, which never leaves it. Any thread may use it; it finishes once.
  */
@@ -599,6 +608,16 @@ typedef struct carto_sql_job carto_sql_job;
 typedef int32_t (*carto_batch_wait_fn)(void *user_data, carto_job_status status, uint32_t polls);
 
 /**
+ * Reports progress: bytes uploaded and downloaded so far, and the totals when known (-1
+ * otherwise). Return 0 to continue, anything else to cancel the transfer.
+ */
+typedef int32_t (*carto_progress_fn)(void *user_data,
+                                     uint64_t uploaded,
+                                     int64_t upload_total,
+                                     uint64_t downloaded,
+                                     int64_t download_total);
+
+/**
  * Supplies request body bytes: `int64_t read(user_data, buffer, capacity)` returns the number
  * of bytes written into `buffer` (at most `capacity`), 0 at the end, or a negative value on
  * failure.
@@ -610,16 +629,6 @@ typedef int64_t (*carto_read_fn)(void *user_data, uint8_t *buffer, size_t capaci
  * `len` to continue.
  */
 typedef size_t (*carto_write_fn)(void *user_data, const uint8_t *data, size_t len);
-
-/**
- * Reports progress: bytes uploaded and downloaded so far, and the totals when known (-1
- * otherwise). Return 0 to continue, anything else to cancel the transfer.
- */
-typedef int32_t (*carto_progress_fn)(void *user_data,
-                                     uint64_t uploaded,
-                                     int64_t upload_total,
-                                     uint64_t downloaded,
-                                     int64_t download_total);
 
 /**
  * Called about every 50 ms while carto_signin_wait waits; return 0 to keep waiting, anything
@@ -2460,6 +2469,158 @@ void carto_string_free(char *string);
  * Thread safety: any thread (the count is a snapshot). Never fails.
  */
 size_t carto_handle_count(void);
+
+/**
+ * Opens a SQL API query (GET for queries shorter than 1024 bytes, POST otherwise, as
+ * carto_client_sql_result) for reading in chunks: the query is sent here and its answer is
+ * read, as it arrives, by carto_result_reader_next. An answer of any size reads in full, with
+ * only a chunk (and what one row needs) in memory.
+ *
+ * - `query`: the SQL, UTF-8.
+ * - `out`: receives a new reader owned by the caller (free with carto_result_reader_free),
+ *   written only on success.
+ *
+ * Errors: those of carto_client_sql (transport and HTTP statuses with CARTO's message: a
+ * query that fails before its first row fails here); CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; one client may
+ * have many readers open at once.
+ *
+ * # Safety
+ * `query` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_reader(const struct carto_client *client,
+                                     const char *query,
+                                     struct carto_result_reader **out);
+
+/**
+ * Opens a SQL API request made with carto_request_new_sql (format NULL or "json") and its
+ * parameters (carto_request_add_param: skipfields, page, rows_per_page, ...) for reading in
+ * chunks, as carto_client_sql_reader does. The request's progress callback reports the
+ * opening only (carto_result_reader_next takes its own).
+ *
+ * - `request`: a live request; it is not consumed.
+ * - `out`: receives a new reader owned by the caller (free with carto_result_reader_free),
+ *   written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (not a SQL API request with a query, another format),
+ * those of carto_client_send and of the HTTP statuses (carto_response_check);
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the request's
+ * callbacks run on the calling thread, during this call.
+ *
+ * # Safety
+ * `out` is NULL or writable; the request's callbacks and user data are valid for this call.
+ */
+CARTO_MUST_USE
+carto_status carto_client_open_reader(const struct carto_client *client,
+                                      const struct carto_request *request,
+                                      struct carto_result_reader **out);
+
+/**
+ * Opens a SQL API v3 query on `connection` (as carto_client_sql_v3 sends it) for reading in
+ * chunks. CARTO returns at most 200,000 rows for a synchronous query: an answer that reaches
+ * that many ends with CARTO_ERR_QUERY_FAILED (it may have been cut there); run larger queries
+ * as a SQL job into a table, or page them with LIMIT and OFFSET.
+ *
+ * - `connection`: the connection name (e.g. carto_dw); `query`: the SQL;
+ *   `parameters_json`: NULL, or a JSON array (`$1` placeholders) or object (`@name`).
+ * - `out`: receives a new reader owned by the caller (free with carto_result_reader_free),
+ *   written only on success.
+ *
+ * Errors: those of carto_client_sql_v3 that happen before the first row;
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_INVALID_HANDLE. Thread safety:
+ * any thread.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_client_sql_v3_reader(const struct carto_client *client,
+                                        const char *connection,
+                                        const char *query,
+                                        const char *parameters_json,
+                                        struct carto_result_reader **out);
+
+/**
+ * Reads the next chunk of at most `max_rows` rows (1 or more) from the answer as it arrives,
+ * typed as carto_result types them: `*out` is a new result, or NULL once the result has ended
+ * (and at every later call). The first call always gives a result, of 0 rows for an empty
+ * result or a statement without rows (its columns and total_rows are there all the same);
+ * the result with the last rows carries the answer's total_rows, time and notices. Every
+ * chunk has the same columns. Stopping early is carto_result_reader_free.
+ *
+ * - `progress`: NULL, or called as bytes arrive and at least every 250 ms while the server
+ *   sends nothing, during this call only (`downloaded` counts from the answer's start);
+ *   returning non-zero cancels the read (CARTO_ERR_CANCELLED).
+ * - `out`: receives a new result owned by the caller (free with carto_result_free), or NULL
+ *   at the end; written only on success.
+ *
+ * Errors: CARTO_ERR_QUERY_FAILED (the answer ends with CARTO's error: the query failed after
+ * rows were sent), CARTO_ERR_RESULT_FORMAT (an answer that breaks off, is not a SQL API
+ * result or changes its columns), CARTO_ERR_BODY_TOO_LARGE (a row larger than max_body_size,
+ * or a statement whose columns cannot be known before its rows and whose answer is larger),
+ * CARTO_ERR_TIMEOUT (idle timeout, or the call's total_timeout), CARTO_ERR_CONNECTION,
+ * CARTO_ERR_CANCELLED (the progress callback), CARTO_ERR_INVALID_ARGUMENT (`max_rows` 0, the
+ * reader in use by another thread), CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. The
+ * rows of a chunk that fails are not given, and after an error every call fails again: a
+ * result is never silently cut short.
+ *
+ * Thread safety: one thread at a time per reader (a concurrent call fails); `progress` runs
+ * on the calling thread, with `user_data` passed back unchanged (owned by the caller).
+ *
+ * # Safety
+ * `out` is NULL or writable; `progress` is NULL or a function of this signature, valid with
+ * `user_data` for this call.
+ */
+CARTO_MUST_USE
+carto_status carto_result_reader_next(struct carto_result_reader *reader,
+                                      size_t max_rows,
+                                      carto_progress_fn progress,
+                                      void *user_data,
+                                      struct carto_result **out);
+
+/**
+ * Whether the result has been read to its end, or the reader stopped at an error (`*out`):
+ * no chunk comes any more.
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (the reader in use by another thread),
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: one thread at a time per
+ * reader.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_reader_done(const struct carto_result_reader *reader,
+                                      bool *out);
+
+/**
+ * The number of rows handed out so far, in all chunks (`*out`).
+ *
+ * - `out`: caller-provided storage, written only on success.
+ *
+ * Errors: CARTO_ERR_INVALID_ARGUMENT (the reader in use by another thread),
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: one thread at a time per
+ * reader.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_result_reader_rows_read(const struct carto_result_reader *reader,
+                                           uint64_t *out);
+
+/**
+ * Releases a reader: when rows remain, the connection is closed, which stops the query on
+ * the server. Chunks already handed out stay valid (free each with carto_result_free). NULL,
+ * freed and foreign handles are ignored.
+ *
+ * Thread safety: any thread; a call in progress on another thread finishes first. Does not
+ * change the last error.
+ */
+void carto_result_reader_free(struct carto_result_reader *reader);
 
 /**
  * Creates a request.

@@ -33,6 +33,7 @@ mod enums;
 mod handles;
 pub mod library;
 mod raw;
+pub mod reader;
 pub mod request;
 pub mod resolve;
 pub mod response;

@@ -61,7 +61,7 @@ pub(crate) struct ResultHandle {
     notices: Vec<(CString, CString)>,
 }
 
-fn hand_out(set: ResultSet, out: raw::Out<*mut carto_result>) {
+pub(crate) fn hand_out(set: ResultSet, out: raw::Out<*mut carto_result>) {
     let columns = set.columns();
     let handle = ResultHandle {
         names: columns.iter().map(|c| to_cstring(c.name())).collect(),

@@ -219,6 +219,23 @@ fn c_result() {
 }
 
 #[test]
+fn c_reader() {
+    let emu = carto_emulator::harness::Emulator::start();
+    let exe = build("test_reader.c", &[]);
+    let master = emu.key("demo", "master");
+    let base = emu.base_url("demo");
+    let stdout = run(
+        &exe,
+        &[
+            ("CARTO_TEST_BASE_URL", base.as_str()),
+            ("CARTO_TEST_MASTER_KEY", master.as_str()),
+            ("CARTO_TEST_ADMIN_TOKEN", emu.admin_token()),
+        ],
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
 fn c_carto3() {
     use carto_emulator::harness::{Carto3Options, Emulator, Options};
     let emu = Emulator::start_with(Options {

@@ -239,6 +239,13 @@ const C_FUNCTIONS = (
     :carto_last_error_copy,
     :carto_string_free,
     :carto_handle_count,
+    :carto_client_sql_reader,
+    :carto_client_open_reader,
+    :carto_client_sql_v3_reader,
+    :carto_result_reader_next,
+    :carto_result_reader_done,
+    :carto_result_reader_rows_read,
+    :carto_result_reader_free,
     :carto_request_new,
     :carto_request_new_sql,
     :carto_request_new_copy_to,
@@ -1294,6 +1301,69 @@ end
 
 # size_t carto_handle_count(void);
 carto_handle_count() = @ccall $(_fp(:carto_handle_count))()::Csize_t
+
+# carto_status carto_client_sql_reader(const struct carto_client *client, const char *query, struct carto_result_reader **out);
+function carto_client_sql_reader(client, query, out)
+    return @ccall $(_fp(:carto_client_sql_reader))(
+        client::Ptr{Cvoid},
+        query::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_client_open_reader(const struct carto_client *client, const struct carto_request *request, struct carto_result_reader **out);
+function carto_client_open_reader(client, request, out)
+    return @ccall $(_fp(:carto_client_open_reader))(
+        client::Ptr{Cvoid},
+        request::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_client_sql_v3_reader(const struct carto_client *client, const char *connection, const char *query, const char *parameters_json, struct carto_result_reader **out);
+function carto_client_sql_v3_reader(client, connection, query, parameters_json, out)
+    return @ccall $(_fp(:carto_client_sql_v3_reader))(
+        client::Ptr{Cvoid},
+        connection::Cstring,
+        query::Cstring,
+        parameters_json::Cstring,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_result_reader_next(struct carto_result_reader *reader, size_t max_rows, carto_progress_fn progress, void *user_data, struct carto_result **out);
+function carto_result_reader_next(reader, max_rows, progress, user_data, out)
+    return @ccall $(_fp(:carto_result_reader_next))(
+        reader::Ptr{Cvoid},
+        max_rows::Csize_t,
+        progress::Ptr{Cvoid},
+        user_data::Ptr{Cvoid},
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_result_reader_done(const struct carto_result_reader *reader, bool *out);
+function carto_result_reader_done(reader, out)
+    return @ccall $(_fp(:carto_result_reader_done))(
+        reader::Ptr{Cvoid},
+        out::Ref{Bool},
+    )::Int32
+end
+
+# carto_status carto_result_reader_rows_read(const struct carto_result_reader *reader, uint64_t *out);
+function carto_result_reader_rows_read(reader, out)
+    return @ccall $(_fp(:carto_result_reader_rows_read))(
+        reader::Ptr{Cvoid},
+        out::Ref{UInt64},
+    )::Int32
+end
+
+# void carto_result_reader_free(struct carto_result_reader *reader);
+function carto_result_reader_free(reader)
+    return @ccall $(_fp(:carto_result_reader_free))(
+        reader::Ptr{Cvoid},
+    )::Cvoid
+end
 
 # carto_status carto_request_new(const char *method, const char *path, struct carto_request **out);
 function carto_request_new(method, path, out)
