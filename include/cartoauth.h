@@ -2502,19 +2502,27 @@ carto_status carto_client_sql_reader(const struct carto_client *client,
  * - `request`: a live request; it is not consumed.
  * - `out`: receives a new reader owned by the caller (free with carto_result_reader_free),
  *   written only on success.
+ * - `error_response`: NULL, or where the server's answer to a refused query (an HTTP error
+ *   status) goes: a new response owned by the caller (free with carto_response_free), with
+ *   CARTO's message, headers and rate limits, as carto_client_send gives it. Written only
+ *   when the call fails with such a status (then `*out` is not written); otherwise left
+ *   untouched.
  *
- * Errors: CARTO_ERR_INVALID_ARGUMENT (not a SQL API request with a query, another format),
- * those of carto_client_send and of the HTTP statuses (carto_response_check);
- * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the request's
- * callbacks run on the calling thread, during this call.
+ * Errors: the HTTP statuses (carto_response_check's status and message),
+ * CARTO_ERR_INVALID_ARGUMENT (not a SQL API request with a query, another format), those of
+ * carto_client_send; CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the request's callbacks run on the
+ * calling thread, during this call.
  *
  * # Safety
- * `out` is NULL or writable; the request's callbacks and user data are valid for this call.
+ * `out` and `error_response` are NULL or writable; the request's callbacks and user data
+ * are valid for this call.
  */
 CARTO_MUST_USE
 carto_status carto_client_open_reader(const struct carto_client *client,
                                       const struct carto_request *request,
-                                      struct carto_result_reader **out);
+                                      struct carto_result_reader **out,
+                                      struct carto_response **error_response);
 
 /**
  * Opens a SQL API v3 query on `connection` (as carto_client_sql_v3 sends it) for reading in

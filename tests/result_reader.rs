@@ -468,3 +468,31 @@ fn carto3_results_read_in_chunks_and_the_row_cap_is_an_error() {
     assert!(e.message().contains("200000 rows"), "{e}");
     assert!(rows < 200_000);
 }
+
+#[test]
+fn a_refused_query_gives_the_servers_answer_when_asked_and_an_error_otherwise() {
+    let c = master();
+    let refusal = c
+        .result_reader_or_refusal(Request::sql("select * from no_such_table_r", None))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refusal.status(), 400);
+    let message = refusal.carto_error_message().unwrap();
+    assert!(message.contains("no_such_table_r"), "{message}");
+    let e = refusal.check().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpClientError, "{e}");
+
+    let e = c
+        .result_reader(Request::sql("select * from no_such_table_r", None))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpClientError, "{e}");
+    assert!(e.to_string().contains("no_such_table_r"), "{e}");
+
+    let mut reader = c
+        .result_reader_or_refusal(Request::sql("select 7 as seven", None))
+        .unwrap()
+        .unwrap();
+    let chunk = reader.next_chunk(10).unwrap().unwrap();
+    assert_eq!(chunk.row_count(), 1);
+    assert!(reader.next_chunk(10).unwrap().is_none());
+}

@@ -7,6 +7,7 @@ use super::client::{self, carto_client};
 use super::handles::{self, opaque_handle};
 use super::raw::{self, carto_progress_fn, str_arg_required, Callback};
 use super::request::{self, carto_request};
+use super::response::{self, carto_response};
 use super::result::{self, carto_result};
 use super::status::{carto_status, FfiError};
 use cartoauth_core::ResultReader;
@@ -92,27 +93,49 @@ pub unsafe extern "C" fn carto_client_sql_reader(
 /// - `request`: a live request; it is not consumed.
 /// - `out`: receives a new reader owned by the caller (free with carto_result_reader_free),
 ///   written only on success.
+/// - `error_response`: NULL, or where the server's answer to a refused query (an HTTP error
+///   status) goes: a new response owned by the caller (free with carto_response_free), with
+///   CARTO's message, headers and rate limits, as carto_client_send gives it. Written only
+///   when the call fails with such a status (then `*out` is not written); otherwise left
+///   untouched.
 ///
-/// Errors: CARTO_ERR_INVALID_ARGUMENT (not a SQL API request with a query, another format),
-/// those of carto_client_send and of the HTTP statuses (carto_response_check);
-/// CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the request's
-/// callbacks run on the calling thread, during this call.
+/// Errors: the HTTP statuses (carto_response_check's status and message),
+/// CARTO_ERR_INVALID_ARGUMENT (not a SQL API request with a query, another format), those of
+/// carto_client_send; CARTO_ERR_NULL_ARGUMENT,
+/// CARTO_ERR_INVALID_HANDLE. Thread safety: any thread; the request's callbacks run on the
+/// calling thread, during this call.
 ///
 /// # Safety
-/// `out` is NULL or writable; the request's callbacks and user data are valid for this call.
+/// `out` and `error_response` are NULL or writable; the request's callbacks and user data
+/// are valid for this call.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn carto_client_open_reader(
     client: *const carto_client,
     request: *const carto_request,
     out: *mut *mut carto_result_reader,
+    error_response: *mut *mut carto_response,
 ) -> carto_status {
     ffi_call!(|| {
         let out = raw::out(out, "out")?;
+        let error_out = raw::optional_out(error_response);
         let client = client::get(client)?;
         let request = request::for_send(request)?;
-        hand_out(client.result_reader(request)?, out);
-        Ok(())
+        match client.result_reader_or_refusal(request)? {
+            Ok(reader) => {
+                hand_out(reader, out);
+                Ok(())
+            }
+            Err(refusal) => {
+                let error = refusal.check().err().map(FfiError::from);
+                if let Some(error_out) = error_out {
+                    response::hand_out(refusal, error_out);
+                }
+                Err(error.unwrap_or_else(|| {
+                    FfiError::new(carto_status::CARTO_ERR_PROTOCOL, "the query was refused")
+                }))
+            }
+        }
     })
 }
 

@@ -16,7 +16,7 @@ use super::progress::Meter;
 use super::request::{ProgressFn, Request};
 use super::response::OpenedBody;
 use super::wait::Watch;
-use super::Client;
+use super::{Client, Response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::result::stream::{ChunkReader, Input, READ_BLOCK};
 use crate::result::{ColumnSpec, ResultSet};
@@ -87,6 +87,23 @@ impl Client {
     /// Opens a SQL API request made with [`Request::sql`] (and its parameters: `skipfields`,
     /// `page`, ...) for reading in chunks. Its format must be JSON.
     pub fn result_reader(&self, request: Request) -> Result<ResultReader> {
+        self.open_v2_reader(request)?.map_err(|(_, error)| error)
+    }
+
+    /// [`Client::result_reader`], but an HTTP error status is not this call's error: the
+    /// server's answer is given instead (`Err(response)`, its body read within
+    /// `max_body_size`), with CARTO's message and rate limits, for callers that report it
+    /// as they report a [`Client::send`] answer ([`Response::check`] is the error).
+    pub fn result_reader_or_refusal(
+        &self,
+        request: Request,
+    ) -> Result<std::result::Result<ResultReader, Response>> {
+        Ok(self
+            .open_v2_reader(request)?
+            .map_err(|(response, _)| response))
+    }
+
+    fn open_v2_reader(&self, request: Request) -> Result<Opening> {
         let query = request.param_value("q").map(str::to_owned).ok_or_else(|| {
             Error::invalid_argument("a result reader needs a SQL API request with a query (q)")
         })?;
@@ -120,7 +137,8 @@ impl Client {
             query: query.to_owned(),
             parameters: parameters.map(str::to_owned),
         };
-        self.open_reader(request, probe, Some(MAX_V3_ROWS))
+        self.open_reader(request, probe, Some(MAX_V3_ROWS))?
+            .map_err(|(_, error)| error)
     }
 
     fn open_reader(
@@ -128,16 +146,18 @@ impl Client {
         request: Request,
         probe: ProbeQuery,
         row_cap: Option<u64>,
-    ) -> Result<ResultReader> {
+    ) -> Result<Opening> {
         let (response, body) = self.open(request)?;
-        response.check()?;
+        if let Err(error) = response.check() {
+            return Ok(Err((response, error)));
+        }
         let body = body.ok_or_else(|| {
             Error::new(
                 ErrorKind::Protocol,
                 format!("{}: the answer's body could not be read", response.target),
             )
         })?;
-        Ok(ResultReader {
+        Ok(Ok(ResultReader {
             client: self.clone(),
             body,
             chunks: ChunkReader::new(self.inner.options.max_body_size),
@@ -145,9 +165,12 @@ impl Client {
             probe_refusal: None,
             progress: None,
             row_cap,
-        })
+        }))
     }
 }
+
+/// The reader of a successful answer, or the answer of an HTTP error status with its error.
+type Opening = std::result::Result<ResultReader, (Response, Error)>;
 
 impl ResultReader {
     /// The next chunk of at most `max_rows` typed rows (1 or more), read from the answer as it

@@ -1311,12 +1311,13 @@ function carto_client_sql_reader(client, query, out)
     )::Int32
 end
 
-# carto_status carto_client_open_reader(const struct carto_client *client, const struct carto_request *request, struct carto_result_reader **out);
-function carto_client_open_reader(client, request, out)
+# carto_status carto_client_open_reader(const struct carto_client *client, const struct carto_request *request, struct carto_result_reader **out, struct carto_response **error_response);
+function carto_client_open_reader(client, request, out, error_response)
     return @ccall $(_fp(:carto_client_open_reader))(
         client::Ptr{Cvoid},
         request::Ptr{Cvoid},
         out::Ref{Ptr{Cvoid}},
+        error_response::Ptr{Ptr{Cvoid}},
     )::Int32
 end
 

@@ -115,7 +115,7 @@ static void empty_results_and_statements_give_one_typed_chunk(carto_client *clie
     carto_request *request = NULL;
     CHECK_OK(carto_request_new_sql("select 1 as keep, 2 as dropped", NULL, &request));
     CHECK_OK(carto_request_add_param(request, "skipfields", "dropped"));
-    CHECK_OK(carto_client_open_reader(client, request, &reader));
+    CHECK_OK(carto_client_open_reader(client, request, &reader, NULL));
     CHECK_OK(carto_result_reader_next(reader, 10, NULL, NULL, &chunk));
     CHECK_OK(carto_result_column_count(chunk, &columns));
     CHECK(columns == 1);
@@ -231,7 +231,7 @@ static carto_result_reader *open_stalling(carto_client *client, const char *admi
     CHECK_OK(carto_request_add_header(request, "X-Emulator-Fault",
                                       "{\"drip\":{\"chunk_bytes\":5242880,\"interval_ms\":60000}}"));
     CHECK_OK(carto_request_add_header(request, "X-Emulator-Token", admin_token));
-    CHECK_OK(carto_client_open_reader(client, request, &reader));
+    CHECK_OK(carto_client_open_reader(client, request, &reader, NULL));
     carto_request_free(request);
     return reader;
 }
@@ -300,13 +300,39 @@ static void misuse(carto_client *client) {
                  CARTO_ERR_HTTP_CLIENT_ERROR);
     CHECK_ERROR_MENTIONS("no_such_table");
 
+    /* A refused query's answer, when asked for, with CARTO's message. */
+    carto_request *bad = NULL;
+    carto_response *refusal = NULL;
+    CHECK_OK(carto_request_new_sql("select * from no_such_table", NULL, &bad));
+    CHECK_STATUS(carto_client_open_reader(client, bad, &reader, &refusal),
+                 CARTO_ERR_HTTP_CLIENT_ERROR);
+    CHECK(reader == NULL && refusal != NULL);
+    uint16_t http = 0;
+    const char *server_message = NULL;
+    CHECK_OK(carto_response_status(refusal, &http));
+    CHECK(http == 400);
+    CHECK_OK(carto_response_error_message(refusal, &server_message));
+    CHECK(server_message != NULL && strstr(server_message, "no_such_table") != NULL);
+    CHECK_STATUS(carto_response_check(refusal), CARTO_ERR_HTTP_CLIENT_ERROR);
+    carto_response_free(refusal);
+    carto_request_free(bad);
+    /* A good one leaves it untouched. */
+    carto_request *good = NULL;
+    refusal = (carto_response *)1;
+    CHECK_OK(carto_request_new_sql("select 1 as one", NULL, &good));
+    CHECK_OK(carto_client_open_reader(client, good, &reader, &refusal));
+    CHECK(reader != NULL && refusal == (carto_response *)1);
+    carto_result_reader_free(reader);
+    reader = NULL;
+    carto_request_free(good);
+
     carto_request *csv = NULL;
     CHECK_OK(carto_request_new_sql("select 1", "csv", &csv));
-    CHECK_STATUS(carto_client_open_reader(client, csv, &reader), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_client_open_reader(client, csv, &reader, NULL), CARTO_ERR_INVALID_ARGUMENT);
     carto_request_free(csv);
     carto_request *plain = NULL;
     CHECK_OK(carto_request_new("GET", "api/v3/me", &plain));
-    CHECK_STATUS(carto_client_open_reader(client, plain, &reader), CARTO_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(carto_client_open_reader(client, plain, &reader, NULL), CARTO_ERR_INVALID_ARGUMENT);
     carto_request_free(plain);
 
     CHECK_OK(carto_client_sql_reader(client, "select 1 as a", &reader));
