@@ -33,6 +33,8 @@ export Credentials,
     Response,
     carto_request,
     carto_sql,
+    carto_sql_chunks,
+    ResultChunks,
     carto_me,
     validate_key,
     carto_copyto,
@@ -53,6 +55,7 @@ export Credentials,
 
 import Dates
 import JSON
+import Tables
 
 include("LibCartoAuth.jl")
 
@@ -72,6 +75,7 @@ include("request.jl")
 include("api.jl")
 include("platform.jl")
 include("result.jl")
+include("reader.jl")
 
 """
     library_path() -> String

@@ -1,5 +1,6 @@
-# carto_sql's JSON answer as a column table: libcartoauth reads the answer into typed columns
-# (carto_result) and each column is copied out with one bulk call. The table is a NamedTuple
+# carto_sql's JSON answer (or a chunk of carto_sql_chunks, src/reader.jl) as a column table:
+# libcartoauth reads the answer into typed columns (carto_result) and each column is copied
+# out with one bulk call. The table is a NamedTuple
 # of vectors, which Tables.jl accepts as a column table without a dependency.
 #
 # Element types, by the column's PostgreSQL type; every vector is Vector{Union{Missing,T}}
@@ -13,7 +14,11 @@ const _EPOCH = Dates.DateTime(1970, 1, 1)
 function _column_table(response::Response)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     _check(C.carto_result_from_response(response, out))
-    result = out[]
+    return _column_table(out[])
+end
+
+# The column table of a result (a whole answer or a reader's chunk), which is freed here.
+function _column_table(result::Ptr{Cvoid})
     # Every pointer read below is borrowed from `result`, freed only in the `finally`.
     try
         rows = Ref{Csize_t}(0)

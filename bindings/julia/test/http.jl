@@ -150,6 +150,51 @@ function http_tests(server)
               :CARTO_ERR_INVALID_ARGUMENT
     end
 
+    @testset "SQL: results read in chunks (carto_sql_chunks, Tables.partitions)" begin
+        limited = demo_client(server; max_body_size = 1 << 20)
+        query = "select g::int4 as i, 'row ' || g || repeat('x', 80) as t from generate_series(1, 60000) g"
+        # ~6 MB of JSON through a client that keeps at most 1 MiB of a body in memory
+        @test carto_error_name(() -> carto_sql(query; client = limited)) === :CARTO_ERR_BODY_TOO_LARGE
+        chunks = carto_sql_chunks(query; client = limited, chunk_rows = 7000)
+        @test CartoAuth.Tables.partitions(chunks) === chunks
+        seen = 0
+        sizes = Int[]
+        for table in chunks
+            @test keys(table) == (:i, :t)
+            @test table.i == Int32.(seen+1:seen+length(table.i))
+            @test startswith(table.t[1], "row $(seen + 1)")
+            push!(sizes, length(table.i))
+            seen += length(table.i)
+        end
+        @test seen == 60000
+        @test sizes[1] == 7000 && all(<=(7000), sizes)
+        @test !isopen(chunks) # closed at the end
+        @test iterate(chunks) === nothing
+
+        # an empty result is one table of no rows, with its columns
+        tables = collect(carto_sql_chunks("select 1::int8 as a where false"; client = master))
+        @test length(tables) == 1 && keys(tables[1]) == (:a,) && isempty(tables[1].a)
+
+        # an error after rows were sent throws; it is never a shorter result
+        failing = "select g, repeat('y', 200) as pad, 1 / (50000 - g) as boom from generate_series(1, 80000) g"
+        @test carto_error_name(() -> foreach(identity, carto_sql_chunks(failing; client = master))) ===
+              :CARTO_ERR_QUERY_FAILED
+
+        # closed between chunks (the do-block form): the query stops, the client goes on
+        first = carto_sql_chunks("select g from generate_series(1, 10000000) g"; client = master,
+                                 chunk_rows = 10) do chunks
+            table, _ = iterate(chunks)
+            return table.g
+        end
+        @test first == collect(1:10)
+        @test carto_sql("select 1 as one"; client = master).one == Int32[1]
+        @test carto_error_name(() -> carto_sql_chunks("select 1"; client = master, chunk_rows = 0)) ===
+              :CARTO_ERR_INVALID_ARGUMENT
+        @test carto_error_name(() -> carto_sql_chunks("select * from no_such_table"; client = master)) ===
+              :CARTO_ERR_HTTP_CLIENT_ERROR
+        close(limited)
+    end
+
     @testset "SQL: json, geojson, csv" begin
         for client in (master, query_master)
             rows = carto_sql("select cartodb_id, name from points_private order by 1"; client = client)
