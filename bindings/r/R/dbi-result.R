@@ -1,7 +1,9 @@
-# CartoResult: the SQL API answers a request in one piece, so a result holds the whole
-# answer and dbFetch() hands it out in chunks. A statement with placeholders waits for
-# dbBind() (parameters are bound in R, see .bind_sql()). A connection has one open result at
-# a time, as DBI specifies: a new one closes the previous one with a warning.
+# CartoResult: a query's result is read as its answer arrives (R/sql-reader.R), dbFetch(n)
+# reading the next n rows from it, so memory holds what was fetched plus a chunk, whatever
+# the result's size. A statement (dbSendStatement) and a statement with placeholders (which
+# waits for dbBind(); parameters are bound in R, see .bind_sql()) are run whole. A
+# connection has one open result at a time, as DBI specifies: a new one closes the previous
+# one with a warning, and clearing a result before its end stops the query.
 
 #' @rdname carto
 #' @export
@@ -22,6 +24,10 @@ setClass("CartoResult", contains = "DBIResult",
   state$sf <- sf # the rows as an sf data frame (R/sql.R's .as_sf())
   state$placeholders <- .placeholders(statement)
   state$data <- NULL
+  state$reader <- NULL # a query read as it arrives (.result_open)
+  state$pending <- NULL # a chunk read ahead and not handed out yet
+  state$ended <- FALSE
+  state$empty <- NULL # the result's columns, as a data frame of no rows
   state$position <- 0L
   state$rows_affected <- if (is_query) 0L else NA_integer_
   res <- methods::new("CartoResult", connection = conn, statement = statement, state = state)
@@ -32,7 +38,7 @@ setClass("CartoResult", contains = "DBIResult",
   if (!is.null(params) && (length(params) || .placeholder_count(state$placeholders))) {
     .result_bind(res, params)
   } else if (!.placeholder_count(state$placeholders)) {
-    .result_execute(res, statement)
+    if (is_query) .result_open(res, statement) else .result_execute(res, statement)
   }
   done <- TRUE
   res
@@ -54,6 +60,10 @@ setClass("CartoResult", contains = "DBIResult",
 .close_result_state <- function(state) {
   state$valid <- FALSE
   state$data <- NULL
+  state$pending <- NULL
+  if (!is.null(state$reader))
+    .Call(C_reader_free, state$reader) # stops the query when rows remain
+  state$reader <- NULL
   invisible(NULL)
 }
 
@@ -76,6 +86,73 @@ setClass("CartoResult", contains = "DBIResult",
   if (!state$is_query)
     state$rows_affected <- if (is.numeric(total) && length(total) == 1L) as.integer(total) else NA_integer_
   invisible(res)
+}
+
+# ---- a query read as it arrives ----------------------------------------------------------
+
+.result_open <- function(res, sql) {
+  state <- res@state
+  conn <- res@connection
+  state$bigint <- conn@state$bigint %||% "numeric"
+  # int8 is read exactly (bit64) when possible, as .con_run() does.
+  state$int64 <- state$bigint != "numeric" || requireNamespace("bit64", quietly = TRUE)
+  req <- .Call(C_request_new_sql, sql, "json")
+  on.exit(.Call(C_request_free, req), add = TRUE)
+  state$client <- .client_for(.con_client(conn), NULL)
+  state$sql <- sql
+  state$reader <- .reader_open(state$client, req)
+  invisible(res)
+}
+
+# The data frame of chunks read from the reader, typed as .con_run() types them.
+.result_frame <- function(state, r) {
+  df <- .sql_frame(r)
+  if (is.null(state$empty)) # the first rows: warn once, as carto_sql() does
+    .warn_collapsed_columns(df, state$sql, state$client) # R/sql-collapsed.R
+  attr(df, "fields") <- NULL
+  attr(df, "total_rows") <- NULL
+  attr(df, "time") <- NULL
+  attr(df, "notices") <- NULL
+  df <- .int8_as(df, state$bigint)
+  if (state$sf) df <- .as_sf(df)
+  if (is.null(state$empty)) state$empty <- df[0L, , drop = FALSE]
+  df
+}
+
+# Reads a chunk of one row ahead (kept for the next dbFetch()) unless one is kept already or
+# the result has ended: tells the columns before any row is fetched, and whether rows remain.
+.result_peek <- function(state) {
+  if (is.null(state$pending) && !state$ended) {
+    chunk <- .reader_next(state$reader, 1L, state$int64)
+    if (is.null(chunk)) state$ended <- TRUE else state$pending <- chunk
+  }
+  invisible(NULL)
+}
+
+# The result's columns as a data frame of no rows.
+.result_empty <- function(state) {
+  if (is.null(state$empty)) {
+    .result_peek(state)
+    if (!is.null(state$pending)) .result_frame(state, state$pending)
+  }
+  state$empty %||% data.frame()
+}
+
+# The next `n` rows (Inf: all that remain) from the reader.
+.result_fetch <- function(state, n) {
+  if (n == 0) return(.result_empty(state))
+  parts <- if (is.null(state$pending)) list() else list(state$pending)
+  state$pending <- NULL
+  read <- if (state$ended) {
+    list(result = if (length(parts)) parts[[1L]] else NULL, ended = TRUE)
+  } else {
+    .reader_read(state$reader, n, state$int64, NULL, parts)
+  }
+  if (read$ended) state$ended <- TRUE
+  if (is.null(read$result)) return(.result_empty(state))
+  df <- .result_frame(state, read$result)
+  state$position <- state$position + nrow(df)
+  df
 }
 
 # ---- parameters (placeholders and their binding: R/dbi-placeholders.R) ----------------
@@ -173,6 +250,8 @@ setMethod("dbFetch", "CartoResult", function(res, n = -1, ...) {
   if (!is.numeric(n) || length(n) != 1L || is.na(n) || (n < 0 && n != -1) ||
       (is.finite(n) && n != round(n)))
     .abort_invalid_argument("'n' must be a whole number of rows, or -1 / Inf for all of them")
+  if (!is.null(state$reader))
+    return(.result_fetch(state, if (n < 0) Inf else n))
   if (is.null(state$data))
     .abort_invalid_argument("the statement has placeholders: give their values with dbBind() first")
   if (!state$is_query) {
@@ -194,6 +273,12 @@ setMethod("dbFetch", "CartoResult", function(res, n = -1, ...) {
 #' @export
 setMethod("dbHasCompleted", "CartoResult", function(res, ...) {
   state <- .result_state(res)
+  if (!is.null(state$reader)) {
+    if (is.null(state$pending) && !state$ended && .Call(C_reader_done, state$reader))
+      state$ended <- TRUE
+    .result_peek(state) # the rows fetched may have been the last ones
+    return(is.null(state$pending))
+  }
   !is.null(state$data) && state$position >= nrow(state$data)
 })
 
@@ -236,7 +321,8 @@ setMethod("dbGetRowsAffected", "CartoResult", function(res, ...) {
 #' @rdname carto
 #' @export
 setMethod("dbColumnInfo", "CartoResult", function(res, ...) {
-  df <- .result_state(res)$data
+  state <- .result_state(res)
+  df <- if (!is.null(state$reader)) .result_empty(state) else state$data
   if (is.null(df)) df <- data.frame()
   data.frame(name = names(df), type = vapply(df, function(x) class(x)[[1L]], ""),
              stringsAsFactors = FALSE, row.names = NULL)

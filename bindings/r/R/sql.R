@@ -30,7 +30,11 @@
 .sql_data_frame <- function(body, int64 = FALSE, sf = FALSE) {
   if (is.character(body))
     body <- charToRaw(enc2utf8(body))
-  r <- .Call(C_result_from_json, body, int64)
+  .sql_frame(.Call(C_result_from_json, body, int64), sf = sf)
+}
+
+# The data frame of src/result.c's cr_result_list (a whole answer, or a reader's chunks).
+.sql_frame <- function(r, sf = FALSE) {
   columns <- r$columns
   for (i in seq_along(columns)) {
     kind <- r$kinds[[i]]
@@ -202,18 +206,21 @@ carto_sql <- function(query, format = "json", credentials = NULL, ..., client = 
   .request_add(req, "param", params, "...")
   p <- .progress_arg(progress, "download")
   on.exit(p$finish(), add = TRUE)
+  if (kind == "json") {
+    # Read in chunks as the answer arrives (R/sql-reader.R): the JSON is never in memory.
+    reader <- .reader_open(cl, req, p$fn)
+    on.exit(.Call(C_reader_free, reader), add = TRUE)
+    df <- .sql_frame(.reader_read(reader, Inf, int64, p$fn)$result, sf = sf)
+    # Statements without rows (INSERT, UPDATE, DDL): the rows affected, invisibly.
+    if (ncol(df) == 0L) return(invisible(attr(df, "total_rows")))
+    if (is.null(skipfields)) # (skipfields drops columns on purpose)
+      .warn_collapsed_columns(df, query, cl) # R/sql-collapsed.R
+    return(df)
+  }
   res <- .send(cl, req, p$fn, as = if (kind %in% c("geojson", "csv")) "text" else "raw",
                method = "SQL", path = "api/v2/sql")
   .stop_for_response(res)
   switch(kind,
-    json = {
-      df <- .sql_data_frame(res$body, int64 = int64, sf = sf)
-      # Statements without rows (INSERT, UPDATE, DDL): the rows affected, invisibly.
-      if (ncol(df) == 0L) return(invisible(attr(df, "total_rows")))
-      if (is.null(skipfields)) # (skipfields drops columns on purpose)
-        .warn_collapsed_columns(df, query, cl) # R/sql-collapsed.R
-      df
-    },
     geojson = .parse_json_body(res, simplify = FALSE),
     csv = if (is.raw(res$body)) rawToChar(res$body) else res$body,
     res$body

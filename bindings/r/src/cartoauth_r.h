@@ -2,7 +2,7 @@
  * Shared declarations of the R glue over cartoauth.h.
  *
  * One C file per C "class" of the library (credentials.c, files.c, defaults.c, client.c,
- * request.c, response.c), transfer.c (sending, with the callbacks) and common.c, which holds
+ * request.c, response.c, result.c, reader.c), transfer.c (sending, with the callbacks) and common.c, which holds
  * what they all need: argument conversion, owned-string and handle wrapping, and raising
  * classed R conditions.
  *
@@ -110,6 +110,20 @@ carto_request *cr_request(SEXP x);
 void cr_request_release(SEXP x);
 /* Hands a new response handle to R (the external pointer now owns it). */
 SEXP cr_wrap_response(carto_response *r);
+
+/* ---- result.c, reader.c ---- */
+
+/* Hands a result (a whole answer or a reader's chunk) to an external pointer that owns it. */
+SEXP cr_wrap_result(carto_result *r);
+/* Frees the result inside `handle` now (idempotent). */
+void cr_result_release(SEXP handle);
+/* list(columns = named list, kinds, pgtypes, srids (NA when none), total_rows, time,
+ * notices (character, "severity: message"), rows, types (CARTO's)) of `r`, which stays
+ * owned by the caller. int64: int8 as bit64::integer64. */
+SEXP cr_result_list(carto_result *r, bool int64);
+carto_result_reader *cr_reader(SEXP x);
+/* Hands a new reader to R (the external pointer now owns it). */
+SEXP cr_wrap_reader(carto_result_reader *r);
 
 /* ---- .Call entry points: generated from their definitions, registered in init.c ---- */
 

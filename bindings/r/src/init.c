@@ -50,6 +50,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_api_key_regenerate", (DL_FUNC)&C_api_key_regenerate, 2},
     {"C_api_key_delete", (DL_FUNC)&C_api_key_delete, 2},
     {"C_do_credentials", (DL_FUNC)&C_do_credentials, 1},
+    {"C_reader_free", (DL_FUNC)&C_reader_free, 1},
+    {"C_reader_done", (DL_FUNC)&C_reader_done, 1},
     {"C_request_new", (DL_FUNC)&C_request_new, 2},
     {"C_request_new_sql", (DL_FUNC)&C_request_new_sql, 2},
     {"C_request_new_copy_to", (DL_FUNC)&C_request_new_copy_to, 1},
@@ -64,7 +66,10 @@ static const R_CallMethodDef call_methods[] = {
     {"C_response_body", (DL_FUNC)&C_response_body, 2},
     {"C_response_free", (DL_FUNC)&C_response_free, 1},
     {"C_result_from_json", (DL_FUNC)&C_result_from_json, 2},
+    {"C_result_lists_bind", (DL_FUNC)&C_result_lists_bind, 1},
     {"C_client_send", (DL_FUNC)&C_client_send, 5},
+    {"C_reader_open", (DL_FUNC)&C_reader_open, 3},
+    {"C_reader_next", (DL_FUNC)&C_reader_next, 4},
     {NULL, NULL, 0},
 };
 

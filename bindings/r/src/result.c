@@ -4,6 +4,8 @@
  *
  * The result handle is wrapped in an external pointer before any R allocation, so an R error
  * (out of memory, a string R cannot hold) frees it through the finalizer instead of leaking.
+ * A result reader's chunks (reader.c) are read the same way, then bound into one result
+ * column by column (C_result_lists_bind).
  */
 #include <limits.h>
 #include <math.h>
@@ -154,17 +156,18 @@ static SEXP wkb_column(carto_result *r, size_t c, size_t rows)
     return out;
 }
 
-/* list(columns = named list, kinds, pgtypes, srids (NA when none), total_rows, time,
- * notices (character, "severity: message"), rows, types (CARTO's)). int64: int8 as bit64::integer64. */
-SEXP C_result_from_json(SEXP body, SEXP int64_arg)
+SEXP cr_wrap_result(carto_result *r)
 {
-    if (TYPEOF(body) != RAWSXP)
-        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "the SQL API body must be a raw vector");
-    bool int64 = cr_flag_arg(int64_arg, "int64");
-    carto_result *r = NULL;
-    cr_check(carto_result_from_json(RAW(body), (size_t)XLENGTH(body), &r));
-    SEXP handle = PROTECT(cr_wrap_handle(r, Rf_install("carto_result"), finalize_result,
-                                         free_result));
+    return cr_wrap_handle(r, Rf_install("carto_result"), finalize_result, free_result);
+}
+
+void cr_result_release(SEXP handle)
+{
+    cr_finalize_with(handle, free_result);
+}
+
+SEXP cr_result_list(carto_result *r, bool int64)
+{
     size_t rows = 0, ncol = 0, nnotices = 0;
     int64_t total = -1;
     double seconds = -1;
@@ -230,7 +233,134 @@ SEXP C_result_from_json(SEXP body, SEXP int64_arg)
     SET_VECTOR_ELT(out, 6, notices);
     SET_VECTOR_ELT(out, 7, Rf_ScalarReal((double)rows));
     SET_VECTOR_ELT(out, 8, types);
-    cr_finalize_with(handle, free_result); /* done with it: free now, not at the next GC */
-    UNPROTECT(9);
+    UNPROTECT(8);
+    return out;
+}
+
+/* cr_result_list of a whole SQL API JSON answer. */
+SEXP C_result_from_json(SEXP body, SEXP int64_arg)
+{
+    if (TYPEOF(body) != RAWSXP)
+        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "the SQL API body must be a raw vector");
+    bool int64 = cr_flag_arg(int64_arg, "int64");
+    carto_result *r = NULL;
+    cr_check(carto_result_from_json(RAW(body), (size_t)XLENGTH(body), &r));
+    SEXP handle = PROTECT(cr_wrap_result(r));
+    SEXP out = PROTECT(cr_result_list(r, int64));
+    cr_result_release(handle); /* done with it: free now, not at the next GC */
+    UNPROTECT(2);
+    return out;
+}
+
+/* ---- chunks of a result reader bound into one ------------------------------------------- */
+
+static bool is_integer64(SEXP x)
+{
+    return TYPEOF(x) == REALSXP && Rf_inherits(x, "integer64");
+}
+
+/* Column `c` of every chunk in one vector, each chunk's part released once copied (so that
+ * the peak is the bound columns plus the chunks' columns not yet copied). An int2/int4
+ * column is integer, or double (bit64::integer64 with int64) in a chunk holding R's NA
+ * value; the bound column is integer only when every chunk's is. */
+static SEXP bind_column(SEXP chunks, R_xlen_t c, R_xlen_t rows)
+{
+    R_xlen_t n = XLENGTH(chunks);
+    SEXP first = VECTOR_ELT(VECTOR_ELT(VECTOR_ELT(chunks, 0), 0), c);
+    SEXPTYPE type = TYPEOF(first);
+    bool as_integer64 = false;
+    for (R_xlen_t k = 0; k < n; k++) {
+        SEXP part = VECTOR_ELT(VECTOR_ELT(VECTOR_ELT(chunks, k), 0), c);
+        if (TYPEOF(part) == REALSXP && type == INTSXP) type = REALSXP;
+        if (is_integer64(part)) as_integer64 = true;
+    }
+    SEXP out = PROTECT(Rf_allocVector(type, rows));
+    SEXP srids = R_NilValue;
+    if (type == VECSXP) srids = PROTECT(Rf_allocVector(INTSXP, rows));
+    R_xlen_t at = 0;
+    for (R_xlen_t k = 0; k < n; k++) {
+        SEXP columns = VECTOR_ELT(VECTOR_ELT(chunks, k), 0);
+        SEXP part = VECTOR_ELT(columns, c);
+        R_xlen_t len = XLENGTH(part);
+        if (at + len > rows)
+            cr_raisef(CARTO_ERR_RESULT_FORMAT, "the chunks hold more rows than they said");
+        switch (type) {
+        case INTSXP: memcpy(INTEGER(out) + at, INTEGER(part), (size_t)len * sizeof(int)); break;
+        case LGLSXP: memcpy(LOGICAL(out) + at, LOGICAL(part), (size_t)len * sizeof(int)); break;
+        case REALSXP:
+            if (TYPEOF(part) == REALSXP) {
+                memcpy(REAL(out) + at, REAL(part), (size_t)len * sizeof(double));
+            } else { /* an integer part of a double or integer64 column */
+                for (R_xlen_t i = 0; i < len; i++) {
+                    int v = INTEGER(part)[i];
+                    if (as_integer64) {
+                        int64_t bits = v == NA_INTEGER ? INT64_MIN : (int64_t)v;
+                        memcpy(REAL(out) + at + i, &bits, sizeof bits);
+                    } else {
+                        REAL(out)[at + i] = v == NA_INTEGER ? NA_REAL : (double)v;
+                    }
+                }
+            }
+            break;
+        case STRSXP:
+            for (R_xlen_t i = 0; i < len; i++) SET_STRING_ELT(out, at + i, STRING_ELT(part, i));
+            break;
+        case VECSXP: {
+            SEXP part_srids = Rf_getAttrib(part, Rf_install("srid"));
+            for (R_xlen_t i = 0; i < len; i++) {
+                SET_VECTOR_ELT(out, at + i, VECTOR_ELT(part, i));
+                INTEGER(srids)[at + i] = TYPEOF(part_srids) == INTSXP && XLENGTH(part_srids) == len
+                                             ? INTEGER(part_srids)[i]
+                                             : NA_INTEGER;
+            }
+            break;
+        }
+        default:
+            cr_raisef(CARTO_ERR_RESULT_TYPE, "a column of an unexpected R type (%d)", (int)type);
+        }
+        at += len;
+        if (!MAYBE_SHARED(columns))
+            SET_VECTOR_ELT(columns, c, R_NilValue); /* copied: let R reclaim it */
+    }
+    if (at != rows)
+        cr_raisef(CARTO_ERR_RESULT_FORMAT, "the chunks hold fewer rows than they said");
+    if (as_integer64) Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("integer64"));
+    if (type == VECSXP) {
+        Rf_setAttrib(out, Rf_install("srid"), srids);
+        UNPROTECT(1);
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* The cr_result_list()s of a reader's chunks (a non-empty list, in order) as one: the
+ * columns bound, the rest (total_rows, time, notices) from the last chunk. The chunks'
+ * columns are consumed. */
+SEXP C_result_lists_bind(SEXP chunks)
+{
+    if (TYPEOF(chunks) != VECSXP || XLENGTH(chunks) == 0)
+        cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "the chunks must be a non-empty list");
+    R_xlen_t n = XLENGTH(chunks);
+    SEXP last = VECTOR_ELT(chunks, n - 1);
+    R_xlen_t ncol = XLENGTH(VECTOR_ELT(last, 0));
+    double total = 0;
+    for (R_xlen_t k = 0; k < n; k++) {
+        SEXP chunk = VECTOR_ELT(chunks, k);
+        if (TYPEOF(chunk) != VECSXP || XLENGTH(chunk) != 9 ||
+            XLENGTH(VECTOR_ELT(chunk, 0)) != ncol)
+            cr_raisef(CARTO_ERR_INVALID_ARGUMENT, "chunk %lld is not a chunk of this result",
+                      (long long)k + 1);
+        total += REAL(VECTOR_ELT(chunk, 7))[0];
+    }
+    if (total > (double)R_XLEN_T_MAX)
+        cr_raisef(CARTO_ERR_RESULT_TYPE, "%.0f rows are more than R can hold", total);
+    SEXP out = PROTECT(Rf_shallow_duplicate(last));
+    SEXP columns = PROTECT(Rf_allocVector(VECSXP, ncol));
+    Rf_setAttrib(columns, R_NamesSymbol, Rf_getAttrib(VECTOR_ELT(last, 0), R_NamesSymbol));
+    SET_VECTOR_ELT(out, 0, columns);
+    for (R_xlen_t c = 0; c < ncol; c++)
+        SET_VECTOR_ELT(columns, c, bind_column(chunks, c, (R_xlen_t)total));
+    SET_VECTOR_ELT(out, 7, Rf_ScalarReal(total));
+    UNPROTECT(2);
     return out;
 }

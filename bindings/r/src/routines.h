@@ -60,6 +60,10 @@ SEXP C_api_key_regenerate(SEXP, SEXP);
 SEXP C_api_key_delete(SEXP, SEXP);
 SEXP C_do_credentials(SEXP);
 
+/* reader.c */
+SEXP C_reader_free(SEXP);
+SEXP C_reader_done(SEXP);
+
 /* request.c */
 SEXP C_request_new(SEXP, SEXP);
 SEXP C_request_new_sql(SEXP, SEXP);
@@ -79,8 +83,11 @@ SEXP C_response_free(SEXP);
 
 /* result.c */
 SEXP C_result_from_json(SEXP, SEXP);
+SEXP C_result_lists_bind(SEXP);
 
 /* transfer.c */
 SEXP C_client_send(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_reader_open(SEXP, SEXP, SEXP);
+SEXP C_reader_next(SEXP, SEXP, SEXP, SEXP);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * Sending a request: carto_client_send with the request's callbacks.
+ * Sending a request: carto_client_send with the request's callbacks; opening a result
+ * reader and reading its chunks, with the progress callback.
  *
  * - write: streams a successful body into a file (fwrite), in constant memory;
  * - read: streams a file as the request body (fread), in constant memory;
@@ -92,6 +93,37 @@ static int32_t on_progress(void *user_data, uint64_t uploaded, int64_t upload_to
     return 1;
 }
 
+/* Sets up `t` for a call with the progress callback: `progress` is NULL or an R function.
+ * Protects 5 objects. */
+static void transfer_init(struct transfer *t, SEXP progress)
+{
+    if (!Rf_isNull(progress) && !Rf_isFunction(progress))
+        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'progress' must be a function or NULL");
+    memset(t, 0, sizeof *t);
+    t->token = PROTECT(R_MakeUnwindCont());
+    t->keep = PROTECT(Rf_allocVector(VECSXP, 1));
+    SEXP ns_name = PROTECT(Rf_mkString("cartoauth"));
+    t->env = PROTECT(R_FindNamespace(ns_name));
+    t->call = R_NilValue;
+    if (!Rf_isNull(progress)) {
+        t->call = Rf_lang6(Rf_install(".carto_progress"), progress, R_NilValue, R_NilValue,
+                           R_NilValue, R_NilValue);
+    }
+    PROTECT(t->call);
+}
+
+/* A named list of `n` elements. */
+static SEXP named_list(const char **names, int n)
+{
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+    SEXP out_names = PROTECT(Rf_allocVector(STRSXP, n));
+    for (int i = 0; i < n; i++)
+        SET_STRING_ELT(out_names, i, Rf_mkChar(names[i]));
+    Rf_setAttrib(out, R_NamesSymbol, out_names);
+    UNPROTECT(2);
+    return out;
+}
+
 /* ---- files (no R) -------------------------------------------------------------------- */
 
 static size_t on_write(void *user_data, const uint8_t *data, size_t length)
@@ -148,24 +180,12 @@ SEXP C_client_send(SEXP client_ptr, SEXP request_ptr, SEXP progress, SEXP out_pa
 {
     carto_client *client = cr_client(client_ptr);
     carto_request *request = cr_request(request_ptr);
-    if (!Rf_isNull(progress) && !Rf_isFunction(progress))
-        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'progress' must be a function or NULL");
     const char *out_utf8 = NULL, *in_utf8 = NULL;
     const char *out_name = path_arg(out_path, "file", &out_utf8);
     const char *in_name = path_arg(in_path, "file", &in_utf8);
 
     struct transfer t;
-    memset(&t, 0, sizeof t);
-    t.token = PROTECT(R_MakeUnwindCont());
-    t.keep = PROTECT(Rf_allocVector(VECSXP, 1));
-    SEXP ns_name = PROTECT(Rf_mkString("cartoauth"));
-    t.env = PROTECT(R_FindNamespace(ns_name));
-    t.call = R_NilValue;
-    if (!Rf_isNull(progress)) {
-        t.call = Rf_lang6(Rf_install(".carto_progress"), progress, R_NilValue, R_NilValue,
-                          R_NilValue, R_NilValue);
-    }
-    PROTECT(t.call);
+    transfer_init(&t, progress); /* 5 protected */
 
     /* Files are opened last, so that no R error can leave them open. */
     int64_t content_length = -1;
@@ -229,6 +249,85 @@ SEXP C_client_send(SEXP client_ptr, SEXP request_ptr, SEXP progress, SEXP out_pa
     SET_VECTOR_ELT(out, 3, VECTOR_ELT(t.keep, 0));
     SET_VECTOR_ELT(out, 4, string_or_null_of_errno(t.out_errno));
     SET_VECTOR_ELT(out, 5, string_or_null_of_errno(t.in_errno));
+    UNPROTECT(8);
+    return out;
+}
+
+/* ---- result readers (reader.c holds the handle) ------------------------------------- */
+
+/* Opens `request` (a SQL API JSON request) for reading in chunks, with the progress callback
+ * during the wait for the answer. The request is released before returning.
+ *
+ * Returns list(status, message, reader, response, condition): the library's status and
+ * message, the reader (NULL on failure), the server's answer to a refused query (an HTTP
+ * error status; NULL otherwise) and the R error the progress function raised. */
+SEXP C_reader_open(SEXP client_ptr, SEXP request_ptr, SEXP progress)
+{
+    carto_client *client = cr_client(client_ptr);
+    carto_request *request = cr_request(request_ptr);
+    struct transfer t;
+    transfer_init(&t, progress); /* 5 protected */
+
+    carto_result_reader *reader = NULL;
+    carto_response *refusal = NULL;
+    carto_status status = carto_request_set_progress(request, on_progress, &t);
+    if (status == CARTO_OK)
+        status = carto_client_open_reader(client, request, &reader, &refusal);
+    char message[4096] = "";
+    if (status != CARTO_OK)
+        carto_last_error_copy(message, sizeof message);
+    cr_request_release(request_ptr); /* it points at `t` */
+    if (t.jumped) {
+        carto_result_reader_free(reader);
+        carto_response_free(refusal);
+        R_ContinueUnwind(t.token); /* never returns */
+    }
+    SEXP r_reader = PROTECT(reader != NULL ? cr_wrap_reader(reader) : R_NilValue);
+    SEXP r_refusal = PROTECT(refusal != NULL ? cr_wrap_response(refusal) : R_NilValue);
+    static const char *names[] = {"status", "message", "reader", "response", "condition"};
+    SEXP out = PROTECT(named_list(names, 5));
+    SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int)status));
+    SET_VECTOR_ELT(out, 1, status != CARTO_OK ? cr_string_or_null(message) : R_NilValue);
+    SET_VECTOR_ELT(out, 2, r_reader);
+    SET_VECTOR_ELT(out, 3, r_refusal);
+    SET_VECTOR_ELT(out, 4, VECTOR_ELT(t.keep, 0));
+    UNPROTECT(8);
+    return out;
+}
+
+/* Reads the next chunk of at most `n` rows, with the progress callback during the wait.
+ *
+ * Returns list(status, message, chunk, condition): `chunk` is cr_result_list() of the
+ * chunk, or NULL at the end (and on failure). */
+SEXP C_reader_next(SEXP reader_ptr, SEXP n_arg, SEXP int64_arg, SEXP progress)
+{
+    carto_result_reader *reader = cr_reader(reader_ptr);
+    uint64_t n = cr_uint64_arg(n_arg, "n"); /* the library refuses 0 */
+    if (n > SIZE_MAX)
+        n = SIZE_MAX;
+    bool int64 = cr_flag_arg(int64_arg, "int64");
+    struct transfer t;
+    transfer_init(&t, progress); /* 5 protected */
+
+    carto_result *chunk = NULL;
+    carto_status status = carto_result_reader_next(reader, (size_t)n, on_progress, &t, &chunk);
+    char message[4096] = "";
+    if (status != CARTO_OK)
+        carto_last_error_copy(message, sizeof message);
+    if (t.jumped) {
+        carto_result_free(chunk);
+        R_ContinueUnwind(t.token); /* never returns */
+    }
+    SEXP handle = PROTECT(chunk != NULL ? cr_wrap_result(chunk) : R_NilValue);
+    SEXP r_chunk = PROTECT(chunk != NULL ? cr_result_list(chunk, int64) : R_NilValue);
+    if (chunk != NULL)
+        cr_result_release(handle); /* copied into R: free it now, not at the next GC */
+    static const char *names[] = {"status", "message", "chunk", "condition"};
+    SEXP out = PROTECT(named_list(names, 4));
+    SET_VECTOR_ELT(out, 0, Rf_ScalarInteger((int)status));
+    SET_VECTOR_ELT(out, 1, status != CARTO_OK ? cr_string_or_null(message) : R_NilValue);
+    SET_VECTOR_ELT(out, 2, r_chunk);
+    SET_VECTOR_ELT(out, 3, VECTOR_ELT(t.keep, 0));
     UNPROTECT(8);
     return out;
 }
