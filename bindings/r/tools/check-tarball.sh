@@ -109,6 +109,19 @@ else
     bad "no carto-emulator to query (build it: cargo build -p carto-emulator, or set CARTO_EMULATOR_BIN)"
 fi
 
+# Vendoring that fails (an empty cargo cache and no network) gives a tarball whose install
+# stops with cargo's reason, since R CMD build itself goes on.
+mkdir broken broken/cargo-home
+# (install.packages() only warns when an install fails: what counts is what got installed.)
+(cd broken && CARGO_HOME="$work/broken/cargo-home" CARGO_NET_OFFLINE=true R CMD build "$here" > build.log 2>&1)
+clean Rscript -e "install.packages('$work/broken/$tarball', repos = NULL, lib = '$work/broken')" > broken/install.log 2>&1
+if [ ! -d broken/cartoauth ] && grep -q "could not vendor the Rust dependencies" broken/install.log; then
+    ok "a tarball whose vendoring failed stops its install with cargo's reason"
+else
+    tail -n 20 broken/install.log 2>/dev/null
+    bad "a tarball whose vendoring failed does not say why at install"
+fi
+
 echo "check-tarball: R CMD check --as-cran (builds the Rust library offline again)"
 # Offline here: no clock or URL checks (checkbashisms and pandoc come from install-deps.sh).
 clean _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_CRAN_INCOMING_REMOTE_=false \
