@@ -2454,10 +2454,13 @@ size_t carto_last_error_copy(char *buffer, size_t capacity);
  * Frees a string that cartoauth returned as owned (`char **` out-parameters).
  *
  * NULL, strings not returned by cartoauth, and strings already freed are ignored (never a
- * crash): cartoauth hands out each address at most once per process, so a stale pointer
- * freed again never names a newer string, even one whose memory took its place (the price
- * is about 16 bytes of bookkeeping per string ever freed). Never pass such a string to
- * free(). Thread safety: any thread. Does not change the last error.
+ * crash, and such a pointer is never read): cartoauth hands out each address at most once per
+ * process, so a stale pointer freed again never names a newer string. The string is wiped at
+ * once (it may be a key or token). Memory: on Unix, strings sit in address space reserved for
+ * them and never reused, whose pages go back to the system as their strings are freed, so only
+ * live strings take memory (a stale pointer reads zeros, or faults as after free()); elsewhere
+ * about 16 bytes are kept per string ever freed. Never pass such a string to free(). Thread
+ * safety: any thread. Does not change the last error.
  */
 void carto_string_free(char *string);
 

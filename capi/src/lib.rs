@@ -40,6 +40,7 @@ pub mod response;
 pub mod result;
 pub mod signin;
 pub mod status;
+mod strings;
 
 pub use batch::carto_batch_wait_fn;
 pub use raw::{carto_progress_fn, carto_read_fn, carto_write_fn};

@@ -5,11 +5,9 @@
 use super::status::{carto_status, FfiError};
 use cartoauth_core::capi_support::Abort;
 use cartoauth_core::client::{Progress, ProgressFn};
-use std::collections::{HashMap, HashSet};
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::{self, Read, Write};
 use std::ptr::NonNull;
-use std::sync::{LazyLock, Mutex, PoisonError};
 
 fn null_argument(name: &str) -> FfiError {
     FfiError::new(
@@ -78,63 +76,19 @@ impl<T> Out<T> {
     }
 }
 
-/// Strings handed out to the caller, by the address handed out, and every address ever
-/// handed out and freed since.
-///
-/// malloc reuses memory, so a string freed twice could otherwise name a newer, live string
-/// at the same address and free it. An address is therefore handed out at most once per
-/// process: a new string whose buffer starts at a retired address is placed a few bytes
-/// further into its (slightly larger) buffer, and a buffer with no fresh position left is kept
-/// aside as a spacer and another one taken. The cost is the retired set: 8 bytes (plus hash
-/// set overhead) per string ever freed, and rarely a spacer buffer.
-#[derive(Default)]
-struct OwnedStrings {
-    live: HashMap<usize, Vec<u8>>,
-    retired: HashSet<usize>,
-    spacers: Vec<Vec<u8>>,
-}
-
-/// How many start positions inside one buffer are tried before it becomes a spacer.
-const START_POSITIONS: usize = 16;
-
-static OWNED_STRINGS: LazyLock<Mutex<OwnedStrings>> = LazyLock::new(Default::default);
-
-/// Hands `text` to the caller as an owned `char *` (interior NULs replaced).
+/// Hands `text` to the caller as an owned `char *` (interior NULs replaced), in memory of
+/// its own ([`super::strings`]: never at an address handed out before, wiped when freed).
 pub(crate) fn owned_string(text: &str) -> *mut c_char {
     // Tokens and keys pass through here: the copy is wiped too.
-    let text = zeroize::Zeroizing::new(text.replace('\0', "\u{FFFD}"));
-    let mut strings = OWNED_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
-    loop {
-        let mut buffer = vec![0u8; START_POSITIONS + text.len() + 1];
-        let base = buffer.as_ptr() as usize;
-        let fresh = (0..START_POSITIONS).find(|offset| {
-            !strings.retired.contains(&(base + offset))
-                && !strings.live.contains_key(&(base + offset))
-        });
-        let Some(offset) = fresh else {
-            strings.spacers.push(buffer);
-            continue;
-        };
-        buffer[offset..offset + text.len()].copy_from_slice(text.as_bytes());
-        let ptr = buffer[offset..].as_mut_ptr().cast::<c_char>();
-        strings.live.insert(ptr as usize, buffer);
-        return ptr;
-    }
+    let mut bytes = zeroize::Zeroizing::new(text.replace('\0', "\u{FFFD}").into_bytes());
+    bytes.push(0);
+    super::strings::hand_out(&bytes).cast::<c_char>()
 }
 
 /// Takes back a string from [`owned_string`]; anything else (NULL, foreign, already freed) is
-/// ignored. Returns whether it was freed.
+/// ignored, and never read: only its address is compared. Returns whether it was freed.
 pub(crate) fn free_owned_string(ptr: *mut c_char) -> bool {
-    let mut strings = OWNED_STRINGS.lock().unwrap_or_else(PoisonError::into_inner);
-    let address = ptr as usize;
-    let Some(buffer) = strings.live.remove(&address) else {
-        return false;
-    };
-    strings.retired.insert(address);
-    drop(strings);
-    // A string handed out may be a token: wipe it before the memory is reused.
-    zeroize::Zeroize::zeroize(&mut { buffer });
-    true
+    super::strings::take_back(ptr as usize)
 }
 
 /// Copies `text` into the caller's buffer `dst` of `capacity` bytes, truncating and always

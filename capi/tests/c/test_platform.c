@@ -298,7 +298,15 @@ static void key_lifecycle(carto_client *master) {
     CHECK_STATUS(carto_api_key_delete(master, "Master"), CARTO_ERR_HTTP_FORBIDDEN);
 
     carto_client_free(with_token);
+    /* A token is wiped as it is freed: its address stays the library's and reads zeros, never
+     * the token, nor another string (cartoauth's promise on Unix, see carto_string_free). */
+    size_t token_length = strlen(token);
+    CHECK(token_length > 0);
     carto_string_free(token);
+    size_t left = 0;
+    for (size_t i = 0; i < token_length; i++) left += token[i] != '\0';
+    CHECK(left == 0);
+    carto_string_free(token); /* freed twice: ignored */
     carto_string_free(renewed);
     carto_api_key_free(key);
     carto_grants_free(grants);
