@@ -100,6 +100,28 @@
 #define CARTO_FILE_FORMAT_CARTOFRAMES 2
 
 /**
+ * Where a saved secret goes: CARTO_CREDENTIAL_STORE, else CARTO_STORE_AUTO.
+ */
+#define CARTO_STORE_DEFAULT (-1)
+
+/**
+ * The OS keychain when one answers, else the file (a warning on the saved credentials says
+ * so, once per process, and carto_credentials_storage says "file").
+ */
+#define CARTO_STORE_AUTO 0
+
+/**
+ * The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager), or
+ * CARTO_ERR_KEYCHAIN_UNAVAILABLE / CARTO_ERR_KEYCHAIN_TIMEOUT; never the file.
+ */
+#define CARTO_STORE_KEYCHAIN 1
+
+/**
+ * The file, the secret in plain text (0600): what Python CARTOframes and carto-auth read.
+ */
+#define CARTO_STORE_FILE 2
+
+/**
  * Keep the stored allow_non_secure value (carto_credentials_file_update).
  */
 #define CARTO_KEEP (-1)
@@ -226,6 +248,21 @@ enum carto_status
      * Another process held the file's lock for too long.
      */
     CARTO_ERR_LOCK_TIMEOUT = 304,
+    /**
+     * The OS keychain was needed (a file refers to an item in it, or CARTO_STORE_KEYCHAIN
+     * was chosen) and none answers: no session bus or Secret Service, a locked keychain,
+     * or the keychain refused.
+     */
+    CARTO_ERR_KEYCHAIN_UNAVAILABLE = 305,
+    /**
+     * The OS keychain did not answer within its timeout (3 s).
+     */
+    CARTO_ERR_KEYCHAIN_TIMEOUT = 306,
+    /**
+     * A credentials file refers to a keychain item that does not exist (deleted outside
+     * cartoauth, or a file from another machine); log in again.
+     */
+    CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND = 307,
     /**
      * The server answered 400, or a 4xx without a code of its own.
      */
@@ -1880,7 +1917,9 @@ carto_status carto_client_validate_key(const struct carto_client *client,
  * (username/api_key/base_url/allow_non_secure) and the 2019 layouts (key/username/base_url,
  * username/api_key/base_url). With no path and no profile, reads cartocreds.json, else
  * creds.json, from the config directory. A file that others can read loads with a warning
- * (carto_credentials_warning). The file is never modified.
+ * (carto_credentials_warning). A file whose secret is in the OS keychain (a "keychain"
+ * reference, see carto_credentials_save_as) gets it from there (carto_credentials_storage
+ * says "keychain"). The file is never modified.
  *
  * - `path`, `profile`: which file. Both NULL: the default files of the config directory
  *   (carto_config_dir). A path: that file (a leading "~/" is the home directory). A profile:
@@ -1891,8 +1930,10 @@ carto_status carto_client_validate_key(const struct carto_client *client,
  * Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_FILE_SYNTAX (message has path:line:column),
  * CARTO_ERR_FILE_CONTENT (message names the field), CARTO_ERR_INSECURE_BASE_URL and the other
  * credentials errors (message names the file and field), CARTO_ERR_IO,
- * CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. Thread safety:
- * any thread; concurrent writers never expose a partial file.
+ * CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+ * CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT (3 s),
+ * CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND. Thread safety: any thread; concurrent writers never
+ * expose a partial file.
  *
  * # Safety
  * `path` and `profile` are NULL or NUL-terminated; `out` is NULL or writable.
@@ -1906,6 +1947,8 @@ carto_status carto_credentials_load(const char *path,
  * Saves credentials to a file or profile, atomically (temporary file in the same directory,
  * fsync, rename) with mode 0600, creating missing directories with mode 0700, under an
  * advisory lock shared with every other cartoauth writer. An existing file is replaced.
+ * The secret goes where CARTO_CREDENTIAL_STORE says: by default the OS keychain when one
+ * answers, else the file (carto_credentials_save_as takes the choice and tells where it went).
  * Symbolic links: a link at the path is resolved once and the real file is replaced next to
  * itself (the link stays); a link in a directory that group or others can write is refused
  * (CARTO_ERR_IO), and the lock file is never created through a link.
@@ -1929,6 +1972,65 @@ carto_status carto_credentials_save(const struct carto_credentials *credentials,
                                     const char *profile,
                                     int32_t format,
                                     char **out_path);
+
+/**
+ * Saves credentials like carto_credentials_save, choosing where the secret goes, and returns
+ * them as stored: their origin names the file (carto_credentials_origin_path) and profile,
+ * carto_credentials_storage says "keychain" or "file", carto_credentials_keychain_item names
+ * the item, and a warning (carto_credentials_warning) tells when CARTO_STORE_AUTO found no
+ * keychain and put the secret in the file (once per process). The old file's keychain item,
+ * if any, is deleted.
+ *
+ * - `format`: as for carto_credentials_save.
+ * - `store`: CARTO_STORE_DEFAULT (CARTO_CREDENTIAL_STORE, else auto), CARTO_STORE_AUTO,
+ *   CARTO_STORE_KEYCHAIN or CARTO_STORE_FILE (the plain file Python CARTOframes reads: an
+ *   explicit choice).
+ * - `out`: receives a new handle owned by the caller (carto_credentials_free); written only
+ *   on success.
+ *
+ * Errors: CARTO_ERR_KEYCHAIN_UNAVAILABLE and CARTO_ERR_KEYCHAIN_TIMEOUT (CARTO_STORE_KEYCHAIN
+ * only; nothing is written then), CARTO_ERR_INVALID_ENVIRONMENT (a bad CARTO_CREDENTIAL_STORE),
+ * CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE,
+ * CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. A keychain call is cut off after 3 s.
+ * Thread safety: any thread and any process.
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_save_as(const struct carto_credentials *credentials,
+                                       const char *path,
+                                       const char *profile,
+                                       int32_t format,
+                                       int32_t store,
+                                       struct carto_credentials **out);
+
+/**
+ * Moves the secret of stored credentials between the OS keychain and the file: with
+ * CARTO_STORE_KEYCHAIN into the keychain (the file keeps a reference to the item), with
+ * CARTO_STORE_FILE back into the file in plain text (the item is deleted). The file keeps its
+ * layout, other fields and unknown keys; credentials already there, or without a secret, are
+ * left as they are. With no path and no profile: the default file carto_credentials_load
+ * reads.
+ *
+ * - `store`: CARTO_STORE_KEYCHAIN or CARTO_STORE_FILE (anything else:
+ *   CARTO_ERR_INVALID_ARGUMENT).
+ * - `out`: receives the credentials as now stored (a new handle owned by the caller), or
+ *   NULL when the caller does not want them.
+ *
+ * Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT,
+ * CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND (the file is unchanged in each case), CARTO_ERR_FILE_SYNTAX,
+ * CARTO_ERR_FILE_CONTENT, CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_INVALID_ARGUMENT,
+ * CARTO_ERR_INVALID_UTF8. Thread safety: any thread and any process.
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_move(const char *path,
+                                    const char *profile,
+                                    int32_t store,
+                                    struct carto_credentials **out);
 
 /**
  * Updates a stored file in place, e.g. to rotate its API key, keeping its layout, its other
@@ -1959,7 +2061,9 @@ carto_status carto_credentials_file_update(const char *path,
 
 /**
  * Deletes a credentials file or profile. With no path and no profile, deletes both default
- * files (cartocreds.json and creds.json) so that no default credentials remain.
+ * files (cartocreds.json and creds.json) so that no default credentials remain. The OS
+ * keychain item a file refers to is deleted first; a keychain that cannot delete it
+ * (CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT) keeps the file too.
  *
  * Errors: CARTO_ERR_FILE_NOT_FOUND when there was nothing to delete (its own status, so
  * "already gone" can be told from a failure), CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT,
@@ -2209,6 +2313,36 @@ carto_status carto_credentials_origin_path(const struct carto_credentials *crede
 CARTO_MUST_USE
 carto_status carto_credentials_origin_profile(const struct carto_credentials *credentials,
                                               const char **out);
+
+/**
+ * Where the secret of stored credentials lives: "keychain" (the file refers to an OS keychain
+ * item), "file" (the file holds it in plain text, or holds no secret), or NULL in `*out` for
+ * credentials that were not stored (the environment, the caller).
+ *
+ * Ownership: borrowed from the handle, valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or points to writable memory.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_storage(const struct carto_credentials *credentials,
+                                       const char **out);
+
+/**
+ * The keychain item holding the secret, for "keychain" storage: its account name under the
+ * service "cartoauth" (what secret-tool or a keychain browser finds); NULL in `*out`
+ * otherwise. The item's secret is not given here (carto_credentials_api_key gives the key).
+ *
+ * Ownership: borrowed from the handle, valid until it is freed. Errors:
+ * CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+ *
+ * # Safety
+ * `out` is NULL or points to writable memory.
+ */
+CARTO_MUST_USE
+carto_status carto_credentials_keychain_item(const struct carto_credentials *credentials,
+                                             const char **out);
 
 /**
  * The number of warnings about where the credentials came from (e.g. a credentials file

@@ -8,7 +8,8 @@ use super::boundary::ffi_call;
 use super::credentials::{self, carto_credentials};
 use super::raw::{self, optional_str_arg};
 use super::status::{carto_status, FfiError};
-use cartoauth_core::config::{self, FileFormat, FileUpdate, Location};
+use cartoauth_core::config::{self, FileFormat, FileUpdate, Location, SaveOptions};
+use cartoauth_core::CredentialStore;
 use std::ffi::c_char;
 use zeroize::Zeroize;
 
@@ -18,6 +19,17 @@ pub const CARTO_FILE_FORMAT_AUTO: i32 = 0;
 pub const CARTO_FILE_FORMAT_CARTOCREDS: i32 = 1;
 /// {"username", "api_key", "base_url", "allow_non_secure"}: Python CARTOframes 1.x creds.json.
 pub const CARTO_FILE_FORMAT_CARTOFRAMES: i32 = 2;
+
+/// Where a saved secret goes: CARTO_CREDENTIAL_STORE, else CARTO_STORE_AUTO.
+pub const CARTO_STORE_DEFAULT: i32 = -1;
+/// The OS keychain when one answers, else the file (a warning on the saved credentials says
+/// so, once per process, and carto_credentials_storage says "file").
+pub const CARTO_STORE_AUTO: i32 = 0;
+/// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager), or
+/// CARTO_ERR_KEYCHAIN_UNAVAILABLE / CARTO_ERR_KEYCHAIN_TIMEOUT; never the file.
+pub const CARTO_STORE_KEYCHAIN: i32 = 1;
+/// The file, the secret in plain text (0600): what Python CARTOframes and carto-auth read.
+pub const CARTO_STORE_FILE: i32 = 2;
 
 /// Keep the stored allow_non_secure value (carto_credentials_file_update).
 pub const CARTO_KEEP: i32 = -1;
@@ -47,12 +59,27 @@ fn file_format(format: i32) -> Result<Option<FileFormat>, FfiError> {
     }
 }
 
+fn credential_store(store: i32) -> Result<Option<CredentialStore>, FfiError> {
+    match store {
+        CARTO_STORE_DEFAULT => Ok(None),
+        CARTO_STORE_AUTO => Ok(Some(CredentialStore::Auto)),
+        CARTO_STORE_KEYCHAIN => Ok(Some(CredentialStore::Keychain)),
+        CARTO_STORE_FILE => Ok(Some(CredentialStore::File)),
+        other => Err(FfiError::new(
+            carto_status::CARTO_ERR_INVALID_ARGUMENT,
+            format!("store {other} is not one of CARTO_STORE_DEFAULT (-1), _AUTO (0), _KEYCHAIN (1), _FILE (2)"),
+        )),
+    }
+}
+
 /// Loads credentials from a file or profile. The layout is detected from the keys: cartocreds
 /// (APIKEY/USERNAME/USERURL, with {username} expanded in USERURL), CARTOframes 1.x creds.json
 /// (username/api_key/base_url/allow_non_secure) and the 2019 layouts (key/username/base_url,
 /// username/api_key/base_url). With no path and no profile, reads cartocreds.json, else
 /// creds.json, from the config directory. A file that others can read loads with a warning
-/// (carto_credentials_warning). The file is never modified.
+/// (carto_credentials_warning). A file whose secret is in the OS keychain (a "keychain"
+/// reference, see carto_credentials_save_as) gets it from there (carto_credentials_storage
+/// says "keychain"). The file is never modified.
 ///
 /// - `path`, `profile`: which file. Both NULL: the default files of the config directory
 ///   (carto_config_dir). A path: that file (a leading "~/" is the home directory). A profile:
@@ -63,8 +90,10 @@ fn file_format(format: i32) -> Result<Option<FileFormat>, FfiError> {
 /// Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_FILE_SYNTAX (message has path:line:column),
 /// CARTO_ERR_FILE_CONTENT (message names the field), CARTO_ERR_INSECURE_BASE_URL and the other
 /// credentials errors (message names the file and field), CARTO_ERR_IO,
-/// CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. Thread safety:
-/// any thread; concurrent writers never expose a partial file.
+/// CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT,
+/// CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT (3 s),
+/// CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND. Thread safety: any thread; concurrent writers never
+/// expose a partial file.
 ///
 /// # Safety
 /// `path` and `profile` are NULL or NUL-terminated; `out` is NULL or writable.
@@ -87,6 +116,8 @@ pub unsafe extern "C" fn carto_credentials_load(
 /// Saves credentials to a file or profile, atomically (temporary file in the same directory,
 /// fsync, rename) with mode 0600, creating missing directories with mode 0700, under an
 /// advisory lock shared with every other cartoauth writer. An existing file is replaced.
+/// The secret goes where CARTO_CREDENTIAL_STORE says: by default the OS keychain when one
+/// answers, else the file (carto_credentials_save_as takes the choice and tells where it went).
 /// Symbolic links: a link at the path is resolved once and the real file is replaced next to
 /// itself (the link stays); a link in a directory that group or others can write is refused
 /// (CARTO_ERR_IO), and the lock file is never created through a link.
@@ -120,6 +151,102 @@ pub unsafe extern "C" fn carto_credentials_save(
         let written = config::save(&handle.credentials, &location, file_format(format)?)?;
         if let Some(out) = out_path {
             out.write(raw::owned_string(&written.display().to_string()));
+        }
+        Ok(())
+    })
+}
+
+/// Saves credentials like carto_credentials_save, choosing where the secret goes, and returns
+/// them as stored: their origin names the file (carto_credentials_origin_path) and profile,
+/// carto_credentials_storage says "keychain" or "file", carto_credentials_keychain_item names
+/// the item, and a warning (carto_credentials_warning) tells when CARTO_STORE_AUTO found no
+/// keychain and put the secret in the file (once per process). The old file's keychain item,
+/// if any, is deleted.
+///
+/// - `format`: as for carto_credentials_save.
+/// - `store`: CARTO_STORE_DEFAULT (CARTO_CREDENTIAL_STORE, else auto), CARTO_STORE_AUTO,
+///   CARTO_STORE_KEYCHAIN or CARTO_STORE_FILE (the plain file Python CARTOframes reads: an
+///   explicit choice).
+/// - `out`: receives a new handle owned by the caller (carto_credentials_free); written only
+///   on success.
+///
+/// Errors: CARTO_ERR_KEYCHAIN_UNAVAILABLE and CARTO_ERR_KEYCHAIN_TIMEOUT (CARTO_STORE_KEYCHAIN
+/// only; nothing is written then), CARTO_ERR_INVALID_ENVIRONMENT (a bad CARTO_CREDENTIAL_STORE),
+/// CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_INVALID_ARGUMENT, CARTO_ERR_INVALID_HANDLE,
+/// CARTO_ERR_INVALID_UTF8, CARTO_ERR_NULL_ARGUMENT. A keychain call is cut off after 3 s.
+/// Thread safety: any thread and any process.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_credentials_save_as(
+    credentials: *const carto_credentials,
+    path: *const c_char,
+    profile: *const c_char,
+    format: i32,
+    store: i32,
+    out: *mut *mut carto_credentials,
+) -> carto_status {
+    call("carto_credentials_save_as", || {
+        let out = raw::out(out, "out")?;
+        let handle = credentials::get(credentials, "credentials")?;
+        // SAFETY: forwarded caller contract.
+        let location = unsafe { location(path, profile) }?;
+        let options = SaveOptions {
+            format: file_format(format)?,
+            store: credential_store(store)?,
+        };
+        let saved = config::save_as(&handle.credentials, &location, options)?;
+        credentials::hand_out(saved, out);
+        Ok(())
+    })
+}
+
+/// Moves the secret of stored credentials between the OS keychain and the file: with
+/// CARTO_STORE_KEYCHAIN into the keychain (the file keeps a reference to the item), with
+/// CARTO_STORE_FILE back into the file in plain text (the item is deleted). The file keeps its
+/// layout, other fields and unknown keys; credentials already there, or without a secret, are
+/// left as they are. With no path and no profile: the default file carto_credentials_load
+/// reads.
+///
+/// - `store`: CARTO_STORE_KEYCHAIN or CARTO_STORE_FILE (anything else:
+///   CARTO_ERR_INVALID_ARGUMENT).
+/// - `out`: receives the credentials as now stored (a new handle owned by the caller), or
+///   NULL when the caller does not want them.
+///
+/// Errors: CARTO_ERR_FILE_NOT_FOUND, CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT,
+/// CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND (the file is unchanged in each case), CARTO_ERR_FILE_SYNTAX,
+/// CARTO_ERR_FILE_CONTENT, CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT, CARTO_ERR_INVALID_ARGUMENT,
+/// CARTO_ERR_INVALID_UTF8. Thread safety: any thread and any process.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `out` is NULL or writable.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_credentials_move(
+    path: *const c_char,
+    profile: *const c_char,
+    store: i32,
+    out: *mut *mut carto_credentials,
+) -> carto_status {
+    call("carto_credentials_move", || {
+        let out = raw::optional_out(out);
+        // SAFETY: forwarded caller contract.
+        let location = unsafe { location(path, profile) }?;
+        let to = match store {
+            CARTO_STORE_KEYCHAIN => CredentialStore::Keychain,
+            CARTO_STORE_FILE => CredentialStore::File,
+            other => {
+                return Err(FfiError::new(
+                    carto_status::CARTO_ERR_INVALID_ARGUMENT,
+                    format!("store {other} is not CARTO_STORE_KEYCHAIN (1) or CARTO_STORE_FILE (2): say where the secret goes"),
+                ))
+            }
+        };
+        let moved = config::move_to(&location, to)?;
+        if let Some(out) = out {
+            credentials::hand_out(moved, out);
         }
         Ok(())
     })
@@ -191,7 +318,9 @@ pub unsafe extern "C" fn carto_credentials_file_update(
 }
 
 /// Deletes a credentials file or profile. With no path and no profile, deletes both default
-/// files (cartocreds.json and creds.json) so that no default credentials remain.
+/// files (cartocreds.json and creds.json) so that no default credentials remain. The OS
+/// keychain item a file refers to is deleted first; a keychain that cannot delete it
+/// (CARTO_ERR_KEYCHAIN_UNAVAILABLE, CARTO_ERR_KEYCHAIN_TIMEOUT) keeps the file too.
 ///
 /// Errors: CARTO_ERR_FILE_NOT_FOUND when there was nothing to delete (its own status, so
 /// "already gone" can be told from a failure), CARTO_ERR_IO, CARTO_ERR_LOCK_TIMEOUT,

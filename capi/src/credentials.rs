@@ -41,6 +41,8 @@ pub(crate) struct CredentialsHandle {
     origin: CString,
     origin_path: Option<CString>,
     origin_profile: Option<CString>,
+    storage: Option<CString>,
+    keychain_item: Option<CString>,
     warnings: Vec<CString>,
 }
 
@@ -59,6 +61,8 @@ impl CredentialsHandle {
             origin: to_cstring(&origin.to_string()),
             origin_path: origin.path().map(|p| to_cstring(&p.display().to_string())),
             origin_profile: origin.profile().map(to_cstring),
+            storage: origin.storage().map(|s| to_cstring(s.name())),
+            keychain_item: origin.keychain_item().map(to_cstring),
             warnings: origin.warnings().iter().map(|w| to_cstring(w)).collect(),
             credentials,
         }
@@ -383,6 +387,46 @@ pub unsafe extern "C" fn carto_credentials_origin_profile(
 ) -> carto_status {
     borrowed_string(function_name!(), credentials, out, |h| {
         raw::ptr_or_null(&h.origin_profile)
+    })
+}
+
+/// Where the secret of stored credentials lives: "keychain" (the file refers to an OS keychain
+/// item), "file" (the file holds it in plain text, or holds no secret), or NULL in `*out` for
+/// credentials that were not stored (the environment, the caller).
+///
+/// Ownership: borrowed from the handle, valid until it is freed. Errors:
+/// CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_credentials_storage(
+    credentials: *const carto_credentials,
+    out: *mut *const c_char,
+) -> carto_status {
+    borrowed_string("carto_credentials_storage", credentials, out, |h| {
+        ptr_or_null(&h.storage)
+    })
+}
+
+/// The keychain item holding the secret, for "keychain" storage: its account name under the
+/// service "cartoauth" (what secret-tool or a keychain browser finds); NULL in `*out`
+/// otherwise. The item's secret is not given here (carto_credentials_api_key gives the key).
+///
+/// Ownership: borrowed from the handle, valid until it is freed. Errors:
+/// CARTO_ERR_NULL_ARGUMENT, CARTO_ERR_INVALID_HANDLE. Thread safety: any thread.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn carto_credentials_keychain_item(
+    credentials: *const carto_credentials,
+    out: *mut *const c_char,
+) -> carto_status {
+    borrowed_string("carto_credentials_keychain_item", credentials, out, |h| {
+        ptr_or_null(&h.keychain_item)
     })
 }
 

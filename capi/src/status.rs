@@ -89,9 +89,9 @@ impl From<ErrorKind> for carto_status {
             ErrorKind::FileSyntax => CARTO_ERR_FILE_SYNTAX,
             ErrorKind::FileContent => CARTO_ERR_FILE_CONTENT,
             ErrorKind::LockTimeout => CARTO_ERR_LOCK_TIMEOUT,
-            // Until the C ABI gives the keychain statuses of their own.
-            ErrorKind::KeychainUnavailable | ErrorKind::KeychainItemNotFound => CARTO_ERR_IO,
-            ErrorKind::KeychainTimeout => CARTO_ERR_TIMEOUT,
+            ErrorKind::KeychainUnavailable => CARTO_ERR_KEYCHAIN_UNAVAILABLE,
+            ErrorKind::KeychainTimeout => CARTO_ERR_KEYCHAIN_TIMEOUT,
+            ErrorKind::KeychainItemNotFound => CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND,
             ErrorKind::HttpClientError => CARTO_ERR_HTTP_CLIENT_ERROR,
             ErrorKind::HttpUnauthorized => CARTO_ERR_HTTP_UNAUTHORIZED,
             ErrorKind::HttpForbidden => CARTO_ERR_HTTP_FORBIDDEN,

@@ -53,6 +53,15 @@ status_table! {
         CARTO_ERR_FILE_CONTENT = 303 => c"credentials file has invalid content",
         /// Another process held the file's lock for too long.
         CARTO_ERR_LOCK_TIMEOUT = 304 => c"timed out waiting for a file lock",
+        /// The OS keychain was needed (a file refers to an item in it, or CARTO_STORE_KEYCHAIN
+        /// was chosen) and none answers: no session bus or Secret Service, a locked keychain,
+        /// or the keychain refused.
+        CARTO_ERR_KEYCHAIN_UNAVAILABLE = 305 => c"the OS keychain is not available",
+        /// The OS keychain did not answer within its timeout (3 s).
+        CARTO_ERR_KEYCHAIN_TIMEOUT = 306 => c"the OS keychain did not answer in time",
+        /// A credentials file refers to a keychain item that does not exist (deleted outside
+        /// cartoauth, or a file from another machine); log in again.
+        CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND = 307 => c"the keychain item of the credentials file does not exist",
         /// The server answered 400, or a 4xx without a code of its own.
         CARTO_ERR_HTTP_CLIENT_ERROR = 400 => c"HTTP 4xx: bad request",
         /// The server answered 401 (wrong API key).

@@ -145,6 +145,11 @@ fn c_files() {
 }
 
 #[test]
+fn c_keychain() {
+    build_and_run("test_keychain.c");
+}
+
+#[test]
 fn c_resolve() {
     build_and_run("test_resolve.c");
 }

@@ -411,7 +411,7 @@ fn save_stored(
                 Err(failure) => {
                     return Err(keychain
                         .error("storing the secret", &failure)
-                        .with_hint("nothing was saved (CARTO_CREDENTIAL_STORE=keychain, or --store keychain); choose the file store to save it in the file"))
+                        .with_hint("nothing was saved (the keychain store was chosen: it never falls back to the file); choose the file store to keep the secret in the file"))
                 }
             }
         }

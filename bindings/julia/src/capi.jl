@@ -34,6 +34,10 @@ const CARTO_TOKEN_CACHE_OFF = Int32(2)
 const CARTO_FILE_FORMAT_AUTO = Int32(0)
 const CARTO_FILE_FORMAT_CARTOCREDS = Int32(1)
 const CARTO_FILE_FORMAT_CARTOFRAMES = Int32(2)
+const CARTO_STORE_DEFAULT = Int32(-1)
+const CARTO_STORE_AUTO = Int32(0)
+const CARTO_STORE_KEYCHAIN = Int32(1)
+const CARTO_STORE_FILE = Int32(2)
 const CARTO_KEEP = Int32(-1)
 const CARTO_TIME_INFINITY = typemax(Int64)
 const CARTO_TIME_MINUS_INFINITY = typemin(Int64)
@@ -63,6 +67,9 @@ const CARTO_ERR_IO = Int32(301)
 const CARTO_ERR_FILE_SYNTAX = Int32(302)
 const CARTO_ERR_FILE_CONTENT = Int32(303)
 const CARTO_ERR_LOCK_TIMEOUT = Int32(304)
+const CARTO_ERR_KEYCHAIN_UNAVAILABLE = Int32(305)
+const CARTO_ERR_KEYCHAIN_TIMEOUT = Int32(306)
+const CARTO_ERR_KEYCHAIN_ITEM_NOT_FOUND = Int32(307)
 const CARTO_ERR_HTTP_CLIENT_ERROR = Int32(400)
 const CARTO_ERR_HTTP_UNAUTHORIZED = Int32(401)
 const CARTO_ERR_HTTP_FORBIDDEN = Int32(403)
@@ -201,6 +208,8 @@ const C_FUNCTIONS = (
     :carto_client_validate_key,
     :carto_credentials_load,
     :carto_credentials_save,
+    :carto_credentials_save_as,
+    :carto_credentials_move,
     :carto_credentials_file_update,
     :carto_credentials_file_delete,
     :carto_credentials_file_path,
@@ -219,6 +228,8 @@ const C_FUNCTIONS = (
     :carto_credentials_origin,
     :carto_credentials_origin_path,
     :carto_credentials_origin_profile,
+    :carto_credentials_storage,
+    :carto_credentials_keychain_item,
     :carto_credentials_warning_count,
     :carto_credentials_warning,
     :carto_default_credentials_set,
@@ -1020,6 +1031,28 @@ function carto_credentials_save(credentials, path, profile, format, out_path)
     )::Int32
 end
 
+# carto_status carto_credentials_save_as(const struct carto_credentials *credentials, const char *path, const char *profile, int32_t format, int32_t store, struct carto_credentials **out);
+function carto_credentials_save_as(credentials, path, profile, format, store, out)
+    return @ccall $(_fp(:carto_credentials_save_as))(
+        credentials::Ptr{Cvoid},
+        path::Cstring,
+        profile::Cstring,
+        format::Int32,
+        store::Int32,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_credentials_move(const char *path, const char *profile, int32_t store, struct carto_credentials **out);
+function carto_credentials_move(path, profile, store, out)
+    return @ccall $(_fp(:carto_credentials_move))(
+        path::Cstring,
+        profile::Cstring,
+        store::Int32,
+        out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
 # carto_status carto_credentials_file_update(const char *path, const char *profile, const char *username, const char *api_key, const char *base_url, int32_t allow_non_secure, char **out_path);
 function carto_credentials_file_update(path, profile, username, api_key, base_url, allow_non_secure, out_path)
     return @ccall $(_fp(:carto_credentials_file_update))(
@@ -1166,6 +1199,22 @@ end
 # carto_status carto_credentials_origin_profile(const struct carto_credentials *credentials, const char **out);
 function carto_credentials_origin_profile(credentials, out)
     return @ccall $(_fp(:carto_credentials_origin_profile))(
+        credentials::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+# carto_status carto_credentials_storage(const struct carto_credentials *credentials, const char **out);
+function carto_credentials_storage(credentials, out)
+    return @ccall $(_fp(:carto_credentials_storage))(
+        credentials::Ptr{Cvoid},
+        out::Ref{Ptr{UInt8}},
+    )::Int32
+end
+
+# carto_status carto_credentials_keychain_item(const struct carto_credentials *credentials, const char **out);
+function carto_credentials_keychain_item(credentials, out)
+    return @ccall $(_fp(:carto_credentials_keychain_item))(
         credentials::Ptr{Cvoid},
         out::Ref{Ptr{UInt8}},
     )::Int32
