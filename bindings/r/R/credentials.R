@@ -4,7 +4,7 @@
 
 .credentials_fields <- c(
   "username", "api_key", "base_url", "allow_non_secure",
-  "source", "origin", "path", "profile", "warnings"
+  "source", "origin", "path", "profile", "storage", "keychain_item", "warnings"
 )
 
 # Give it an evaluated pointer (`ptr <- .Call(...)` first): a .Call passed as the argument
@@ -98,6 +98,11 @@
 #'     \code{"given by the caller"}.}
 #'   \item{\code{path}}{The file they were read from, or \code{NULL}.}
 #'   \item{\code{profile}}{The profile they were read from, or \code{NULL}.}
+#'   \item{\code{storage}}{Where the secret of stored credentials lives: \code{"keychain"}
+#'     (the OS keychain; the file refers to the item), \code{"file"} (the file itself, in
+#'     plain text), or \code{NULL} for credentials that were not stored.}
+#'   \item{\code{keychain_item}}{The keychain item's account name (service
+#'     \samp{cartoauth}) for \code{"keychain"} storage, else \code{NULL}.}
 #'   \item{\code{warnings}}{A character vector of warnings about where they came from (e.g.
 #'     a file that other users can read); empty when there are none.}
 #' }

@@ -120,6 +120,12 @@
 #'   302 \tab \code{carto_error_file_syntax} \tab the file is not valid JSON\cr
 #'   303 \tab \code{carto_error_file_content} \tab the file is not valid credentials\cr
 #'   304 \tab \code{carto_error_lock_timeout} \tab a file lock was held for too long\cr
+#'   305 \tab \code{carto_error_keychain_unavailable} \tab no OS keychain answers (none,
+#'     locked, refused)\cr
+#'   306 \tab \code{carto_error_keychain_timeout} \tab the OS keychain did not answer
+#'     within 3 s\cr
+#'   307 \tab \code{carto_error_keychain_item_not_found} \tab a file's keychain item is
+#'     gone\cr
 #'   400 \tab \code{carto_error_client_error} \tab HTTP 400 or another 4xx\cr
 #'   401 \tab \code{carto_error_unauthorized} \tab HTTP 401 (wrong API key)\cr
 #'   403 \tab \code{carto_error_forbidden} \tab HTTP 403\cr

@@ -77,7 +77,8 @@ carto_credentials_from_file <- function(path = NULL, profile = NULL) {
 #' \code{save_credentials()} is the same function under its name without the \code{carto_} prefix name.
 #' @usage
 #' carto_save_credentials(x, path = NULL, profile = NULL,
-#'                format = c("auto", "cartocreds", "cartoframes"))
+#'                format = c("auto", "cartocreds", "cartoframes"),
+#'                store = c("default", "auto", "keychain", "file"))
 #' @param x Credentials.
 #' @param path A file (a leading \samp{~} is expanded), or \code{NULL}.
 #' @param profile A profile name, or \code{NULL}. Give \code{path} or \code{profile}, not
@@ -93,12 +94,29 @@ carto_credentials_from_file <- function(path = NULL, profile = NULL) {
 #'   CARTOframes' own \samp{creds.json}.}
 #'   }
 #'   Every layout is read back by \code{\link{credentials_from_file}}.
+#' @param store Where the secret (the API key, an M2M client secret, a token) goes:
+#'   \describe{
+#'   \item{\code{"default"}}{the \env{CARTO_CREDENTIAL_STORE} environment variable, else
+#'   \code{"auto"};}
+#'   \item{\code{"auto"}}{the OS keychain (Secret Service, macOS Keychain, Windows
+#'   Credential Manager) when one answers, else the file; the fallback is signalled once per
+#'   session as a \code{carto_warning};}
+#'   \item{\code{"keychain"}}{the OS keychain, or an error (\code{carto_error_keychain_unavailable},
+#'   \code{carto_error_keychain_timeout}); never the file;}
+#'   \item{\code{"file"}}{the file, in plain text (mode 0600): what Python CARTOframes and
+#'   carto-auth read.}
+#'   }
+#'   With the keychain, the file keeps the other fields and a reference to the item, which
+#'   \code{\link{credentials_from_file}} resolves; \code{\link{delete_credentials}} deletes
+#'   the item; \code{\link{move_credentials}} moves a stored secret.
 #' @section Errors:
 #' \code{carto_error_io}, \code{carto_error_lock_timeout},
+#' \code{carto_error_keychain_unavailable}, \code{carto_error_keychain_timeout},
 #' \code{carto_error_invalid_argument}, \code{carto_error_invalid_handle}. On error the
 #' previous file, if any, is intact.
 #' @return
-#' The path written, invisibly.
+#' The path written, invisibly, with the attribute \code{"storage"}: \code{"keychain"} or
+#' \code{"file"}.
 #' @seealso
 #' \code{\link{credentials_from_file}}, \code{\link{update_credentials_file}},
 #' \code{\link{delete_credentials}}.
@@ -117,7 +135,8 @@ carto_credentials_from_file <- function(path = NULL, profile = NULL) {
 #' if (is.na(old)) Sys.unsetenv("CARTO_CONFIG_DIR") else Sys.setenv(CARTO_CONFIG_DIR = old)
 #' @export
 carto_save_credentials <- function(x, path = NULL, profile = NULL,
-                             format = c("auto", "cartocreds", "cartoframes")) {
+                             format = c("auto", "cartocreds", "cartoframes"),
+                             store = c("default", "auto", "keychain", "file")) {
   ptr <- .credentials_ptr(x, "x")
   if (!is.character(format) || length(format) < 1L || anyNA(format))
     .abort_invalid_argument("'format' must be \"auto\", \"cartocreds\" or \"cartoframes\"")
@@ -126,9 +145,64 @@ carto_save_credentials <- function(x, path = NULL, profile = NULL,
     .abort_invalid_argument(sprintf(
       "'format' must be \"auto\", \"cartocreds\" or \"cartoframes\", not %s", dQuote(format, FALSE)
     ))
-  written <- .Call(C_credentials_save, ptr, .expand_path(path), profile,
-                   .file_formats[[format]])
+  store <- .choice(store, names(.stores), "store")
+  saved <- .Call(C_credentials_save_as, ptr, .expand_path(path), profile,
+                 .file_formats[[format]], .stores[[store]])
+  saved <- .new_carto_credentials(saved)
+  .carto_warn(saved)
+  written <- .credentials_field(saved, "path")
+  attr(written, "storage") <- .credentials_field(saved, "storage")
   invisible(written)
+}
+
+# CARTO_STORE_* of the C library, by the names store arguments take.
+.stores <- c(default = -1L, auto = 0L, keychain = 1L, file = 2L)
+
+# The first of `value` when it is one of `choices` (match.arg's rule, with cartoauth's error).
+.choice <- function(value, choices, arg) {
+  if (!is.character(value) || length(value) < 1L || anyNA(value))
+    .abort_invalid_argument(sprintf("'%s' must be one of %s", arg,
+                                    paste(dQuote(choices, FALSE), collapse = ", ")))
+  value <- value[[1L]]
+  if (!(value %in% choices))
+    .abort_invalid_argument(sprintf("'%s' must be one of %s, not %s", arg,
+                                    paste(dQuote(choices, FALSE), collapse = ", "),
+                                    dQuote(value, FALSE)))
+  value
+}
+
+#' Move a stored secret between the OS keychain and the file
+#'
+#' @description
+#' Moves the secret of stored credentials into the OS keychain (the file then keeps a
+#' reference to the item) or back into the file, in plain text, as Python CARTOframes reads
+#' it (the keychain item is deleted). The file keeps its layout, its other fields and keys
+#' cartoauth does not know. Credentials already there, or without a secret, are left as they
+#' are. With neither \code{path} nor \code{profile}: the default file that
+#' \code{\link{credentials_from_file}} reads.
+#'
+#' \code{move_credentials()} is the same function under its name without the \code{carto_} prefix name.
+#' @usage
+#' carto_move_credentials(path = NULL, profile = NULL, to = c("keychain", "file"))
+#' @param path A file (a leading \samp{~} is expanded), or \code{NULL}.
+#' @param profile A profile name, or \code{NULL}.
+#' @param to \code{"keychain"} or \code{"file"}.
+#' @section Errors:
+#' \code{carto_error_file_not_found}, \code{carto_error_keychain_unavailable},
+#' \code{carto_error_keychain_timeout}, \code{carto_error_keychain_item_not_found} (the file
+#' is unchanged in each case), \code{carto_error_file_content}, \code{carto_error_io}.
+#' @return
+#' The credentials as now stored (see \code{$storage}), invisibly.
+#' @examples
+#' path <- tempfile(fileext = ".json")
+#' save_credentials(carto_credentials("johnsmith", "0123456789abcdef"), path, store = "file")
+#' move_credentials(path, to = "file")$storage
+#' delete_credentials(path)
+#' @export
+carto_move_credentials <- function(path = NULL, profile = NULL, to = c("keychain", "file")) {
+  to <- .choice(to, c("keychain", "file"), "to")
+  moved <- .Call(C_credentials_move, .expand_path(path), profile, .stores[[to]])
+  invisible(.carto_warn(.new_carto_credentials(moved)))
 }
 
 #' Change a stored credentials file in place
@@ -283,6 +357,10 @@ update_credentials_file <- carto_update_credentials_file
 #' @usage NULL
 #' @export
 delete_credentials <- carto_delete_credentials
+#' @rdname carto_move_credentials
+#' @usage NULL
+#' @export
+move_credentials <- carto_move_credentials
 #' @rdname carto_credentials_file_path
 #' @usage NULL
 #' @export

@@ -125,6 +125,14 @@ SEXP C_credentials_field(SEXP ptr, SEXP field)
         cr_check(carto_credentials_origin_profile(c, &s));
         return cr_string_or_null(s);
     }
+    if (strcmp(name, "storage") == 0) {
+        cr_check(carto_credentials_storage(c, &s));
+        return cr_string_or_null(s);
+    }
+    if (strcmp(name, "keychain_item") == 0) {
+        cr_check(carto_credentials_keychain_item(c, &s));
+        return cr_string_or_null(s);
+    }
     if (strcmp(name, "warnings") == 0)
         return warnings_of(c);
     if (strcmp(name, "description") == 0) {

@@ -26,6 +26,35 @@ SEXP C_credentials_save(SEXP credentials, SEXP path, SEXP profile, SEXP format)
     return cr_take_string(written);
 }
 
+/* Saves and returns the credentials as stored (where the secret went, a fallback warning).
+ * `store` is one of the CARTO_STORE_* numbers. */
+SEXP C_credentials_save_as(SEXP credentials, SEXP path, SEXP profile, SEXP format, SEXP store)
+{
+    const char *p = cr_string_arg(path, "path", true);
+    const char *n = cr_string_arg(profile, "profile", true);
+    if (TYPEOF(format) != INTSXP || XLENGTH(format) != 1 || INTEGER(format)[0] == NA_INTEGER)
+        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'format' must be a single integer");
+    if (TYPEOF(store) != INTSXP || XLENGTH(store) != 1 || INTEGER(store)[0] == NA_INTEGER)
+        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'store' must be a single integer");
+    carto_credentials *c = cr_credentials(credentials);
+    carto_credentials *out = NULL;
+    cr_check(carto_credentials_save_as(c, p, n, INTEGER(format)[0], INTEGER(store)[0], &out));
+    return cr_wrap_credentials(out);
+}
+
+/* Moves the stored secret to CARTO_STORE_KEYCHAIN or CARTO_STORE_FILE; returns the
+ * credentials as now stored. */
+SEXP C_credentials_move(SEXP path, SEXP profile, SEXP store)
+{
+    const char *p = cr_string_arg(path, "path", true);
+    const char *n = cr_string_arg(profile, "profile", true);
+    if (TYPEOF(store) != INTSXP || XLENGTH(store) != 1 || INTEGER(store)[0] == NA_INTEGER)
+        cr_raise(CARTO_ERR_INVALID_ARGUMENT, "'to' must be a single integer");
+    carto_credentials *out = NULL;
+    cr_check(carto_credentials_move(p, n, INTEGER(store)[0], &out));
+    return cr_wrap_credentials(out);
+}
+
 /* NULL keeps a stored field; allow_non_secure NULL keeps it too (CARTO_KEEP). Returns the
  * path written. */
 SEXP C_credentials_file_update(SEXP path, SEXP profile, SEXP username, SEXP api_key,

@@ -28,6 +28,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_resolve", (DL_FUNC)&C_resolve, 1},
     {"C_credentials_load", (DL_FUNC)&C_credentials_load, 2},
     {"C_credentials_save", (DL_FUNC)&C_credentials_save, 4},
+    {"C_credentials_save_as", (DL_FUNC)&C_credentials_save_as, 5},
+    {"C_credentials_move", (DL_FUNC)&C_credentials_move, 3},
     {"C_credentials_file_update", (DL_FUNC)&C_credentials_file_update, 6},
     {"C_credentials_file_delete", (DL_FUNC)&C_credentials_file_delete, 2},
     {"C_credentials_file_path", (DL_FUNC)&C_credentials_file_path, 2},

@@ -33,6 +33,8 @@ SEXP C_resolve(SEXP);
 /* files.c */
 SEXP C_credentials_load(SEXP, SEXP);
 SEXP C_credentials_save(SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_save_as(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_move(SEXP, SEXP, SEXP);
 SEXP C_credentials_file_update(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_credentials_file_delete(SEXP, SEXP);
 SEXP C_credentials_file_path(SEXP, SEXP);

@@ -4,7 +4,8 @@
 
 carto_env_vars <- c(
   "CARTO_USERNAME", "CARTO_API_KEY", "CARTO_BASE_URL", "CARTO_ALLOW_NON_SECURE",
-  "CARTO_PROFILE", "CARTO_CREDENTIALS_FILE", "CARTO_CONFIG_DIR"
+  "CARTO_PROFILE", "CARTO_CREDENTIALS_FILE", "CARTO_CONFIG_DIR", "CARTO_CREDENTIAL_STORE",
+  "DBUS_SESSION_BUS_ADDRESS"
 )
 
 restore_env <- function(old) {
@@ -28,7 +29,9 @@ local_sandbox <- function(frame = parent.frame()) {
   }
   do.call(base::on.exit, list(as.call(list(cleanup)), TRUE, FALSE), envir = frame)
   Sys.unsetenv(carto_env_vars)
-  Sys.setenv(CARTO_CONFIG_DIR = dir)
+  # Secrets in the files the tests look at, never in the keychain of the machine running them
+  # (test-keychain.R starts a keychain of its own).
+  Sys.setenv(CARTO_CONFIG_DIR = dir, CARTO_CREDENTIAL_STORE = "file")
   unset_default_credentials()
   invisible(dir)
 }

@@ -40,6 +40,8 @@ test_that("each status maps to the documented class", {
     `204` = "no_default_credentials", `205` = "not_resolved",
     `206` = "invalid_environment", `300` = "file_not_found", `301` = "io",
     `302` = "file_syntax", `303` = "file_content", `304` = "lock_timeout",
+    `305` = "keychain_unavailable", `306` = "keychain_timeout",
+    `307` = "keychain_item_not_found",
     `400` = "client_error", `401` = "unauthorized", `403` = "forbidden",
     `404` = "not_found", `429` = "rate_limited", `500` = "server_error",
     `600` = "timeout", `601` = "connection", `602` = "tls", `603` = "cancelled",

@@ -8,8 +8,10 @@ test_that("a sandboxed test sees an empty private config and no CARTO_* variable
   sandbox_state$dir <- local_sandbox()
   expect_identical(carto_config_dir(), sandbox_state$dir)
   expect_identical(list.files(sandbox_state$dir, all.files = TRUE, no.. = TRUE), character())
-  expect_true(all(is.na(Sys.getenv(setdiff(carto_env_vars, "CARTO_CONFIG_DIR"),
+  expect_true(all(is.na(Sys.getenv(setdiff(carto_env_vars,
+                                           c("CARTO_CONFIG_DIR", "CARTO_CREDENTIAL_STORE")),
                                    unset = NA))))
+  expect_identical(Sys.getenv("CARTO_CREDENTIAL_STORE"), "file")
   expect_null(get_default_credentials())
   Sys.setenv(CARTO_USERNAME = "leaked_user")
   set_default_credentials("leaked_user")
