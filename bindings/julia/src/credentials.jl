@@ -15,7 +15,10 @@ count as not given. Throws a [`CartoError`](@ref) (`:CARTO_ERR_MISSING_ACCOUNT`,
 Read-only properties: `username` (`nothing` when unknown), `api_key`, `base_url`,
 `allow_non_secure`, `source` (`:explicit`, `:default`, `:environment`, `:file` or `:profile`),
 `origin` (where they came from, for people), `path` and `profile` (of the file they were read
-from, else `nothing`) and `warnings` (a `Vector{String}`, e.g. about a file others can read).
+from, else `nothing`), `storage` (`:keychain` when the secret is in the OS keychain and the file
+refers to the item, `:file` when the file holds it, `nothing` for credentials that were not
+stored), `keychain_item` (the item's account name, service "cartoauth") and `warnings` (a
+`Vector{String}`, e.g. about a file others can read).
 
 Displaying credentials never shows the API key (only its first characters); `c.api_key` is the
 only way to read it. Two credentials are `==` when username, API key and base URL are equal.
@@ -105,6 +108,8 @@ const _PROPERTIES = (
     :origin,
     :path,
     :profile,
+    :storage,
+    :keychain_item,
     :warnings,
 )
 
@@ -135,6 +140,12 @@ function Base.getproperty(credentials::Credentials, name::Symbol)
         return _borrowed_string(C.carto_credentials_origin_path, credentials)
     elseif name === :profile
         return _borrowed_string(C.carto_credentials_origin_profile, credentials)
+    elseif name === :storage
+        # "keychain", "file", or nothing for credentials that were not stored.
+        storage = _borrowed_string(C.carto_credentials_storage, credentials)
+        return storage === nothing ? nothing : Symbol(storage)
+    elseif name === :keychain_item
+        return _borrowed_string(C.carto_credentials_keychain_item, credentials)
     elseif name === :warnings
         return _warnings(credentials)
     end

@@ -15,6 +15,23 @@ const _FORMATS = Dict{Symbol,Int32}(
     :cartoframes => C.CARTO_FILE_FORMAT_CARTOFRAMES,
 )
 
+# Where a saved secret goes (CARTO_STORE_*).
+const _STORES = Dict{Symbol,Int32}(
+    :default => C.CARTO_STORE_DEFAULT,
+    :auto => C.CARTO_STORE_AUTO,
+    :keychain => C.CARTO_STORE_KEYCHAIN,
+    :file => C.CARTO_STORE_FILE,
+)
+
+function _store_code(store::Symbol, allowed)
+    code = get(_STORES, store, nothing)
+    if code === nothing || !(store in allowed)
+        names = join((":$a" for a in allowed), ", ")
+        throw(CartoError(C.CARTO_ERR_INVALID_ARGUMENT, "store :$store is not one of $names"))
+    end
+    return code
+end
+
 # --- The process-wide default ----------------------------------------------------------------
 
 """
@@ -166,18 +183,27 @@ function credentials_from_file(
 end
 
 """
-    save_credentials(credentials, path=nothing; profile=nothing, format=:auto) -> String
+    save_credentials(credentials, path=nothing; profile=nothing, format=:auto,
+                     store=:default) -> String
 
 Saves credentials atomically, readable only by the owner (mode 0600, folders 0700), and
 returns the path written. `format`: `:auto` (cartocreds for files, CARTOframes 1.x for profiles
 so that Python can load them), `:cartocreds` or `:cartoframes`. With no path and no profile,
 `:cartoframes` writes CARTOframes' own `creds.json` and the others `cartocreds.json`.
+
+`store`: where the secret goes. `:default` (`CARTO_CREDENTIAL_STORE`, else `:auto`), `:auto`
+(the OS keychain when one answers, else the file, with a warning logged once per process),
+`:keychain` (never the file: a [`CartoError`](@ref) `:CARTO_ERR_KEYCHAIN_UNAVAILABLE` or
+`:CARTO_ERR_KEYCHAIN_TIMEOUT` instead), `:file` (the plain file Python CARTOframes reads). With
+the keychain the file keeps a reference to the item; [`credentials_from_file`](@ref) resolves
+it, [`delete_credentials`](@ref) deletes it, [`move_credentials`](@ref) moves it.
 """
 function save_credentials(
     credentials::Credentials,
     path::_OptionalString = nothing;
     profile::_OptionalString = nothing,
     format::Symbol = :auto,
+    store::Symbol = :default,
 )
     code = get(_FORMATS, format, nothing)
     if code === nothing
@@ -188,17 +214,49 @@ function save_credentials(
             ),
         )
     end
-    out = Ref{Ptr{UInt8}}(C_NULL)
+    store_code = _store_code(store, (:default, :auto, :keychain, :file))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
     _check(
-        C.carto_credentials_save(
+        C.carto_credentials_save_as(
             credentials,
             _cstring(_expand_home(path), "path"),
             _cstring(profile, "profile"),
             code,
+            store_code,
             out,
         ),
     )
-    return _take_string(out[])
+    saved = _take_credentials(out)
+    for warning in saved.warnings
+        @warn warning
+    end
+    return saved.path
+end
+
+"""
+    move_credentials(path=nothing; profile=nothing, to) -> Credentials
+
+Moves the secret of stored credentials into the OS keychain (`to=:keychain`; the file keeps a
+reference to the item) or back into the file in plain text (`to=:file`, as Python CARTOframes
+reads it; the item is deleted), keeping the file's layout, other fields and unknown keys.
+Returns the credentials as now stored (their `storage` says where).
+"""
+function move_credentials(
+    path::_OptionalString = nothing;
+    profile::_OptionalString = nothing,
+    to::Symbol,
+)
+    store_code = _store_code(to, (:keychain, :file))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    _check(
+        C.carto_credentials_move(
+            _cstring(_expand_home(path), "path"),
+            _cstring(profile, "profile"),
+            store_code,
+            out,
+        ),
+    )
+    return _take_credentials(out)
 end
 
 """
