@@ -8,6 +8,11 @@
 //! and no output (stdout, stderr, echoed messages) may contain it or a key given to it.
 
 mod support;
+// The private session bus with gnome-keyring or a silent stub that the core's keychain suite
+// uses, shared rather than written twice.
+#[cfg(target_os = "linux")]
+#[path = "../../tests/support/secret_service.rs"]
+mod secret_service;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,6 +78,11 @@ fn assert_no_secret(exe: &Path, output: &str, secrets: &[&str]) {
 /// Runs a built program under the configured checker and returns its stdout; panics with its
 /// output when it fails, the checker reports anything, or any output holds a secret.
 pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
+    run_with_args(exe, &[], env)
+}
+
+/// [`run`] with command-line arguments.
+pub fn run_with_args(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut cmd = match checker().as_str() {
         "valgrind" => {
             let mut c = Command::new("valgrind");
@@ -87,12 +97,13 @@ pub fn run(exe: &Path, env: &[(&str, &str)]) -> String {
         }
         _ => Command::new(exe),
     };
-    cmd.env(
-        "ASAN_OPTIONS",
-        "detect_leaks=1:halt_on_error=1:abort_on_error=0",
-    )
-    .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-    .env("CARTOAUTH_TEST_ECHO_ERRORS", "1");
+    cmd.args(args)
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:halt_on_error=1:abort_on_error=0",
+        )
+        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        .env("CARTOAUTH_TEST_ECHO_ERRORS", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -147,6 +158,77 @@ fn c_files() {
 #[test]
 fn c_keychain() {
     build_and_run("test_keychain.c");
+}
+
+/// The round trip through a real Secret Service, stage by stage (test_keychain_service.c),
+/// with the grep of every file under HOME and secret-tool's listing between stages; then the
+/// stub that never replies.
+#[cfg(target_os = "linux")]
+#[test]
+fn c_keychain_secret_service() {
+    use secret_service::{files_containing, SessionBus};
+    const KEY: &str = "abcdSEKRITc0ffee0123456789abcdef01234567";
+    let exe = build("test_keychain_service.c", &[]);
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let config = home.join(".config/cartoframes");
+    let config = config.to_str().unwrap();
+    let home_str = home.to_str().unwrap();
+    let stage = |bus: &SessionBus, name: &str, limit_ms: &str| {
+        let runtime = bus.runtime_dir.to_str().unwrap().to_owned();
+        let stdout = run_with_args(
+            &exe,
+            &[name],
+            &[
+                ("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str()),
+                ("XDG_RUNTIME_DIR", runtime.as_str()),
+                ("HOME", home_str),
+                ("CARTO_CONFIG_DIR", config),
+                ("CARTO_TEST_LIMIT_MS", limit_ms),
+            ],
+        );
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+        stdout
+    };
+    let item_of = |stdout: &str, label: &str| -> String {
+        stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(label))
+            .last()
+            .unwrap_or_else(|| panic!("no {label:?} line in\n{stdout}"))
+            .trim()
+            .to_owned()
+    };
+    let none: Vec<PathBuf> = Vec::new();
+
+    let keyring = SessionBus::with_keyring(home);
+    let saved = stage(&keyring, "save", "3500");
+    let item = item_of(&saved, "item ");
+    assert_eq!(keyring.lookup(home, &item).as_deref(), Some(KEY));
+    assert_eq!(files_containing(home, KEY), none, "the key is in a file");
+
+    let moved = stage(&keyring, "move", "3500");
+    let item = item_of(&moved, "item ");
+    assert_eq!(keyring.accounts(home), vec![item.clone()]);
+    assert_eq!(files_containing(home, KEY), none, "the key is in a file");
+
+    let deleted = stage(&keyring, "delete", "3500");
+    let kept = item_of(&deleted, "kept ");
+    assert_eq!(keyring.lookup(home, &item), None, "logout left the item");
+    assert_eq!(keyring.accounts(home), vec![kept]);
+    assert_eq!(files_containing(home, KEY), none, "the key is in a file");
+    drop(keyring);
+
+    // Valgrind slows the bus connection set up before the 3 s cut-off; the bound the issue
+    // asks (3.5 s) holds natively and under the sanitizers.
+    let limit = if checker() == "valgrind" {
+        "6000"
+    } else {
+        "3500"
+    };
+    let stub = SessionBus::with_silent_stub();
+    let stubbed = stage(&stub, "stub", limit);
+    assert!(stubbed.contains("returned after"), "{stubbed}");
 }
 
 #[test]

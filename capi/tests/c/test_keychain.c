@@ -2,7 +2,7 @@
  * test points DBUS_SESSION_BUS_ADDRESS at a socket that does not exist): the fallback to the
  * file with one warning, the keychain store refused with its own status, moving, and files
  * whose keychain reference cannot be honoured. The round trip through a real Secret Service
- * is R's tests/testthat/test-keychain.R and cli/tests/keychain.rs. */
+ * is test_keychain_service.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <unistd.h>
