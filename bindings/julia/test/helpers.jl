@@ -20,13 +20,16 @@ const CARTO_VARIABLES = [
     sandbox(f)
 
 Runs `f(dir)` with a private, empty configuration folder `dir` in `CARTO_CONFIG_DIR`, none of
-the caller's `CARTO_*` variables and no default credentials; everything is restored after.
+the caller's `CARTO_*` variables, secrets saved to the files (`CARTO_CREDENTIAL_STORE=file`) and
+no default credentials; everything is restored after.
 """
 function sandbox(f)
     dir = mktempdir()
     try
         unset = [name => nothing for name in CARTO_VARIABLES]
-        withenv("CARTO_CONFIG_DIR" => dir, unset...) do
+        # Secrets in the files the tests look at, never in the keychain of the machine running
+        # them (keychain.jl starts a keychain of its own).
+        withenv("CARTO_CONFIG_DIR" => dir, "CARTO_CREDENTIAL_STORE" => "file", unset...) do
             unset_default_credentials()
             try
                 f(dir)

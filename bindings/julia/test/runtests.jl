@@ -12,6 +12,7 @@ include("emulator.jl")
 const HTTP_TESTS = joinpath(@__DIR__, "http.jl")
 isfile(HTTP_TESTS) && include(HTTP_TESTS)
 include("platform.jl")
+include("keychain.jl")
 
 @testset "CartoAuth" begin
     @testset "the library" begin
@@ -688,6 +689,10 @@ include("platform.jl")
         end
         @test all(outcomes)
         @test shared.api_key == FAKE_KEY
+    end
+
+    @testset "secrets in the OS keychain" begin
+        keychain_tests()
     end
 
     @testset "HTTP requests against the local CARTO server" begin
