@@ -5,7 +5,7 @@
 # they fail.
 
 keychain_tools_missing <- function() {
-  tools <- c("dbus-daemon", "gnome-keyring-daemon", "secret-tool")
+  tools <- c("dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool", "python3")
   missing <- tools[!nzchar(Sys.which(tools))]
   if (!length(missing)) return(FALSE)
   reason <- paste("not installed:", paste(missing, collapse = ", "))
@@ -42,8 +42,30 @@ start_keyring <- function(home) {
 }
 
 stop_keyring <- function(pids) {
-  tools::pskill(pids[["keyring"]])
-  tools::pskill(pids[["dbus"]])
+  for (pid in rev(pids)) tools::pskill(pid)
+}
+
+# On the bus of `pids`, a stub that owns the Secret Service's name and never answers a call
+# (python3-dbus). Returns `pids` with the stub's.
+start_silent_stub <- function(pids) {
+  stub <- paste(
+    "import dbus, sys, time",
+    "bus = dbus.SessionBus()",
+    "bus.request_name('org.freedesktop.secrets', dbus.bus.NAME_FLAG_DO_NOT_QUEUE)",
+    "print('ready', flush=True)",
+    "time.sleep(120)",
+    sep = "\n"
+  )
+  ready <- tempfile("stub-ready-")
+  script <- sprintf("/usr/bin/python3 -c %s > %s 2>/dev/null & echo $!",
+                    shQuote(stub), shQuote(ready))
+  pid <- as.integer(system2("sh", c("-c", shQuote(script)), stdout = TRUE))
+  for (i in 1:200) {
+    if (file.exists(ready) && any(readLines(ready, warn = FALSE) == "ready")) break
+    Sys.sleep(0.05)
+  }
+  unlink(ready)
+  c(pids, stub = pid)
 }
 
 secret_tool_lookup <- function(item) {
@@ -99,9 +121,31 @@ test_that("a key saved from R lives in the keychain only, resolves everywhere, a
   expect_identical(moved$storage, "keychain")
   expect_identical(files_holding(c(config, home), key), character())
 
+  kept <- save_credentials(carto_credentials("jo", key), profile = "kept")
+  expect_identical(attr(kept, "storage"), "keychain")
   delete_credentials(profile = "work")
   expect_identical(secret_tool_lookup(moved$keychain_item), NA_character_)
   expect_false(file.exists(written))
+  expect_identical(files_holding(c(config, home), key), character())
+  kept_item <- credentials_from_file(profile = "kept")$keychain_item
+  expect_identical(secret_tool_lookup(kept_item), key)
+
+  # The keychain stops answering (a stub holds its name and never replies): reading the kept
+  # profile ends within 3.5 s with its own error class, and no key in the message.
+  tools::pskill(pids[["keyring"]])
+  Sys.sleep(0.2)
+  pids <- start_silent_stub(pids[names(pids) != "keyring"])
+  started <- proc.time()[["elapsed"]]
+  err <- tryCatch(credentials_from_file(profile = "kept"), carto_error = function(e) e)
+  expect_lte(proc.time()[["elapsed"]] - started, 3.5)
+  expect_s3_class(err, "carto_error_keychain_timeout")
+  expect_false(grepl(key, conditionMessage(err), fixed = TRUE))
+  started <- proc.time()[["elapsed"]]
+  expect_error(save_credentials(carto_credentials("jo", key), profile = "forced",
+                                store = "keychain"),
+               class = "carto_error_keychain_timeout")
+  expect_lte(proc.time()[["elapsed"]] - started, 3.5)
+  expect_false(file.exists(credentials_file_path(profile = "forced")))
 })
 
 test_that("where no keychain answers, saving warns once and records storage file", {
