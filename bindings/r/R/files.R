@@ -115,8 +115,8 @@ carto_credentials_from_file <- function(path = NULL, profile = NULL) {
 #' \code{carto_error_invalid_argument}, \code{carto_error_invalid_handle}. On error the
 #' previous file, if any, is intact.
 #' @return
-#' The path written, invisibly, with the attribute \code{"storage"}: \code{"keychain"} or
-#' \code{"file"}.
+#' The path written, invisibly. Where the secret went is
+#' \code{credentials_from_file(...)$storage}: \code{"keychain"} or \code{"file"}.
 #' @seealso
 #' \code{\link{credentials_from_file}}, \code{\link{update_credentials_file}},
 #' \code{\link{delete_credentials}}.
@@ -150,9 +150,7 @@ carto_save_credentials <- function(x, path = NULL, profile = NULL,
                  .file_formats[[format]], .stores[[store]])
   saved <- .new_carto_credentials(saved)
   .carto_warn(saved)
-  written <- .credentials_field(saved, "path")
-  attr(written, "storage") <- .credentials_field(saved, "storage")
-  invisible(written)
+  invisible(.credentials_field(saved, "path"))
 }
 
 # CARTO_STORE_* of the C library, by the names store arguments take.

