@@ -170,7 +170,8 @@ test_that("all.equal() is TRUE for equal credentials and names differences", {
 test_that("names() lists the fields that $ reads", {
   creds <- carto_credentials(fake_user, fake_key)
   expect_identical(names(creds), c("username", "api_key", "base_url", "allow_non_secure",
-                                   "source", "origin", "path", "profile", "warnings"))
+                                   "source", "origin", "path", "profile", "storage",
+                                   "keychain_item", "warnings"))
   for (field in names(creds)) expect_no_error(creds[[field]])
   expect_identical(summary(creds), format(creds))
   client <- carto_client(creds)

@@ -174,6 +174,7 @@ test_that("the carto_ names and the CARTOframes names are the same functions", {
     c("carto_save_credentials", "save_credentials"),
     c("carto_update_credentials_file", "update_credentials_file"),
     c("carto_delete_credentials", "delete_credentials"),
+    c("carto_move_credentials", "move_credentials"),
     c("carto_credentials_file_path", "credentials_file_path")
   )
   # functions only: the DBI methods and classes are exported too
