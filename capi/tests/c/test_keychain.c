@@ -4,7 +4,9 @@
  * whose keychain reference cannot be honoured. The round trip through a real Secret Service
  * is test_keychain_service.c. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -19,6 +21,12 @@ static void write_file(const char *path, const char *text) {
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
+static int64_t now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static void automatic_storage_falls_back_once(void) {
     carto_credentials *c = NULL, *saved = NULL, *again = NULL;
     const char *s = NULL;
@@ -27,8 +35,14 @@ static void automatic_storage_falls_back_once(void) {
     CHECK_OK(carto_credentials_new("jo", "abcdSEKRITabcdef0123", NULL, false, &c));
     CHECK_OK(carto_credentials_storage(c, &s));
     CHECK(s == NULL); /* not stored */
+    int64_t started = now_us();
     CHECK_OK(carto_credentials_save_as(c, NULL, "auto", CARTO_FILE_FORMAT_AUTO, CARTO_STORE_AUTO,
                                        &saved));
+    int64_t took = now_us() - started;
+    /* The core's suite holds the 50 ms bound natively; here (sanitizers, valgrind) the number
+     * is shown, and only a hang-like delay fails. */
+    printf("no bus: the save fell back to the file after %.2f ms\n", (double)took / 1000.0);
+    CHECK(took < 1000000);
     CHECK_OK(carto_credentials_storage(saved, &s));
     CHECK_STR(s, "file");
     CHECK_OK(carto_credentials_keychain_item(saved, &s));
