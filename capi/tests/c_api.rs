@@ -194,7 +194,7 @@ fn c_keychain_secret_service() {
         stdout
             .lines()
             .filter_map(|l| l.strip_prefix(label))
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("no {label:?} line in\n{stdout}"))
             .trim()
             .to_owned()
