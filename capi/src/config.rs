@@ -188,7 +188,7 @@ pub unsafe extern "C" fn carto_credentials_save_as(
     store: i32,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_save_as", || {
+    ffi_call!(|| {
         let out = raw::out(out, "out")?;
         let handle = credentials::get(credentials, "credentials")?;
         // SAFETY: forwarded caller contract.
@@ -230,7 +230,7 @@ pub unsafe extern "C" fn carto_credentials_move(
     store: i32,
     out: *mut *mut carto_credentials,
 ) -> carto_status {
-    call("carto_credentials_move", || {
+    ffi_call!(|| {
         let out = raw::optional_out(out);
         // SAFETY: forwarded caller contract.
         let location = unsafe { location(path, profile) }?;

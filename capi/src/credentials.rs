@@ -405,8 +405,8 @@ pub unsafe extern "C" fn carto_credentials_storage(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_storage", credentials, out, |h| {
-        ptr_or_null(&h.storage)
+    borrowed_string(function_name!(), credentials, out, |h| {
+        raw::ptr_or_null(&h.storage)
     })
 }
 
@@ -425,8 +425,8 @@ pub unsafe extern "C" fn carto_credentials_keychain_item(
     credentials: *const carto_credentials,
     out: *mut *const c_char,
 ) -> carto_status {
-    borrowed_string("carto_credentials_keychain_item", credentials, out, |h| {
-        ptr_or_null(&h.keychain_item)
+    borrowed_string(function_name!(), credentials, out, |h| {
+        raw::ptr_or_null(&h.keychain_item)
     })
 }
 
