@@ -453,15 +453,21 @@ fn userinfo_end(authority: &[u8]) -> Option<usize> {
 }
 
 /// Whether `before_at` holds a `:` that starts a password rather than a port (digits followed
-/// by `/`, `?`, `#` or `\`) or belongs to an IPv6 host (`[::1]`; a `[` that no `]` closes
-/// hides nothing).
+/// by `/`, `?`, `#` or `\`) or belongs to an IPv6 host (`[::1]`: only hex digits, `:`, `.`
+/// and `%` between a `[` and its `]`; any other `[` hides nothing).
 fn has_password(before_at: &[u8]) -> bool {
-    let last_close = before_at.iter().rposition(|&b| b == b']');
+    let ipv6_host_at = |i: usize| {
+        let inside = before_at[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'%'))
+            .count();
+        before_at.get(i + 1 + inside) == Some(&b']')
+    };
     let mut i = 0;
     let mut in_brackets = false;
     while i < before_at.len() {
         match before_at[i] {
-            b'[' if last_close.is_some_and(|close| close > i) => in_brackets = true,
+            b'[' if ipv6_host_at(i) => in_brackets = true,
             b']' => in_brackets = false,
             b':' if !in_brackets => {
                 let digits = before_at[i + 1..]
@@ -643,6 +649,7 @@ mod tests {
             // A '[' that no ']' closes is no IPv6 host (found by the base_url fuzz target).
             ("https://h\0#[c\0x:PASS@/user", "https://***@/user"),
             ("https://[::1]:x:PASS@h", "https://***@h"),
+            ("(x)://h[:x?PASS/@]h@h/user", "(x)://***@h/user"),
             // Without a password, the userinfo ends before the path, query and fragment.
             ("https://alice@host/p?e=a@b", "https://***@host/p?e=a@b"),
         ] {
