@@ -67,8 +67,11 @@ fn an_m2m_token_minted_by_the_emulator_passes_its_bearer_checks() {
     }
     let token = c.access_token().unwrap();
     assert!(token.expires_at.unwrap() > 0);
+    // Other tests mint for the same client on this emulator: the emulator's count only
+    // bounds ours, the client's own count is exact.
+    assert_eq!(c.token_status().unwrap().minted_here, 1);
     let counters = emu.carto3_counters();
-    assert_eq!(counters.minted_by(&id) - before, 1);
+    assert!(counters.minted_by(&id) > before);
     assert_eq!(counters.expired_for(&id), 0);
 }
 
@@ -206,4 +209,204 @@ fn a_spent_mint_quota_is_retried_within_bounds_then_reported() {
     assert!(counters.quota_refusals.get(&id).copied().unwrap_or(0) >= 1);
     // The first cache still serves: the quota never blocks a cached token.
     accounts(&client(m2m(&emu), cache.path())).unwrap();
+}
+
+use cartoauth::client::{MapSource, TokenGrants, WaitOptions};
+use cartoauth::result::ColumnKind;
+
+fn m2m_client(emu: &Emulator) -> (Client, tempfile::TempDir) {
+    let cache = tempfile::tempdir().unwrap();
+    (client(m2m(emu), cache.path()), cache)
+}
+
+#[test]
+fn sql_v3_queries_are_typed_by_get_and_post_with_parameters() {
+    let emu = emulator();
+    let (c, _cache) = m2m_client(emu);
+    let conn = emu.carto3().connection().to_owned();
+    let result = c
+        .sql_v3(
+            &conn,
+            "select cartodb_id, name, score, visits, active, observed_at from points_public order by cartodb_id",
+            None,
+        )
+        .unwrap();
+    assert_eq!(result.row_count(), 3);
+    let kinds: Vec<ColumnKind> = result.columns().iter().map(|c| c.kind()).collect();
+    assert_eq!(
+        kinds,
+        // cartodb_id is a bigint; int4 and float8 are both CARTO's "number".
+        [
+            ColumnKind::Int,
+            ColumnKind::Text,
+            ColumnKind::Float,
+            ColumnKind::Float,
+            ColumnKind::Bool,
+            ColumnKind::Timestamp
+        ]
+    );
+    assert!(result.meta().unwrap().contains("cacheHit"));
+    // Parameters ($1) and a query too long for a GET (POST with a JSON body).
+    let padding = format!("/* {} */", "x".repeat(8000));
+    let long = format!("select $1::int + 1 as n {padding}");
+    let result = c.sql_v3(&conn, &long, Some("[41]")).unwrap();
+    assert_eq!(result.column(0).unwrap().double(0).unwrap(), 42.0);
+    let methods: Vec<String> = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/query"))
+        .map(|r| r.method.clone())
+        .collect();
+    assert!(
+        methods.contains(&"GET".to_owned()) && methods.contains(&"POST".to_owned()),
+        "{methods:?}"
+    );
+    // CARTO's error message comes through, typed.
+    let err = c
+        .sql_v3(&conn, "select * from no_such_table", None)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpClientError, "{err}");
+    assert!(err.message().contains("no_such_table"), "{err}");
+}
+
+#[test]
+fn sql_v3_jobs_run_to_done_fail_with_a_reason_and_can_be_cancelled() {
+    let emu = emulator();
+    let (c, _cache) = m2m_client(emu);
+    let conn = emu.carto3().connection().to_owned();
+    let job = c
+        .sql_job_create(&conn, "select pg_sleep(0.3)", None)
+        .unwrap();
+    let mut polls = 0;
+    let done = c
+        .sql_job_wait(
+            &conn,
+            &job.id,
+            &WaitOptions::default(),
+            Some(&mut |_| {
+                polls += 1;
+                true
+            }),
+        )
+        .unwrap();
+    assert_eq!(done.status, cartoauth::client::JobStatus::Done);
+    assert!(polls >= 1);
+    let failing = c.sql_job_create(&conn, "select 1/0", None).unwrap();
+    let err = c
+        .sql_job_wait(&conn, &failing.id, &WaitOptions::default(), None)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BatchJobFailed, "{err}");
+    assert!(err.message().contains("division by zero"), "{err}");
+    let long = c
+        .sql_job_create(&conn, "select pg_sleep(30)", None)
+        .unwrap();
+    let cancelled = c.sql_job_cancel(&conn, &long.id).unwrap();
+    assert_eq!(cancelled.status, cartoauth::client::JobStatus::Cancelled);
+    // Stopping a wait leaves the job alone.
+    let slow = c.sql_job_create(&conn, "select pg_sleep(2)", None).unwrap();
+    let err = c
+        .sql_job_wait(
+            &conn,
+            &slow.id,
+            &WaitOptions::default(),
+            Some(&mut |_| false),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    c.sql_job_cancel(&conn, &slow.id).unwrap();
+}
+
+#[test]
+fn a_minted_least_privilege_token_reads_its_grant_and_nothing_else() {
+    let emu = emulator();
+    let (c, _cache) = m2m_client(emu);
+    let conn = emu.carto3().connection().to_owned();
+    let granted = "select cartodb_id, name from points_public";
+    let token = c
+        .create_token(&TokenGrants {
+            grants: vec![(conn.clone(), granted.to_owned())],
+            referers: Vec::new(),
+            allowed_apis: vec!["sql".to_owned()],
+        })
+        .unwrap();
+    let static_token = Credentials::builder()
+        .base_url(&emu.carto3().api_base_url)
+        .platform(Platform::Carto3)
+        .allow_non_secure(true)
+        .access_token(token.expose())
+        .build()
+        .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let limited = client(static_token, cache.path());
+    assert_eq!(limited.sql_v3(&conn, granted, None).unwrap().row_count(), 3);
+    let err = limited
+        .sql_v3(&conn, "select * from points_private", None)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpForbidden, "{err}");
+    assert!(!err.message().contains(token.expose()));
+    // A static token cannot mint others: the server refuses, and no token is ever re-minted.
+    let err = limited
+        .create_token(
+            &TokenGrants::from_json(&format!(
+                r#"{{"grants": [{{"connection_name": "{conn}", "source": "{granted}"}}]}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::HttpForbidden | ErrorKind::HttpUnauthorized
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn connections_the_dw_token_maps_and_lds_answer_with_the_bearer_token() {
+    let emu = emulator();
+    let (c, _cache) = m2m_client(emu);
+    let conn = emu.carto3().connection().to_owned();
+    let connections = c.connections().unwrap();
+    assert!(
+        connections.iter().any(|x| x.name == conn),
+        "{connections:?}"
+    );
+    let dw = c.dw_token().unwrap();
+    assert!(!dw.project_id.is_empty() && !dw.token.is_empty());
+    assert!(!format!("{dw:?}").contains(dw.token.expose()));
+    let map = c
+        .map_instantiate(
+            &conn,
+            MapSource::Query,
+            "select * from points_public",
+            Some(r#"{"spatialDataColumn": "the_geom"}"#),
+        )
+        .unwrap();
+    assert!(
+        !map.tilejson_urls.is_empty() && !map.geojson_urls.is_empty(),
+        "{}",
+        map.raw
+    );
+    let geojson = c.map_data(&map.geojson_urls[0]).unwrap().json().unwrap();
+    assert_eq!(geojson["type"], "FeatureCollection");
+    assert_eq!(geojson["features"].as_array().unwrap().len(), 3);
+    let tilejson = c.map_data(&map.tilejson_urls[0]).unwrap().json().unwrap();
+    assert!(tilejson["tiles"][0].as_str().unwrap().contains("{z}"));
+    // LDS takes access_token= too; whatever the answer, messages never show the token.
+    let token = c.access_token().unwrap().token;
+    let err = c
+        .send(
+            Request::get("v3/lds/geocoding/geocode")
+                .query("address", "Atlantis")
+                .query("access_token", token.expose()),
+        )
+        .unwrap()
+        .error_for_status()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpNotFound, "{err}");
+    assert!(!err.message().contains(token.expose()), "{err}");
+    for entry in emu.requests() {
+        assert!(!entry.query.contains(token.expose()), "{entry:?}");
+    }
 }

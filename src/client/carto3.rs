@@ -248,7 +248,8 @@ impl Client {
             .send(Request::post("v3/tokens").body(Body::Json(body.to_string())))?
             .error_for_status()?;
         let doc = response.json()?;
-        doc.get("token")
+        let token = doc
+            .get("token")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(Secret::new)
@@ -257,7 +258,9 @@ impl Client {
                     ErrorKind::Protocol,
                     "POST /v3/tokens answered without a \"token\"",
                 )
-            })
+            })?;
+        self.learn_secret(token.expose());
+        Ok(token)
     }
 
     /// The account's connections (`GET /v3/connections`).
@@ -303,10 +306,13 @@ impl Client {
                 .filter(|s| !s.is_empty())
         };
         match (field("projectId"), field("token")) {
-            (Some(project), Some(token)) => Ok(DwToken {
-                project_id: project.to_owned(),
-                token: Secret::new(token),
-            }),
+            (Some(project), Some(token)) => {
+                self.learn_secret(token);
+                Ok(DwToken {
+                    project_id: project.to_owned(),
+                    token: Secret::new(token),
+                })
+            }
             _ => Err(Error::new(
                 ErrorKind::Protocol,
                 "the CARTO DW token answer has no projectId and token",
