@@ -82,6 +82,16 @@ impl RefreshWindows {
         }
     }
 
+    /// The advisory and mandatory windows a token living `lifetime` gets (see the module
+    /// documentation).
+    pub fn for_lifetime(&self, lifetime: Duration) -> (Duration, Duration) {
+        let (advisory, mandatory) = self.scaled(lifetime.as_secs());
+        (
+            Duration::from_secs(advisory),
+            Duration::from_secs(mandatory),
+        )
+    }
+
     /// How long after a failed advisory refresh the next one may be tried: botocore's 60 s,
     /// shortened for short-lived tokens so a few tries still fit in the advisory window.
     pub(crate) fn advisory_retry_after(&self, lifetime: u64) -> u64 {
