@@ -3019,11 +3019,14 @@ carto_status carto_request_set_progress(struct carto_request *request,
  * Resolves the credentials to use, in this order:
  * 1. `explicit_credentials`, when not NULL;
  * 2. the process default (carto_default_credentials_set);
- * 3. the environment: CARTO_USERNAME and/or CARTO_BASE_URL (with CARTO_API_KEY and
- *    CARTO_ALLOW_NON_SECURE); else CARTO_CREDENTIALS_FILE (a file); else CARTO_PROFILE (a
- *    profile); blank values count as unset;
+ * 3. the environment: CARTO 3's CARTO_API_TOKEN, else CARTO_M2M_CLIENT_ID +
+ *    CARTO_M2M_CLIENT_SECRET (with CARTO_API_BASE_URL or CARTO_BASE_URL); else CARTO_USERNAME
+ *    and/or CARTO_BASE_URL (with CARTO_API_KEY and CARTO_ALLOW_NON_SECURE); else
+ *    CARTO_CREDENTIALS_FILE (a file, carto-auth's carto_credentials.json included); else
+ *    CARTO_PROFILE (a profile, or one of the CARTO CLI's); blank values count as unset;
  * 4. the default files: cartocreds.json, then CARTOframes' creds.json, in the config
- *    directory (carto_config_dir);
+ *    directory (carto_config_dir); then the CARTO CLI's ~/.carto_credentials.json and
+ *    carto-auth's token caches ~/.carto-auth/token_oauth.json and token_m2m.json;
  * 5. otherwise CARTO_ERR_NOT_RESOLVED, whose message lists every place tried.
  *
  * A source that was named but is broken is an error, not skipped: CARTO_API_KEY without
@@ -3047,6 +3050,25 @@ carto_status carto_request_set_progress(struct carto_request *request,
 CARTO_MUST_USE
 carto_status carto_resolve(const struct carto_credentials *explicit_credentials,
                            struct carto_credentials **out);
+
+/**
+ * A situation report of credential resolution, as JSON text, for tools and bindings that
+ * explain it (R's carto_sitrep, `cartoauth status`): the credentials resolution would use
+ * (`credentials`: masked description, `kind`, `platform`, `base_url`, `origin`, `warnings`)
+ * or why there are none (`error`, `error_status`), the sources tried before (`tried`) and
+ * the ones hidden behind the answer (`shadowed`), and for CARTO 3 credentials what the token
+ * cache holds (`token`: `cache`, `expires_at` in seconds since the epoch or null). Nothing
+ * is sent to any server; no secret is included.
+ *
+ * - `json_out`: receives the JSON text, owned by the caller (carto_string_free).
+ *
+ * Errors: CARTO_ERR_NULL_ARGUMENT (a failed resolution is reported in the JSON, not as an
+ * error). Thread safety: any thread (reads the environment).
+ *
+ * # Safety
+ * `json_out` is NULL or writable.
+ */
+CARTO_MUST_USE carto_status carto_resolve_explained(char **json_out);
 
 /**
  * Releases a response; pointers borrowed from it become invalid. NULL, freed and foreign
