@@ -52,7 +52,15 @@ export Credentials,
     carto_api_key_regenerate,
     carto_api_key_delete,
     DoCredentials,
-    carto_do_credentials
+    carto_do_credentials,
+    carto3_credentials,
+    credential_kind,
+    carto_token,
+    carto_token_expiry,
+    sign_in,
+    sign_out,
+    carto_sitrep,
+    carto_sql_v3
 
 import Dates
 import JSON
@@ -77,6 +85,7 @@ include("api.jl")
 include("platform.jl")
 include("result.jl")
 include("reader.jl")
+include("carto3.jl")
 
 """
     library_path() -> String

@@ -13,6 +13,7 @@ const HTTP_TESTS = joinpath(@__DIR__, "http.jl")
 isfile(HTTP_TESTS) && include(HTTP_TESTS)
 include("platform.jl")
 include("keychain.jl")
+include("carto3.jl")
 
 @testset "CartoAuth" begin
     @testset "the library" begin
