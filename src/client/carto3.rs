@@ -180,6 +180,18 @@ impl Client {
         })
     }
 
+    /// What a request with CARTO 3 credentials does per attempt to carry its token: attach
+    /// the cached token (refreshing it if it is due), copy its header, and remember it as a
+    /// secret to scrub. For benchmarks only (benches/carto3.rs); not part of the API.
+    #[doc(hidden)]
+    pub fn bench_attach_token(&self) -> Result<usize> {
+        let bearer = self.bearer("attaching a token")?;
+        let lease = bearer.attach(&crate::token::mint::Sleep)?;
+        let header = lease.header.clone();
+        self.learn_secret(lease.token.expose());
+        Ok(header.len())
+    }
+
     /// What the token cache knows (no network).
     pub fn token_status(&self) -> Result<TokenStatus> {
         let bearer = self.bearer("a token status")?;
