@@ -6,9 +6,13 @@
 setClass("CartoConnection", contains = "DBIConnection",
          slots = c(client = "ANY", state = "environment"))
 
-.new_carto_connection <- function(client, owns_client, bigint = "numeric") {
+.new_carto_connection <- function(client, owns_client, bigint = "numeric",
+                                  connection = "carto_dw") {
   state <- new.env(parent = emptyenv())
   state$bigint <- bigint # how int8 columns come back (dbConnect(bigint =))
+  # CARTO 3 credentials query /v3/sql/{connection} (dbConnect(connection =)).
+  state$carto3 <- .carto3_fields(client$credentials)$platform == 3L
+  state$connection <- connection
   state$valid <- TRUE
   state$owns_client <- owns_client
   state$open_result <- NULL # the state of the one open CartoResult (R/dbi-result.R)
@@ -29,7 +33,12 @@ setClass("CartoConnection", contains = "DBIConnection",
   bigint <- con@state$bigint %||% "numeric"
   # int8 is read exactly (bit64) when possible, so that "numeric" can warn of lost precision.
   int64 <- bigint != "numeric" || requireNamespace("bit64", quietly = TRUE)
-  out <- carto_sql(as.character(sql), client = .con_client(con), int64 = int64)
+  out <- if (isTRUE(con@state$carto3)) {
+    carto_sql_v3(as.character(sql), connection = con@state$connection,
+                 client = .con_client(con), int64 = int64)
+  } else {
+    carto_sql(as.character(sql), client = .con_client(con), int64 = int64)
+  }
   if (is.data.frame(out))
     return(.int8_as(out, bigint))
   # A statement without rows: carto_sql() returns the rows it affected.

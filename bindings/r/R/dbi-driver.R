@@ -56,6 +56,9 @@
 #' @param bigint How 64-bit integer (int8) columns are returned: \code{"numeric"} (double,
 #'   exact up to 2^53), \code{"integer64"} (\code{bit64::integer64}, needs \pkg{bit64}),
 #'   \code{"integer"} (overflowing to \code{NA}) or \code{"character"}.
+#' @param connection With CARTO 3 credentials (see \code{\link{carto3_credentials}}), the
+#'   connection whose SQL API v3 runs the queries (default \code{"carto_dw"}); unused with
+#'   CARTO 2 credentials.
 #' @param ... Options of \code{\link{carto_client}} (e.g. \code{timeout = 60}).
 #' @return \code{carto()}: a \code{CartoDriver}. \code{dbConnect()}: a
 #'   \code{CartoConnection}.
@@ -80,15 +83,18 @@ setClass("CartoDriver", contains = "DBIDriver")
 setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username = NULL,
                                                base_url = NULL, api_key = NULL,
                                                allow_non_secure = FALSE, client = NULL,
-                                               bigint = "numeric", ...) {
+                                               bigint = "numeric", connection = "carto_dw",
+                                               ...) {
   bigint <- .check_bigint(bigint)
+  .single_string(connection, "connection")
   named <- !is.null(username) || !is.null(base_url) || !is.null(api_key)
   if (!is.null(client)) {
     .client_ptr(client)
     if (!is.null(credentials) || named || length(list(...)))
       .abort_invalid_argument(
         "give either 'client' or credentials and client options, not both")
-    return(.checked_connection(.new_carto_connection(client, owns_client = FALSE, bigint = bigint)))
+    return(.checked_connection(.new_carto_connection(client, owns_client = FALSE, bigint = bigint,
+                                                     connection = connection)))
   }
   if (!is.null(credentials) && named)
     .abort_invalid_argument(
@@ -114,7 +120,8 @@ setMethod("dbConnect", "CartoDriver", function(drv, credentials = NULL, username
     .default_settings(creds)
   }
   .checked_connection(.new_carto_connection(.new_carto_client(creds, settings),
-                                            owns_client = TRUE, bigint = bigint))
+                                            owns_client = TRUE, bigint = bigint,
+                                            connection = connection))
 })
 
 # The connection once the server has run a query with its key: a wrong key, an unknown

@@ -81,7 +81,8 @@ start_emulator <- function() {
   exit_file <- file.path(dir, "exit-status")
   # The shell stays as the parent to record the exit status; the server inherits the pipe
   # as its stdin.
-  command <- sprintf("%s --fresh --exit-on-stdin-eof --info-file %s >%s 2>&1; echo $? >%s",
+  # --carto3 adds CARTO 3 (issuer, /v3 APIs) and leaves CARTO 2 as it is.
+  command <- sprintf("%s --fresh --exit-on-stdin-eof --carto3 --info-file %s >%s 2>&1; echo $? >%s",
                      shQuote(bin), shQuote(info_file), shQuote(log_file), shQuote(exit_file))
   emulator_state$con <- pipe(command, open = "w")
   reg.finalizer(emulator_state, function(e) stop_emulator(), onexit = TRUE)
@@ -104,6 +105,8 @@ start_emulator <- function() {
 }
 
 emu_root <- function() emulator()$root_url
+# CARTO 3: issuer, API base URL, the M2M application, connections (info file's "carto3").
+emu_carto3 <- function() emulator()$carto3
 emu_base_url <- function(user = "demo") emulator()$accounts[[user]]$base_url
 emu_admin_token <- function() emulator()$admin_token
 
