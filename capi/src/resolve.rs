@@ -76,10 +76,10 @@ pub unsafe extern "C" fn carto_resolve_explained(
 ) -> carto_status {
     call("carto_resolve_explained", || {
         let json_out = raw::out(json_out, "json_out")?;
-        let (result, explanation) = resolve::resolve_explained_with(
+        let (result, explanation) = cartoauth_core::resolve_explained_with(
             None,
-            crate::resolve::defaults::default_credentials(),
-            &crate::env::ProcessEnvironment,
+            cartoauth_core::default_credentials(),
+            &cartoauth_core::env::ProcessEnvironment,
         );
         let shadowed: Vec<String> = explanation
             .shadowed
@@ -101,9 +101,12 @@ pub unsafe extern "C" fn carto_resolve_explained(
                     "origin": origin.to_string(),
                     "warnings": origin.warnings(),
                 });
-                if credentials.platform() == crate::Platform::Carto3 {
-                    let status = crate::Client::new(credentials, crate::ClientOptions::default())
-                        .and_then(|client| client.token_status());
+                if credentials.platform() == cartoauth_core::Platform::Carto3 {
+                    let status = cartoauth_core::Client::new(
+                        credentials,
+                        cartoauth_core::ClientOptions::default(),
+                    )
+                    .and_then(|client| client.token_status());
                     doc["token"] = match status {
                         Ok(status) => serde_json::json!({
                             "cache": status.store, "expires_at": status.expires_at,

@@ -273,6 +273,7 @@ const C_FUNCTIONS = (
     :carto_request_set_response_writer,
     :carto_request_set_progress,
     :carto_resolve,
+    :carto_resolve_explained,
     :carto_response_free,
     :carto_response_status,
     :carto_response_check,
@@ -1552,6 +1553,13 @@ function carto_resolve(explicit_credentials, out)
     return @ccall $(_fp(:carto_resolve))(
         explicit_credentials::Ptr{Cvoid},
         out::Ref{Ptr{Cvoid}},
+    )::Int32
+end
+
+# carto_status carto_resolve_explained(char **json_out);
+function carto_resolve_explained(json_out)
+    return @ccall $(_fp(:carto_resolve_explained))(
+        json_out::Ref{Ptr{UInt8}},
     )::Int32
 end
 

@@ -9,6 +9,19 @@
 #include "routines.h"
 
 static const R_CallMethodDef call_methods[] = {
+    {"C_credentials_new_carto3", (DL_FUNC)&C_credentials_new_carto3, 9},
+    {"C_credentials_carto3_fields", (DL_FUNC)&C_credentials_carto3_fields, 1},
+    {"C_client_access_token", (DL_FUNC)&C_client_access_token, 1},
+    {"C_client_token_expiry", (DL_FUNC)&C_client_token_expiry, 1},
+    {"C_client_forget_token", (DL_FUNC)&C_client_forget_token, 1},
+    {"C_client_sql_v3", (DL_FUNC)&C_client_sql_v3, 5},
+    {"C_signin_begin", (DL_FUNC)&C_signin_begin, 2},
+    {"C_signin_info", (DL_FUNC)&C_signin_info, 1},
+    {"C_signin_wait", (DL_FUNC)&C_signin_wait, 2},
+    {"C_signin_finish", (DL_FUNC)&C_signin_finish, 2},
+    {"C_signin_free", (DL_FUNC)&C_signin_free, 1},
+    {"C_signin_recommended_flow", (DL_FUNC)&C_signin_recommended_flow, 0},
+    {"C_resolve_explained", (DL_FUNC)&C_resolve_explained, 0},
     {"C_client_new", (DL_FUNC)&C_client_new, 12},
     {"C_client_free", (DL_FUNC)&C_client_free, 1},
     {"C_client_live", (DL_FUNC)&C_client_live, 1},

@@ -5,6 +5,21 @@
 
 #include <Rinternals.h>
 
+/* carto3.c */
+SEXP C_credentials_new_carto3(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_credentials_carto3_fields(SEXP);
+SEXP C_client_access_token(SEXP);
+SEXP C_client_token_expiry(SEXP);
+SEXP C_client_forget_token(SEXP);
+SEXP C_client_sql_v3(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_signin_begin(SEXP, SEXP);
+SEXP C_signin_info(SEXP);
+SEXP C_signin_wait(SEXP, SEXP);
+SEXP C_signin_finish(SEXP, SEXP);
+SEXP C_signin_free(SEXP);
+SEXP C_signin_recommended_flow(void);
+SEXP C_resolve_explained(void);
+
 /* client.c */
 SEXP C_client_new(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_client_free(SEXP);
