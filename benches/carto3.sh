@@ -25,14 +25,14 @@ carto3=$(bench_bin carto3)
 echo "== attach: wall time"
 nice -n 10 "$carto3" attach 1000000
 
-echo "== attach: instructions (callgrind, 200000 and 400000 attaches; the difference is theirs)"
-for n in 200000 400000; do
+echo "== attach: instructions (callgrind, 100000 and 200000 attaches; the difference is theirs)"
+for n in 100000 200000; do
   CARTO3_BENCH_ONLY=$n nice -n 10 valgrind --tool=callgrind --callgrind-out-file=target/carto3-callgrind.$n \
     "$carto3" attach 2>&1 | grep -E "Collected" || true
 done
-i1=$(callgrind_annotate target/carto3-callgrind.200000 | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-i2=$(callgrind_annotate target/carto3-callgrind.400000 | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-echo "attach: $(( (i2 - i1) / 200000 )) instructions per attach (callgrind: $i1 for 200000, $i2 for 400000)"
+i1=$(callgrind_annotate target/carto3-callgrind.100000 | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+i2=$(callgrind_annotate target/carto3-callgrind.200000 | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+echo "attach: $(( (i2 - i1) / 100000 )) instructions per attach (callgrind: $i1 for 100000, $i2 for 200000)"
 
 echo "== cartoauth token, warm cache"
 nice -n 10 "$carto3" cli target/release/cartoauth 50
