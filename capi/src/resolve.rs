@@ -74,7 +74,7 @@ pub unsafe extern "C" fn carto_resolve(
 pub unsafe extern "C" fn carto_resolve_explained(
     json_out: *mut *mut std::ffi::c_char,
 ) -> carto_status {
-    call("carto_resolve_explained", || {
+    ffi_call!(|| {
         let json_out = raw::out(json_out, "json_out")?;
         let (result, explanation) = cartoauth_core::resolve_explained_with(
             None,
