@@ -3053,7 +3053,7 @@ carto_status carto_resolve(const struct carto_credentials *explicit_credentials,
 
 /**
  * A situation report of credential resolution, as JSON text, for tools and bindings that
- * explain it (R's carto_sitrep, `cartoauth status`): the credentials resolution would use
+ * explain it (as R's situation report does): the credentials resolution would use
  * (`credentials`: masked description, `kind`, `platform`, `base_url`, `origin`, `warnings`)
  * or why there are none (`error`, `error_status`), the sources tried before (`tried`) and
  * the ones hidden behind the answer (`shadowed`), and for CARTO 3 credentials what the token
