@@ -38,7 +38,9 @@ setClass("CartoResult", contains = "DBIResult",
   if (!is.null(params) && (length(params) || .placeholder_count(state$placeholders))) {
     .result_bind(res, params)
   } else if (!.placeholder_count(state$placeholders)) {
-    if (is_query) .result_open(res, statement) else .result_execute(res, statement)
+    # A CARTO 3 connection's answer is read whole (SQL API v3 has no R reader yet).
+    if (is_query && !isTRUE(conn@state$carto3)) .result_open(res, statement)
+    else .result_execute(res, statement)
   }
   done <- TRUE
   res
